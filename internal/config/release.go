@@ -1,0 +1,193 @@
+// Package config loads kship's release file (kship.yaml): what to ship, where,
+// how to roll it out, how to verify it and how to roll it back.
+package config
+
+import "time"
+
+// APIVersion and Kind identify a release file.
+const (
+	APIVersion = "kship.dev/v1alpha1"
+	Kind       = "Release"
+)
+
+// Release is the parsed release file.
+type Release struct {
+	APIVersion string   `json:"apiVersion"`
+	Kind       string   `json:"kind"`
+	Metadata   Metadata `json:"metadata"`
+	Spec       Spec     `json:"spec"`
+
+	// Dir is the folder the release file was read from; relative paths in
+	// the file are resolved against it. Not part of the file.
+	Dir string `json:"-"`
+}
+
+// Metadata names the release.
+type Metadata struct {
+	Name string `json:"name"`
+}
+
+// Spec is what the release does.
+type Spec struct {
+	Namespace  string      `json:"namespace"`
+	Source     Source      `json:"source"`
+	Strategy   Strategy    `json:"strategy"`
+	Verify     Verify      `json:"verify"`
+	Stabilize  Stabilize   `json:"stabilize"`
+	Rollback   Rollback    `json:"rollback"`
+	Migrations []Migration `json:"migrations,omitempty"`
+	Detector   Detector    `json:"detector"`
+}
+
+// Source is where the manifests come from: exactly one of Path or Helm.
+// Path may be a plain folder of YAML/JSON or a folder with a kustomization.
+type Source struct {
+	Path string `json:"path,omitempty"`
+	Helm *Helm  `json:"helm,omitempty"`
+}
+
+// Helm renders a chart with values files (no Helm release state is written).
+type Helm struct {
+	Chart       string            `json:"chart"`
+	Values      []string          `json:"values,omitempty"`
+	Set         map[string]string `json:"set,omitempty"`
+	ReleaseName string            `json:"releaseName,omitempty"`
+}
+
+// Strategy types.
+const (
+	StrategyRolling   = "RollingUpdate"
+	StrategyCanary    = "Canary"
+	StrategyBlueGreen = "BlueGreen"
+)
+
+// Strategy is how workloads are rolled out.
+type Strategy struct {
+	Type           string       `json:"type"`
+	Steps          []CanaryStep `json:"steps,omitempty"`
+	PreviewService string       `json:"previewService,omitempty"`
+}
+
+// CanaryStep is one step of a canary: a share of replicas, held for a pause
+// while the gates are evaluated.
+type CanaryStep struct {
+	Weight int      `json:"weight"`
+	Pause  Duration `json:"pause,omitempty"`
+}
+
+// Verify says what "verified" means for this release.
+type Verify struct {
+	RolloutTimeout Duration     `json:"rolloutTimeout"`
+	Smoke          []SmokeCheck `json:"smoke,omitempty"`
+	Metrics        *Metrics     `json:"metrics,omitempty"`
+}
+
+// SmokeCheck is one smoke check: exactly one of HTTP or Job.
+type SmokeCheck struct {
+	Name    string     `json:"name"`
+	HTTP    *HTTPCheck `json:"http,omitempty"`
+	Job     *JobCheck  `json:"job,omitempty"`
+	Retries int        `json:"retries,omitempty"`
+	// Backoff is the first wait between tries; it doubles each retry.
+	Backoff Duration `json:"backoff,omitempty"`
+	Timeout Duration `json:"timeout,omitempty"`
+}
+
+// HTTPCheck is an HTTP request and what its answer must be.
+type HTTPCheck struct {
+	URL          string            `json:"url"`
+	Method       string            `json:"method,omitempty"`
+	Headers      map[string]string `json:"headers,omitempty"`
+	ExpectStatus int               `json:"expectStatus,omitempty"`
+	BodyContains string            `json:"bodyContains,omitempty"`
+	BodyRegex    string            `json:"bodyRegex,omitempty"`
+}
+
+// JobCheck runs a pod to completion in the release namespace.
+type JobCheck struct {
+	Image   string   `json:"image"`
+	Command []string `json:"command,omitempty"`
+	Args    []string `json:"args,omitempty"`
+	// Labels are added to the check's pod template (for example the
+	// simulated behaviour label in the local environment).
+	Labels map[string]string `json:"labels,omitempty"`
+}
+
+// Metrics are the metric gates and where to query them.
+type Metrics struct {
+	Prometheus Prometheus `json:"prometheus"`
+	Gates      []Gate     `json:"gates"`
+}
+
+// Prometheus is a Prometheus-compatible query API.
+type Prometheus struct {
+	Address string `json:"address"`
+}
+
+// NoData policies of a gate.
+const (
+	NoDataFail         = "fail"
+	NoDataPass         = "pass"
+	NoDataInconclusive = "inconclusive"
+)
+
+// Gate is one metric gate: an instant query and its thresholds.
+type Gate struct {
+	Name  string   `json:"name"`
+	Query string   `json:"query"`
+	Min   *float64 `json:"min,omitempty"`
+	Max   *float64 `json:"max,omitempty"`
+	// MaxIncrease is the largest allowed rise over the baseline measured
+	// just before the rollout, as an absolute difference.
+	MaxIncrease *float64 `json:"maxIncrease,omitempty"`
+	NoData      string   `json:"noData,omitempty"`
+	MinSamples  int      `json:"minSamples,omitempty"`
+}
+
+// Stabilize is the monitoring window after Verify.
+type Stabilize struct {
+	Window   Duration `json:"window"`
+	Interval Duration `json:"interval"`
+}
+
+// Rollback methods.
+const (
+	RollbackAuto   = "auto"
+	RollbackManual = "manual"
+)
+
+// Rollback says how the release is rolled back.
+type Rollback struct {
+	Method string `json:"method"`
+	// DrillEvidence points to the evidence folder of a rollback drill of
+	// this release; a destructive migration requires it.
+	DrillEvidence string `json:"drillEvidence,omitempty"`
+}
+
+// Migration kinds.
+const (
+	MigrationForwardOnly = "forward-only"
+	MigrationReversible  = "reversible"
+	MigrationDestructive = "destructive"
+)
+
+// Migration is a Job of the bundle run to completion before workloads change.
+type Migration struct {
+	// Job names a Job in the bundle (by metadata.name).
+	Job  string `json:"job"`
+	Type string `json:"type"`
+	// Down names the Job (in the bundle) that reverses a reversible migration.
+	Down string `json:"down,omitempty"`
+}
+
+// Detector tunes the failure detector.
+type Detector struct {
+	// RestartThreshold is the restart count at which a crash-looping
+	// container aborts the release.
+	RestartThreshold int32 `json:"restartThreshold,omitempty"`
+	// UnschedulableGrace is how long a pod may stay unschedulable.
+	UnschedulableGrace Duration `json:"unschedulableGrace,omitempty"`
+}
+
+// Duration is a time.Duration written as "30s" or "5m" in the file.
+type Duration struct{ time.Duration }
