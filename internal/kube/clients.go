@@ -1,0 +1,71 @@
+// Package kube builds the Kubernetes clients kship uses from kubectl-style
+// flags (--kubeconfig, --context, -n), and holds nothing else.
+package kube
+
+import (
+	"fmt"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+	"k8s.io/cli-runtime/pkg/genericclioptions"
+	"k8s.io/client-go/discovery"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/restmapper"
+)
+
+// Clients are the clients of one cluster, built once per command.
+type Clients struct {
+	Config    *rest.Config
+	Typed     kubernetes.Interface
+	Dynamic   dynamic.Interface
+	Discovery discovery.CachedDiscoveryInterface
+	// Mapper maps kinds to resources; it re-reads discovery on a miss, so
+	// kinds created by a CRD in the same release resolve after Reset.
+	Mapper meta.ResettableRESTMapper
+}
+
+// NewFlags returns kubectl's connection flags (--kubeconfig, --context,
+// -n/--namespace, ...), to be added to a command's flag set.
+func NewFlags() *genericclioptions.ConfigFlags {
+	return genericclioptions.NewConfigFlags(true)
+}
+
+// New builds Clients from kubectl-style flags.
+func New(flags *genericclioptions.ConfigFlags) (*Clients, error) {
+	cfg, err := flags.ToRESTConfig()
+	if err != nil {
+		return nil, fmt.Errorf("read kubeconfig: %w", err)
+	}
+	return NewForConfig(cfg)
+}
+
+// NewForConfig builds Clients from a REST config. The config's QPS and
+// burst are raised: kship batches its requests and watches rather than
+// polls, so client-side throttling only adds latency.
+func NewForConfig(cfg *rest.Config) (*Clients, error) {
+	cfg = rest.CopyConfig(cfg)
+	if cfg.QPS == 0 {
+		cfg.QPS, cfg.Burst = 100, 200
+	}
+	typed, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build client: %w", err)
+	}
+	dyn, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build dynamic client: %w", err)
+	}
+	disc, err := discovery.NewDiscoveryClientForConfig(cfg)
+	if err != nil {
+		return nil, fmt.Errorf("build discovery client: %w", err)
+	}
+	cached := memCache(disc)
+	return &Clients{
+		Config:    cfg,
+		Typed:     typed,
+		Dynamic:   dyn,
+		Discovery: cached,
+		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(cached),
+	}, nil
+}
