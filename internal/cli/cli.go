@@ -31,7 +31,11 @@ func NewCmdRoot() *cobra.Command {
 		SilenceUsage:  true,
 		SilenceErrors: true,
 	}
+	g := &GlobalOptions{}
+	g.AddTo(root)
+	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.Validate() }
 	root.AddCommand(NewCmdVersion())
+	// Each command registers itself here, one line each.
 	return root
 }
 
