@@ -1,0 +1,73 @@
+# kship — build, local environment and tests. `make help` lists the targets.
+SHELL := bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := build
+
+GO          ?= go
+BIN         := $(CURDIR)/bin
+LC          := hack/localcluster
+STATE       := $(CURDIR)/.localcluster
+KWOK_VERSION := v0.8.0
+GOTEST_FLAGS ?= -count=1 -timeout 45m
+
+.PHONY: help build localcluster kwok cluster-up cluster-down cluster-status test test-unit demo
+
+help: ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+build: ## build bin/kship
+	$(GO) build -o $(BIN)/kship ./cmd/kship
+
+# The control-plane binary is big: the first build takes ~9 minutes, later
+# ones reuse the Go build cache (and skip linking when nothing changed).
+localcluster: ## build the local environment: bin/k8s, bin/kubectl, bin/localcluster, bin/podsim, bin/demoapp
+	cd $(LC) && $(GO) build -o $(BIN)/k8s ./cmd/k8s
+	ln -sfn k8s $(BIN)/kubectl
+	cd $(LC) && $(GO) build -o $(BIN)/localcluster ./cmd/localcluster
+	@for c in podsim demoapp; do \
+	  if ls $(LC)/cmd/$$c/*.go >/dev/null 2>&1; then \
+	    echo "cd $(LC) && $(GO) build -o $(BIN)/$$c ./cmd/$$c"; \
+	    (cd $(LC) && $(GO) build -o $(BIN)/$$c ./cmd/$$c); \
+	  else echo "warning: $(LC)/cmd/$$c has no sources yet; not built"; fi; \
+	done
+
+kwok: $(BIN)/kwok ## install KWOK $(KWOK_VERSION) into bin/
+
+$(BIN)/kwok:
+	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
+
+cluster-up: localcluster kwok ## start the local environment (idempotent); writes .localcluster/env
+	@command -v prometheus >/dev/null || test -x /usr/bin/prometheus || \
+	  { echo "prometheus not found: apt-get install -y prometheus"; exit 1; }
+	$(BIN)/localcluster up --state-dir $(STATE) --bin-dir $(BIN)
+	@cat $(STATE)/env
+
+cluster-down: ## stop every process the local environment started
+	@if [ -x $(BIN)/localcluster ]; then $(BIN)/localcluster down --state-dir $(STATE); \
+	else echo "bin/localcluster not built; nothing recorded to stop"; fi
+
+cluster-status: ## show the local environment's processes
+	$(BIN)/localcluster status --state-dir $(STATE)
+
+test-unit: ## unit tests only (go test -short, no cluster)
+	$(GO) test -short $(GOTEST_FLAGS) ./...
+	cd $(LC) && $(GO) test -short $(GOTEST_FLAGS) ./...
+
+# test starts the environment if needed and stops it at the end if it
+# started it (an environment that was already up, e.g. shared by a team,
+# stays up). go test runs with -v so the log shows every e2e test that ran;
+# the summary at the end counts passes, failures and skips.
+test: build localcluster kwok ## unit + e2e tests against the local environment
+	@was_up=0; $(BIN)/localcluster status --state-dir $(STATE) >/dev/null 2>&1 && was_up=1; \
+	mkdir -p $(STATE); status=0; \
+	$(MAKE) --no-print-directory cluster-up || status=1; \
+	if [ $$status = 0 ]; then \
+	  $(GO) test -v $(GOTEST_FLAGS) ./... 2>&1 | tee $(STATE)/test-main.log || status=1; \
+	  (cd $(LC) && $(GO) test -v $(GOTEST_FLAGS) ./...) 2>&1 | tee $(STATE)/test-localcluster.log || status=1; \
+	fi; \
+	if [ $$was_up = 0 ]; then $(MAKE) --no-print-directory cluster-down || status=1; fi; \
+	hack/test-summary.sh $(STATE)/test-main.log $(STATE)/test-localcluster.log || status=1; \
+	exit $$status
+
+demo: build cluster-up ## run the demo (hack/demo.sh)
+	@if [ -x hack/demo.sh ]; then hack/demo.sh; else echo "hack/demo.sh does not exist yet"; exit 1; fi

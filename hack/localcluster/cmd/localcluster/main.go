@@ -1,0 +1,122 @@
+// Command localcluster starts, stops and inspects kship's local Kubernetes
+// environment: `localcluster up|down|status [--state-dir DIR]`. See the
+// README section "The local environment".
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"syscall"
+	"time"
+
+	"github.com/kship/kship/hack/localcluster/internal/cluster"
+	"github.com/kship/kship/hack/localcluster/internal/supervise"
+)
+
+const usage = `usage: localcluster up|down|status [flags]
+       localcluster supervise --name NAME -- COMMAND [ARGS...]`
+
+func main() {
+	if len(os.Args) < 2 {
+		fmt.Fprintln(os.Stderr, usage)
+		os.Exit(1)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+	var err error
+	switch os.Args[1] {
+	case "up", "down", "status":
+		err = runCluster(ctx, os.Args[1], os.Args[2:])
+	case "supervise":
+		err = runSupervise(ctx, os.Args[2:])
+	default:
+		err = fmt.Errorf("unknown command %q\n%s", os.Args[1], usage)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "localcluster:", err)
+		os.Exit(1)
+	}
+}
+
+// runCluster parses the common flags and runs up, down or status.
+func runCluster(ctx context.Context, verb string, args []string) error {
+	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
+	opts := cluster.Options{Out: os.Stdout}
+	fs.StringVar(&opts.StateDir, "state-dir", ".localcluster", "folder for state, logs and PID files")
+	fs.StringVar(&opts.BinDir, "bin-dir", "bin", "folder with k8s, kwok, podsim and demoapp")
+	fs.StringVar(&opts.Prometheus, "prometheus", "/usr/bin/prometheus", "prometheus executable")
+	fs.IntVar(&opts.Nodes, "nodes", 3, "number of simulated nodes")
+	timeout := fs.Duration("timeout", 5*time.Minute, "how long up may take")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var err error
+	if opts.StateDir, err = filepath.Abs(opts.StateDir); err != nil {
+		return err
+	}
+	if opts.BinDir, err = filepath.Abs(opts.BinDir); err != nil {
+		return err
+	}
+	switch verb {
+	case "up":
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		return cluster.Up(ctx, opts)
+	case "down":
+		return down(ctx, opts)
+	default:
+		return status(opts)
+	}
+}
+
+func down(ctx context.Context, opts cluster.Options) error {
+	results, err := cluster.Down(ctx, opts)
+	for _, r := range results {
+		fmt.Printf("localcluster: %-24s pid %-7d %s\n", r.Name, r.PID, r.How)
+	}
+	if err == nil {
+		fmt.Printf("localcluster: down (%d components stopped)\n", len(results))
+	}
+	return err
+}
+
+func status(opts cluster.Options) error {
+	comps, err := cluster.Status(opts)
+	if err != nil {
+		return err
+	}
+	if len(comps) == 0 {
+		return errors.New("not running (no PID files in " + opts.StateDir + ")")
+	}
+	dead := 0
+	for _, c := range comps {
+		state := "running"
+		if !c.Alive {
+			state, dead = "NOT RUNNING", dead+1
+		}
+		fmt.Printf("%-24s pid %-7d %s\n", c.Name, c.PID, state)
+	}
+	if dead > 0 {
+		return fmt.Errorf("%d components not running", dead)
+	}
+	return nil
+}
+
+// runSupervise runs a command under the supervisor until signalled.
+func runSupervise(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("supervise", flag.ContinueOnError)
+	name := fs.String("name", "child", "name of the supervised command")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if fs.NArg() == 0 {
+		return errors.New("supervise: no command")
+	}
+	s := &supervise.Supervisor{Name: *name, Argv: fs.Args(), Log: os.Stderr, MaxBackoff: 10 * time.Second}
+	return s.Run(ctx)
+}

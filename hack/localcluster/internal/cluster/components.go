@@ -1,0 +1,184 @@
+package cluster
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strconv"
+
+	"github.com/kship/kship/hack/localcluster/internal/pki"
+	"github.com/kship/kship/hack/localcluster/internal/proc"
+)
+
+// env is one environment being started or inspected.
+type env struct {
+	opts Options
+	l    layout
+	st   State
+	pki  pki.Files
+}
+
+// component is one process of the environment.
+type component struct {
+	name string
+	// spec returns how to run the component, writing any config it needs.
+	spec func(e *env) (proc.Spec, error)
+	// ready checks once whether the component serves.
+	ready func(ctx context.Context, e *env) error
+}
+
+// Component names, also the names of their log and PID files.
+const (
+	nameEtcd       = "etcd"
+	nameAPIServer  = "kube-apiserver"
+	nameController = "kube-controller-manager"
+	nameScheduler  = "kube-scheduler"
+	nameKwok       = "kwok"
+	namePodsim     = "podsim"
+	namePrometheus = "prometheus"
+)
+
+// components lists every component in start order.
+func components() []component {
+	return []component{
+		{nameEtcd, etcdSpec, etcdReady},
+		{nameAPIServer, apiServerSpec, apiServerReady},
+		{nameController, controllerSpec, healthzReady(func(p Ports) int { return p.Controller })},
+		{nameScheduler, schedulerSpec, healthzReady(func(p Ports) int { return p.Scheduler })},
+		{nameKwok, kwokSpec, kwokReady},
+		{namePodsim, podsimSpec, podsimReady},
+		{namePrometheus, prometheusSpec, prometheusReady},
+	}
+}
+
+func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
+
+func (e *env) k8s() string { return filepath.Join(e.opts.BinDir, "k8s") }
+
+func etcdSpec(e *env) (proc.Spec, error) {
+	client := "http://" + loopback(e.st.Ports.Etcd)
+	peer := "http://" + loopback(e.st.Ports.EtcdPeer)
+	return proc.Spec{Name: nameEtcd, Path: e.k8s(), Args: []string{
+		"etcd",
+		"--name=localcluster",
+		"--data-dir=" + e.l.path("etcd"),
+		"--listen-client-urls=" + client,
+		"--advertise-client-urls=" + client,
+		"--listen-peer-urls=" + peer,
+		"--initial-advertise-peer-urls=" + peer,
+		"--initial-cluster=localcluster=" + peer,
+		"--unsafe-no-fsync=true", // test data only; keeps etcd fast on a busy disk
+		"--quota-backend-bytes=2147483648",
+		"--log-level=warn",
+	}}, nil
+}
+
+func apiServerSpec(e *env) (proc.Spec, error) {
+	return proc.Spec{Name: nameAPIServer, Path: e.k8s(), Args: []string{
+		"kube-apiserver",
+		"--etcd-servers=http://" + loopback(e.st.Ports.Etcd),
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(e.st.Ports.APIServer),
+		"--advertise-address=127.0.0.1",
+		"--endpoint-reconciler-type=none",
+		"--authorization-mode=Node,RBAC",
+		"--client-ca-file=" + e.pki.CACert,
+		"--tls-cert-file=" + e.pki.ServingCert,
+		"--tls-private-key-file=" + e.pki.ServingKey,
+		"--service-account-key-file=" + e.pki.SAPublic,
+		"--service-account-signing-key-file=" + e.pki.SAPrivate,
+		"--service-account-issuer=https://kubernetes.default.svc.cluster.local",
+		"--service-cluster-ip-range=10.0.0.0/24",
+		"--cert-dir=" + e.l.path("pki", "apiserver"),
+		"--allow-privileged=true",
+		"--profiling=false",
+		"--v=0",
+	}}, nil
+}
+
+// componentFlags are the flags kube-controller-manager and kube-scheduler share.
+func (e *env) componentFlags(port int, certDir string) []string {
+	kc := e.l.kubeconfig()
+	return []string{
+		"--kubeconfig=" + kc,
+		"--authentication-kubeconfig=" + kc,
+		"--authorization-kubeconfig=" + kc,
+		"--bind-address=127.0.0.1",
+		"--secure-port=" + strconv.Itoa(port),
+		"--cert-dir=" + e.l.path("pki", certDir),
+		"--leader-elect=false",
+		"--profiling=false",
+		"--v=0",
+	}
+}
+
+func controllerSpec(e *env) (proc.Spec, error) {
+	args := append([]string{"kube-controller-manager"}, e.componentFlags(e.st.Ports.Controller, "controller-manager")...)
+	args = append(args,
+		"--service-account-private-key-file="+e.pki.SAPrivate,
+		"--root-ca-file="+e.pki.CACert,
+		"--cluster-signing-cert-file="+e.pki.CACert,
+		"--cluster-signing-key-file="+e.pki.CAKey,
+		"--use-service-account-credentials=false",
+		"--controllers=*",
+	)
+	return proc.Spec{Name: nameController, Path: e.k8s(), Args: args}, nil
+}
+
+func schedulerSpec(e *env) (proc.Spec, error) {
+	args := append([]string{"kube-scheduler"}, e.componentFlags(e.st.Ports.Scheduler, "scheduler")...)
+	return proc.Spec{Name: nameScheduler, Path: e.k8s(), Args: args}, nil
+}
+
+// kwokSpec runs KWOK under this binary's supervisor, which restarts it when
+// it dies (KWOK v0.8.0 sometimes crashes at start with "concurrent map
+// writes").
+func kwokSpec(e *env) (proc.Spec, error) {
+	cfg, err := writeKwokConfig(e.l)
+	if err != nil {
+		return proc.Spec{}, err
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return proc.Spec{}, fmt.Errorf("find localcluster executable: %w", err)
+	}
+	home := e.l.path("kwok", "home") // keeps ~/.kwok/kwok.yaml of the user out
+	if err := os.MkdirAll(home, 0o755); err != nil {
+		return proc.Spec{}, fmt.Errorf("create %s: %w", home, err)
+	}
+	return proc.Spec{Name: nameKwok, Path: self, Env: []string{"HOME=" + home}, Args: []string{
+		"supervise", "--name=kwok", "--",
+		filepath.Join(e.opts.BinDir, "kwok"),
+		"--kubeconfig=" + e.l.kubeconfig(),
+		"--config=" + cfg,
+		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
+		"--cidr=127.10.0.0/16",
+		"--node-ip=127.0.0.1",
+		"--node-lease-duration-seconds=40",
+		"--server-address=" + loopback(e.st.Ports.Kwok),
+	}}, nil
+}
+
+func podsimSpec(e *env) (proc.Spec, error) {
+	return proc.Spec{Name: namePodsim, Path: filepath.Join(e.opts.BinDir, "podsim"), Args: []string{
+		"--kubeconfig=" + e.l.kubeconfig(),
+		"--listen=" + loopback(e.st.Ports.Ingress),
+		"--demoapp=" + filepath.Join(e.opts.BinDir, "demoapp"),
+		"--log-dir=" + e.l.path("logs", "podsim"),
+	}}, nil
+}
+
+func prometheusSpec(e *env) (proc.Spec, error) {
+	cfg, err := writePrometheusConfig(e.l)
+	if err != nil {
+		return proc.Spec{}, err
+	}
+	return proc.Spec{Name: namePrometheus, Path: e.opts.Prometheus, Args: []string{
+		"--config.file=" + cfg,
+		"--storage.tsdb.path=" + e.l.path("prometheus", "data"),
+		"--storage.tsdb.retention.time=6h",
+		"--web.listen-address=" + loopback(e.st.Ports.Prometheus),
+		"--log.level=warn",
+	}}, nil
+}

@@ -1,0 +1,112 @@
+// Package cluster runs kship's local Kubernetes environment: etcd,
+// kube-apiserver, kube-controller-manager and kube-scheduler from the
+// multi-call binary, KWOK for nodes and pod lifecycles, the pod simulator
+// (runner, ingress, load generator) and Prometheus, all on loopback, with
+// their state, logs and PID files under one state folder.
+package cluster
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/kship/kship/hack/localcluster/internal/proc"
+)
+
+// Options configure an environment.
+type Options struct {
+	// StateDir holds everything the environment writes (default .localcluster).
+	StateDir string
+	// BinDir holds k8s, kwok, podsim and demoapp.
+	BinDir string
+	// Prometheus is the prometheus executable.
+	Prometheus string
+	// Nodes is the number of simulated nodes.
+	Nodes int
+	// Out receives progress messages.
+	Out io.Writer
+}
+
+// Ports are the loopback ports of one environment, chosen free at start.
+type Ports struct {
+	Etcd       int `json:"etcd"`
+	EtcdPeer   int `json:"etcdPeer"`
+	APIServer  int `json:"apiServer"`
+	Controller int `json:"controllerManager"`
+	Scheduler  int `json:"scheduler"`
+	Kwok       int `json:"kwok"`
+	Ingress    int `json:"ingress"`
+	Prometheus int `json:"prometheus"`
+}
+
+// State is what an environment records about itself in state.json.
+type State struct {
+	Ports Ports `json:"ports"`
+	// Podsim is false when bin/podsim was missing at start.
+	Podsim bool `json:"podsim"`
+}
+
+// layout names the files and folders inside the state folder.
+type layout struct {
+	root string
+}
+
+func (l layout) path(elem ...string) string {
+	return filepath.Join(append([]string{l.root}, elem...)...)
+}
+func (l layout) stateFile() string  { return l.path("state.json") }
+func (l layout) envFile() string    { return l.path("env") }
+func (l layout) kubeconfig() string { return l.path("kubeconfig") }
+func (l layout) pkiDir() string     { return l.path("pki") }
+func (l layout) dirs() proc.Dirs {
+	return proc.Dirs{Logs: l.path("logs"), PIDs: l.path("pids")}
+}
+
+// loadState reads state.json; it returns an error wrapping os.ErrNotExist
+// when the environment was never started.
+func (l layout) loadState() (State, error) {
+	var st State
+	data, err := os.ReadFile(l.stateFile())
+	if err != nil {
+		return st, fmt.Errorf("read state: %w", err)
+	}
+	if err := json.Unmarshal(data, &st); err != nil {
+		return st, fmt.Errorf("parse %s: %w", l.stateFile(), err)
+	}
+	return st, nil
+}
+
+func (l layout) saveState(st State) error {
+	data, err := json.MarshalIndent(st, "", "  ")
+	if err != nil {
+		return fmt.Errorf("encode state: %w", err)
+	}
+	if err := os.WriteFile(l.stateFile(), append(data, '\n'), 0o644); err != nil {
+		return fmt.Errorf("write state: %w", err)
+	}
+	return nil
+}
+
+// wipe removes everything in the state folder except the logs, so a fresh
+// start gets empty etcd and Prometheus data and new credentials.
+func (l layout) wipe() error {
+	entries, err := os.ReadDir(l.root)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("wipe state: %w", err)
+	}
+	for _, e := range entries {
+		if e.Name() == "logs" || e.Name() == "testenv.lock" {
+			continue
+		}
+		if err := os.RemoveAll(l.path(e.Name())); err != nil {
+			return fmt.Errorf("wipe state: %w", err)
+		}
+	}
+	return nil
+}
