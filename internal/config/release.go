@@ -20,6 +20,9 @@ type Release struct {
 	// Dir is the folder the release file was read from; relative paths in
 	// the file are resolved against it. Not part of the file.
 	Dir string `json:"-"`
+	// Defaulted lists the values Load filled in because the file left them
+	// out, so the plan can show them. Not part of the file.
+	Defaulted []Default `json:"-"`
 }
 
 // Metadata names the release.
@@ -87,9 +90,11 @@ type SmokeCheck struct {
 	Name    string     `json:"name"`
 	HTTP    *HTTPCheck `json:"http,omitempty"`
 	Job     *JobCheck  `json:"job,omitempty"`
-	Retries int        `json:"retries,omitempty"`
+	// Retries is how many more tries follow a failed one (0: one try).
+	Retries int `json:"retries,omitempty"`
 	// Backoff is the first wait between tries; it doubles each retry.
 	Backoff Duration `json:"backoff,omitempty"`
+	// Timeout bounds each try (an HTTP request, or a Job run to completion).
 	Timeout Duration `json:"timeout,omitempty"`
 }
 
@@ -140,8 +145,12 @@ type Gate struct {
 	// MaxIncrease is the largest allowed rise over the baseline measured
 	// just before the rollout, as an absolute difference.
 	MaxIncrease *float64 `json:"maxIncrease,omitempty"`
-	NoData      string   `json:"noData,omitempty"`
-	MinSamples  int      `json:"minSamples,omitempty"`
+	// NoData says what an empty query result means: fail, pass or
+	// inconclusive.
+	NoData string `json:"noData,omitempty"`
+	// MinSamples is how many evaluations with data the gate needs before
+	// it can pass.
+	MinSamples int `json:"minSamples,omitempty"`
 }
 
 // Stabilize is the monitoring window after Verify.

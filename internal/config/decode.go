@@ -1,0 +1,282 @@
+package config
+
+import (
+	"fmt"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// decoder fills a Go value from a YAML node tree, strictly: every key must
+// be a field of the Go struct (by its json tag) and every value must have the
+// field's type. It records each mistake with its line instead of stopping,
+// and the line of every path it sees so later checks can point at lines.
+type decoder struct {
+	c     *collector
+	lines map[string]int
+}
+
+var durationType = reflect.TypeOf(Duration{})
+
+func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		n = n.Alias
+	}
+	if _, seen := d.lines[path]; !seen {
+		d.lines[path] = n.Line
+	}
+	if isNull(n) {
+		return // an empty value leaves the zero value (and its default)
+	}
+	if v.Type() == durationType {
+		d.duration(n, v, path)
+		return
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		d.structure(n, v, path)
+	case reflect.Pointer:
+		if v.IsNil() {
+			v.Set(reflect.New(v.Type().Elem()))
+		}
+		d.decode(n, v.Elem(), path)
+	case reflect.Slice:
+		d.list(n, v, path)
+	case reflect.Map:
+		d.stringMap(n, v, path)
+	default:
+		d.scalar(n, v, path)
+	}
+}
+
+func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.wrongType(n, v.Type(), path)
+		return
+	}
+	fields := jsonFields(v.Type())
+	seen := map[string]int{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		idx, ok := fields[k.Value]
+		if !ok {
+			d.unknownField(k, v.Type(), path)
+			continue
+		}
+		if line, dup := seen[k.Value]; dup {
+			d.c.add(k.Line, k.Column, "%s is set twice (first on line %d); keep one", join(path, k.Value), line)
+			continue
+		}
+		seen[k.Value] = k.Line
+		d.lines[join(path, k.Value)] = k.Line
+		d.decode(val, v.Field(idx), join(path, k.Value))
+	}
+}
+
+func (d *decoder) unknownField(k *yaml.Node, t reflect.Type, path string) {
+	where := "at the top level"
+	if path != "" {
+		where = "in " + path
+	}
+	names := fieldNames(t)
+	if s := closest(k.Value, names); s != "" {
+		d.c.add(k.Line, k.Column, "unknown field %q %s; did you mean %q?", k.Value, where, s)
+		return
+	}
+	d.c.add(k.Line, k.Column, "unknown field %q %s; known fields are %s", k.Value, where, strings.Join(names, ", "))
+}
+
+func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.SequenceNode {
+		d.wrongType(n, v.Type(), path)
+		return
+	}
+	s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+	for i, item := range n.Content {
+		d.decode(item, s.Index(i), fmt.Sprintf("%s[%d]", path, i))
+	}
+	v.Set(s)
+}
+
+// stringMap fills a map[string]string; any scalar value is taken as its
+// text, so `set: {replicaCount: 3}` works as Helm's --set would.
+func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.MappingNode {
+		d.wrongType(n, v.Type(), path)
+		return
+	}
+	m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, val := n.Content[i], n.Content[i+1]
+		for val.Kind == yaml.AliasNode && val.Alias != nil {
+			val = val.Alias
+		}
+		p := join(path, k.Value)
+		d.lines[p] = k.Line
+		if val.Kind != yaml.ScalarNode {
+			d.c.add(val.Line, val.Column, "%s must be a single value, not %s", p, describe(val))
+			continue
+		}
+		m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(val.Value))
+	}
+	v.Set(m)
+}
+
+func (d *decoder) scalar(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		d.wrongType(n, v.Type(), path)
+		return
+	}
+	tag := n.ShortTag()
+	switch v.Kind() {
+	case reflect.String:
+		if tag != "!!str" {
+			d.c.add(n.Line, n.Column, "%s must be a string, not %s; quote it: %q", path, describe(n), n.Value)
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		i, err := strconv.ParseInt(n.Value, 0, v.Type().Bits())
+		if tag != "!!int" || err != nil {
+			d.wrongType(n, v.Type(), path)
+			return
+		}
+		v.SetInt(i)
+	case reflect.Float64:
+		f, err := strconv.ParseFloat(n.Value, 64)
+		if (tag != "!!int" && tag != "!!float") || err != nil {
+			d.wrongType(n, v.Type(), path)
+			return
+		}
+		v.SetFloat(f)
+	case reflect.Bool:
+		if tag != "!!bool" {
+			d.wrongType(n, v.Type(), path)
+			return
+		}
+		v.SetBool(n.Value == "true" || n.Value == "True" || n.Value == "TRUE")
+	default:
+		d.c.add(n.Line, n.Column, "%s: kship cannot read a %s here", path, v.Kind())
+	}
+}
+
+func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
+	if n.Kind != yaml.ScalarNode {
+		d.wrongType(n, v.Type(), path)
+		return
+	}
+	if n.ShortTag() == "!!int" && n.Value == "0" {
+		return
+	}
+	dur, err := time.ParseDuration(n.Value)
+	if n.ShortTag() != "!!str" || err != nil {
+		d.c.add(n.Line, n.Column, "%s must be a duration such as \"30s\", \"5m\" or \"1h30m\", not %q", path, n.Value)
+		return
+	}
+	if dur < 0 {
+		d.c.add(n.Line, n.Column, "%s must not be negative (got %s)", path, n.Value)
+		return
+	}
+	v.Set(reflect.ValueOf(Duration{dur}))
+}
+
+func (d *decoder) wrongType(n *yaml.Node, t reflect.Type, path string) {
+	name := path
+	if name == "" {
+		name = "the release file"
+	}
+	d.c.add(n.Line, n.Column, "%s must be %s, not %s", name, typeName(t), describe(n))
+}
+
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null"
+}
+
+// describe names what a node is, in the words of an error message.
+func describe(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	}
+	switch n.ShortTag() {
+	case "!!int", "!!float":
+		return "the number " + n.Value
+	case "!!bool":
+		return n.Value
+	case "!!null":
+		return "empty"
+	}
+	return strconv.Quote(n.Value)
+}
+
+// typeName is what a user must write for a Go type.
+func typeName(t reflect.Type) string {
+	if t == durationType {
+		return `a duration such as "30s"`
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return typeName(t.Elem())
+	case reflect.Struct:
+		return "a mapping with fields " + strings.Join(fieldNames(t), ", ")
+	case reflect.Slice:
+		return "a list (each item " + typeName(t.Elem()) + ")"
+	case reflect.Map:
+		return "a mapping of names to values"
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int32, reflect.Int64:
+		return "a whole number"
+	case reflect.Float64:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	}
+	return t.String()
+}
+
+// jsonFields maps the json names of a struct's fields to their index;
+// fields tagged "-" are not part of the file.
+func jsonFields(t reflect.Type) map[string]int {
+	m := make(map[string]int, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		if name := jsonName(t.Field(i)); name != "" {
+			m[name] = i
+		}
+	}
+	return m
+}
+
+func fieldNames(t reflect.Type) []string {
+	var names []string
+	for i := 0; i < t.NumField(); i++ {
+		if name := jsonName(t.Field(i)); name != "" {
+			names = append(names, name)
+		}
+	}
+	return names
+}
+
+func jsonName(f reflect.StructField) string {
+	tag := f.Tag.Get("json")
+	name, _, _ := strings.Cut(tag, ",")
+	if name == "-" || !f.IsExported() {
+		return ""
+	}
+	if name == "" {
+		return f.Name
+	}
+	return name
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}

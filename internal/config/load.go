@@ -1,0 +1,110 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"strconv"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// Load reads a release file strictly: an unknown field, a wrong type or an
+// invalid value is an *Error naming the line and what to write instead (an
+// ErrorList when there are several; all are reported, not only the first).
+// Defaults are filled in and listed in Release.Defaulted; Release.Dir is the
+// absolute folder of the file.
+func Load(path string) (*Release, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the release file: %v", errors.Unwrap(err))}
+	}
+	dir, err := filepath.Abs(filepath.Dir(path))
+	if err != nil {
+		return nil, &Error{File: path, Msg: err.Error()}
+	}
+	rel, err := Parse(path, data, dir)
+	if err != nil {
+		return nil, err
+	}
+	return rel, nil
+}
+
+// Parse is Load for a release file already in memory; name is used in
+// messages and dir is the folder relative paths are resolved against.
+func Parse(name string, data []byte, dir string) (*Release, error) {
+	c := &collector{file: name}
+	root, err := parseDocument(name, data)
+	if err != nil {
+		return nil, err
+	}
+	rel := &Release{Dir: dir}
+	d := &decoder{c: c, lines: map[string]int{}}
+	d.decode(root, reflect.ValueOf(rel).Elem(), "")
+	decodeErrs := len(c.errs)
+	rel.Defaulted = applyDefaults(rel)
+	v := &validator{c: c, lines: d.lines, dir: dir}
+	v.release(rel)
+	c.errs = dropSameLine(c.errs, decodeErrs)
+	if err := c.err(); err != nil {
+		return nil, err
+	}
+	return rel, nil
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parseDocument parses the one YAML document of a release file into its
+// root mapping node.
+func parseDocument(name string, data []byte) (*yaml.Node, error) {
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	var doc yaml.Node
+	if err := dec.Decode(&doc); err != nil {
+		if err == io.EOF {
+			return nil, &Error{File: name, Msg: "the release file is empty; run `kship init` to write a starter"}
+		}
+		return nil, syntaxError(name, err)
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); err == nil && len(extra.Content) > 0 && !isNull(extra.Content[0]) {
+		return nil, &Error{File: name, Line: extra.Content[0].Line, Msg: "a release file holds one document; move this one to its own file"}
+	}
+	if len(doc.Content) == 0 || isNull(doc.Content[0]) {
+		return nil, &Error{File: name, Msg: "the release file is empty; run `kship init` to write a starter"}
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, &Error{File: name, Line: root.Line, Msg: "the release file must be a mapping starting with apiVersion: " + APIVersion}
+	}
+	return root, nil
+}
+
+func syntaxError(name string, err error) error {
+	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
+		line, _ := strconv.Atoi(m[1])
+		return &Error{File: name, Line: line, Msg: "invalid YAML: " + m[2]}
+	}
+	return &Error{File: name, Msg: "invalid YAML: " + err.Error()}
+}
+
+// dropSameLine removes checks (after the first n decode errors) that fall
+// on a line already reported by decoding: a value of the wrong type is not
+// also "missing".
+func dropSameLine(errs []*Error, n int) []*Error {
+	bad := map[int]bool{}
+	for _, e := range errs[:n] {
+		bad[e.Line] = true
+	}
+	out := errs[:n]
+	for _, e := range errs[n:] {
+		if !bad[e.Line] {
+			out = append(out, e)
+		}
+	}
+	return out
+}

@@ -1,0 +1,228 @@
+package config
+
+import (
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/util/validation"
+)
+
+// validator checks the meaning of a decoded release file; every problem is
+// reported at the line of the field it concerns.
+type validator struct {
+	c     *collector
+	lines map[string]int
+	dir   string
+}
+
+// line returns the line of path, or of its nearest parent written in the file.
+func (v *validator) line(path string) int {
+	for path != "" {
+		if l, ok := v.lines[path]; ok {
+			return l
+		}
+		i := strings.LastIndexAny(path, ".[")
+		if i < 0 {
+			break
+		}
+		path = path[:i]
+	}
+	return v.lines[""]
+}
+
+func (v *validator) fail(path, format string, args ...any) {
+	v.c.add(v.line(path), 0, "%s", path+": "+fmt.Sprintf(format, args...))
+}
+
+func (v *validator) release(r *Release) {
+	if r.APIVersion != APIVersion {
+		v.fail("apiVersion", "must be %s, not %q", APIVersion, r.APIVersion)
+	}
+	if r.Kind != Kind {
+		v.fail("kind", "must be %s, not %q", Kind, r.Kind)
+	}
+	v.dnsLabel("metadata.name", r.Metadata.Name)
+	v.dnsLabel("spec.namespace", r.Spec.Namespace)
+	v.source(&r.Spec.Source)
+	v.strategy(&r.Spec.Strategy)
+	v.verify(&r.Spec.Verify)
+	v.stabilize(&r.Spec.Stabilize)
+	if m := r.Spec.Rollback.Method; m != RollbackAuto && m != RollbackManual {
+		v.fail("spec.rollback.method", "must be %s or %s, not %q", RollbackAuto, RollbackManual, m)
+	}
+	v.migrations(r.Spec.Migrations)
+	if r.Spec.Detector.RestartThreshold < 1 {
+		v.fail("spec.detector.restartThreshold", "must be at least 1")
+	}
+}
+
+func (v *validator) dnsLabel(path, s string) {
+	if s == "" {
+		v.fail(path, "is required")
+		return
+	}
+	if errs := validation.IsDNS1123Label(s); len(errs) > 0 {
+		v.fail(path, "%q is not a valid name: %s", s, errs[0])
+	}
+}
+
+func (v *validator) source(s *Source) {
+	switch {
+	case s.Path == "" && s.Helm == nil:
+		v.fail("spec.source", "set one of path (a folder of manifests or a kustomization) or helm (a chart)")
+	case s.Path != "" && s.Helm != nil:
+		v.fail("spec.source", "set only one of path or helm, not both")
+	case s.Path != "":
+		v.exists("spec.source.path", s.Path)
+	default:
+		v.helm(s.Helm)
+	}
+}
+
+func (v *validator) helm(h *Helm) {
+	if h.Chart == "" {
+		v.fail("spec.source.helm.chart", "is required: the folder (or .tgz) of a chart, relative to the release file")
+		return
+	}
+	if strings.Contains(h.Chart, "://") {
+		v.fail("spec.source.helm.chart", "%q: kship renders local charts only; fetch it first (helm pull --untar) and point chart at the folder", h.Chart)
+		return
+	}
+	v.exists("spec.source.helm.chart", h.Chart)
+	for i, f := range h.Values {
+		v.exists(fmt.Sprintf("spec.source.helm.values[%d]", i), f)
+	}
+}
+
+func (v *validator) exists(path, rel string) {
+	p := rel
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(v.dir, p)
+	}
+	if _, err := os.Stat(p); err != nil {
+		v.fail(path, "%s does not exist (paths are relative to the release file's folder)", rel)
+	}
+}
+
+func (v *validator) strategy(s *Strategy) {
+	switch s.Type {
+	case StrategyRolling:
+	case StrategyCanary:
+		v.canarySteps(s.Steps)
+	case StrategyBlueGreen:
+		if s.PreviewService == "" {
+			v.fail("spec.strategy.previewService", "is required for BlueGreen: the Service that reaches the new version before the switch")
+		} else {
+			v.dnsLabel("spec.strategy.previewService", s.PreviewService)
+		}
+	default:
+		v.fail("spec.strategy.type", "must be %s, %s or %s, not %q", StrategyRolling, StrategyCanary, StrategyBlueGreen, s.Type)
+	}
+	if s.Type != StrategyCanary && len(s.Steps) > 0 {
+		v.fail("spec.strategy.steps", "only apply to type Canary")
+	}
+	if s.Type != StrategyBlueGreen && s.PreviewService != "" {
+		v.fail("spec.strategy.previewService", "only applies to type BlueGreen")
+	}
+}
+
+func (v *validator) canarySteps(steps []CanaryStep) {
+	if len(steps) == 0 {
+		v.fail("spec.strategy.steps", "Canary needs at least one step, e.g. steps: [{weight: 20, pause: 1m}, {weight: 50, pause: 1m}]")
+		return
+	}
+	prev := 0
+	for i, st := range steps {
+		p := fmt.Sprintf("spec.strategy.steps[%d].weight", i)
+		switch {
+		case st.Weight < 1 || st.Weight > 100:
+			v.fail(p, "must be between 1 and 100 (percent of replicas), not %d", st.Weight)
+		case st.Weight <= prev:
+			v.fail(p, "must be greater than the step before (%d): weights go up", prev)
+		}
+		prev = max(prev, st.Weight)
+	}
+}
+
+func (v *validator) verify(vf *Verify) {
+	if vf.RolloutTimeout.Duration <= 0 {
+		v.fail("spec.verify.rolloutTimeout", "must be positive")
+	}
+	names := map[string]int{}
+	for i := range vf.Smoke {
+		v.smoke(fmt.Sprintf("spec.verify.smoke[%d]", i), &vf.Smoke[i], names, i)
+	}
+	if vf.Metrics != nil {
+		v.metrics(vf.Metrics)
+	}
+}
+
+func (v *validator) smoke(p string, c *SmokeCheck, names map[string]int, i int) {
+	v.uniqueName(p, c.Name, names, i)
+	switch {
+	case c.HTTP == nil && c.Job == nil:
+		v.fail(p, "set one of http (a request and its expected answer) or job (a pod run to completion)")
+	case c.HTTP != nil && c.Job != nil:
+		v.fail(p, "set only one of http or job, not both")
+	case c.HTTP != nil:
+		v.httpCheck(p+".http", c.HTTP)
+	case c.Job.Image == "":
+		v.fail(p+".job.image", "is required")
+	}
+	if c.Retries < 0 {
+		v.fail(p+".retries", "must not be negative")
+	}
+}
+
+func (v *validator) uniqueName(p, name string, names map[string]int, i int) {
+	if name == "" {
+		v.fail(p+".name", "is required")
+		return
+	}
+	if j, dup := names[name]; dup {
+		v.fail(p+".name", "%q is already the name of item %d; names must be unique", name, j)
+		return
+	}
+	names[name] = i
+}
+
+var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
+
+func (v *validator) httpCheck(p string, h *HTTPCheck) {
+	v.httpURL(p+".url", h.URL)
+	if !contains(httpMethods, h.Method) {
+		v.fail(p+".method", "must be one of %s, not %q", strings.Join(httpMethods, ", "), h.Method)
+	}
+	if h.ExpectStatus < 100 || h.ExpectStatus > 599 {
+		v.fail(p+".expectStatus", "must be an HTTP status code (100-599), not %d", h.ExpectStatus)
+	}
+	if h.BodyRegex != "" {
+		if _, err := regexp.Compile(h.BodyRegex); err != nil {
+			v.fail(p+".bodyRegex", "is not a valid regular expression: %v", err)
+		}
+	}
+}
+
+func (v *validator) httpURL(p, s string) {
+	if s == "" {
+		v.fail(p, "is required, e.g. http://web.shop.example/healthz")
+		return
+	}
+	u, err := url.Parse(s)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.fail(p, "%q must be an absolute http:// or https:// URL", s)
+	}
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
