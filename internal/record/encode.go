@@ -1,0 +1,170 @@
+package record
+
+import (
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"sigs.k8s.io/yaml"
+
+	"github.com/kship/kship/internal/manifest"
+)
+
+// maxSecretData is the API server's limit on a Secret's data (1 MiB), less
+// room for the record and metadata.
+const maxSecretData = 1<<20 - 16<<10
+
+// recordJSON is the JSON record stored in a revision Secret.
+type recordJSON struct {
+	Release        string    `json:"release"`
+	Namespace      string    `json:"namespace"`
+	Number         int       `json:"number"`
+	Outcome        string    `json:"outcome"`
+	Message        string    `json:"message,omitempty"`
+	EvidenceDir    string    `json:"evidenceDir,omitempty"`
+	EvidenceDigest string    `json:"evidenceDigest,omitempty"`
+	StartedAt      time.Time `json:"startedAt"`
+	FinishedAt     time.Time `json:"finishedAt,omitzero"`
+	RollbackOf     int       `json:"rollbackOf,omitempty"`
+	By             string    `json:"by,omitempty"`
+	KshipVersion   string    `json:"kshipVersion,omitempty"`
+	Objects        int       `json:"objects"`
+}
+
+// encodeObjects writes objects as multi-document YAML. The source locations
+// are not kept: a stored revision is replayed as rendered.
+func encodeObjects(objs []manifest.Object) ([]byte, error) {
+	var buf bytes.Buffer
+	for i, o := range objs {
+		if o.Obj == nil {
+			continue
+		}
+		data, err := yaml.Marshal(o.Obj.Object)
+		if err != nil {
+			return nil, fmt.Errorf("%s: encode: %w", o.Ref(), err)
+		}
+		if i > 0 {
+			buf.WriteString("---\n")
+		}
+		buf.Write(data)
+	}
+	return buf.Bytes(), nil
+}
+
+// decodeObjects reads what encodeObjects wrote.
+func decodeObjects(data []byte) ([]manifest.Object, error) {
+	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
+	var objs []manifest.Object
+	for {
+		var m map[string]any
+		err := dec.Decode(&m)
+		if errors.Is(err, io.EOF) {
+			return objs, nil
+		}
+		if err != nil {
+			return nil, fmt.Errorf("decode stored manifests: %w", err)
+		}
+		if len(m) == 0 {
+			continue
+		}
+		objs = append(objs, manifest.Object{Obj: &unstructured.Unstructured{Object: m}})
+	}
+}
+
+// compress gzips data.
+func compress(data []byte) ([]byte, error) {
+	var buf bytes.Buffer
+	zw, err := gzip.NewWriterLevel(&buf, gzip.BestCompression)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := zw.Write(data); err != nil {
+		return nil, err
+	}
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// decompress reverses compress; nil stays nil.
+func decompress(data []byte) ([]byte, error) {
+	if len(data) == 0 {
+		return nil, nil
+	}
+	zr, err := gzip.NewReader(bytes.NewReader(data))
+	if err != nil {
+		return nil, err
+	}
+	defer zr.Close()
+	return io.ReadAll(zr)
+}
+
+// secretData builds the data of a revision Secret.
+func secretData(rev *Revision) (map[string][]byte, error) {
+	manifests, err := encodeObjects(rev.Objects)
+	if err != nil {
+		return nil, err
+	}
+	gzManifests, err := compress(manifests)
+	if err != nil {
+		return nil, fmt.Errorf("compress manifests: %w", err)
+	}
+	gzRelease, err := compress(rev.ReleaseFile)
+	if err != nil {
+		return nil, fmt.Errorf("compress release file: %w", err)
+	}
+	rec, err := json.Marshal(toRecord(rev))
+	if err != nil {
+		return nil, fmt.Errorf("encode record: %w", err)
+	}
+	if n := len(gzManifests) + len(gzRelease) + len(rec); n > maxSecretData {
+		return nil, fmt.Errorf("revision is %d bytes compressed, more than a Secret holds (%d): split the release", n, maxSecretData)
+	}
+	return map[string][]byte{keyManifests: gzManifests, keyReleaseFile: gzRelease, keyRecord: rec}, nil
+}
+
+func toRecord(rev *Revision) recordJSON {
+	return recordJSON{
+		Release: rev.Release, Namespace: rev.Namespace, Number: rev.Number,
+		Outcome: rev.Outcome, Message: rev.Message,
+		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest,
+		StartedAt: rev.StartedAt.UTC(), FinishedAt: rev.FinishedAt.UTC(),
+		RollbackOf: rev.RollbackOf, By: rev.By, KshipVersion: rev.KshipVersion,
+		Objects: len(rev.Objects),
+	}
+}
+
+// fromSecretData decodes a revision Secret's data.
+func fromSecretData(data map[string][]byte) (*Revision, error) {
+	var rec recordJSON
+	if err := json.Unmarshal(data[keyRecord], &rec); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", keyRecord, err)
+	}
+	manifests, err := decompress(data[keyManifests])
+	if err != nil {
+		return nil, fmt.Errorf("decompress %s: %w", keyManifests, err)
+	}
+	objs, err := decodeObjects(manifests)
+	if err != nil {
+		return nil, err
+	}
+	releaseFile, err := decompress(data[keyReleaseFile])
+	if err != nil {
+		return nil, fmt.Errorf("decompress %s: %w", keyReleaseFile, err)
+	}
+	return &Revision{
+		Release: rec.Release, Namespace: rec.Namespace, Number: rec.Number,
+		Objects: objs, ReleaseFile: releaseFile,
+		Outcome: rec.Outcome, Message: rec.Message,
+		EvidenceDir: rec.EvidenceDir, EvidenceDigest: rec.EvidenceDigest,
+		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
+		RollbackOf: rec.RollbackOf, By: rec.By, KshipVersion: rec.KshipVersion,
+	}, nil
+}

@@ -1,0 +1,140 @@
+// Package record keeps a release's state in the cluster, next to the
+// application: one Secret per revision (the compressed rendered manifests,
+// the release file and a JSON record of the outcome), the last ten kept, and
+// a coordination.k8s.io Lease per release that serves as its lock.
+//
+// Revision Secrets are named kship.<release>.v<N>, have type
+// kship.dev/release.v1 and carry labels so that
+// `kubectl get secrets -l kship.dev/release=web` lists a release's history.
+// The stored manifests include the release's own Secrets (a rollback must
+// restore them exactly); they live only inside the revision Secret, protected
+// like the Secrets themselves, and are never printed by this package.
+package record
+
+import (
+	"fmt"
+	"os"
+	"os/user"
+	"time"
+
+	"k8s.io/client-go/kubernetes"
+
+	"github.com/kship/kship/internal/manifest"
+)
+
+// Outcomes of a revision.
+const (
+	// OutcomePending is a revision whose rollout has started and not ended.
+	OutcomePending = "pending"
+	// OutcomeDeployed is the verified revision currently running.
+	OutcomeDeployed = "deployed"
+	// OutcomeFailed is a revision that failed and was not rolled back.
+	OutcomeFailed = "failed"
+	// OutcomeRolledBack is a revision that failed and was rolled back.
+	OutcomeRolledBack = "rolled-back"
+	// OutcomeSuperseded is a formerly deployed revision replaced by a newer one.
+	OutcomeSuperseded = "superseded"
+	// OutcomeInterrupted is a revision whose kship process died mid-rollout.
+	OutcomeInterrupted = "interrupted"
+)
+
+// Labels and annotations kship puts on the objects it keeps its state in.
+const (
+	LabelManagedBy = "app.kubernetes.io/managed-by"
+	LabelRelease   = "kship.dev/release"
+	LabelRevision  = "kship.dev/revision"
+	LabelOutcome   = "kship.dev/outcome"
+	// AnnotationPreviousHolder on the lock Lease names the holder whose lock
+	// was taken over (expired or forced) and when.
+	AnnotationPreviousHolder = "kship.dev/previous-holder"
+	// ManagedBy is the value of LabelManagedBy.
+	ManagedBy = "kship"
+	// SecretType is the type of revision Secrets.
+	SecretType = "kship.dev/release.v1"
+)
+
+// Keys of a revision Secret's data.
+const (
+	keyManifests   = "manifests.yaml.gz"
+	keyReleaseFile = "release.yaml.gz"
+	keyRecord      = "record.json"
+)
+
+// DefaultKeep is how many revisions a release keeps.
+const DefaultKeep = 10
+
+// Revision is one attempt to ship a release (or to roll it back).
+type Revision struct {
+	Release   string
+	Namespace string
+	// Number is the revision number; 0 in a Revision given to Save means
+	// "the next free number".
+	Number int
+	// Objects are the rendered manifests this revision applied.
+	Objects []manifest.Object
+	// ReleaseFile is the release file (kship.yaml) as written.
+	ReleaseFile []byte
+	// Outcome is one of the Outcome constants.
+	Outcome        string
+	Message        string
+	EvidenceDir    string
+	EvidenceDigest string
+	StartedAt      time.Time
+	FinishedAt     time.Time
+	// RollbackOf is the revision this one rolled back (0 for a release).
+	RollbackOf int
+	// By is who ran it: the lock holder identity ("user@host pid N").
+	By string
+	// KshipVersion is the version of kship that wrote the revision.
+	KshipVersion string
+
+	// resourceVersion of the Secret this revision was read from or saved
+	// to; Save updates with it, so a concurrent change is a conflict.
+	resourceVersion string
+}
+
+// Store reads and writes revisions and locks in the cluster.
+type Store struct {
+	Typed kubernetes.Interface
+	Now   func() time.Time
+	// Keep is how many revisions to keep (DefaultKeep when 0).
+	Keep int
+	// Version is written into each revision's record (kship's version).
+	Version string
+}
+
+// SecretName is the name of the Secret holding revision n of release.
+func SecretName(release string, n int) string {
+	return fmt.Sprintf("kship.%s.v%d", release, n)
+}
+
+// LeaseName is the name of the Lease that locks release.
+func LeaseName(release string) string { return "kship." + release }
+
+// Identity returns "user@host pid N" for the running process: the holder
+// identity kship writes into its locks and revisions.
+func Identity() string {
+	name := "unknown"
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		name = u.Username
+	}
+	host, err := os.Hostname()
+	if err != nil || host == "" {
+		host = "unknown-host"
+	}
+	return fmt.Sprintf("%s@%s pid %d", name, host, os.Getpid())
+}
+
+func (s *Store) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
+}
+
+func (s *Store) keep() int {
+	if s.Keep > 0 {
+		return s.Keep
+	}
+	return DefaultKeep
+}
