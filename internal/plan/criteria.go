@@ -14,7 +14,7 @@ type Criteria struct {
 	// RolloutTimeout bounds the wait for every object to be Current.
 	RolloutTimeout string `json:"rolloutTimeout"`
 	// Objects is how many objects must become Current (kstatus).
-	Objects int             `json:"objects"`
+	Objects int              `json:"objects"`
 	Smoke   []SmokeCriterion `json:"smoke,omitempty"`
 	Gates   []GateCriterion  `json:"gates,omitempty"`
 	// Prometheus is the query API the gates are evaluated against.

@@ -16,14 +16,14 @@ import (
 // object exists. They are compared between the manifest and the live object
 // when the manifest sets them, in addition to what the dry-run reports.
 var knownImmutable = map[string][][]string{
-	"apps/Deployment":          {{"spec", "selector"}},
-	"apps/ReplicaSet":          {{"spec", "selector"}},
-	"apps/DaemonSet":           {{"spec", "selector"}},
-	"apps/StatefulSet":         {{"spec", "selector"}, {"spec", "serviceName"}, {"spec", "podManagementPolicy"}, {"spec", "volumeClaimTemplates"}},
-	"/Service":                 {{"spec", "clusterIP"}},
-	"batch/Job":                {{"spec", "selector"}, {"spec", "completionMode"}},
-	"/PersistentVolumeClaim":   {{"spec", "accessModes"}, {"spec", "storageClassName"}, {"spec", "volumeMode"}, {"spec", "volumeName"}, {"spec", "selector"}},
-	"rbac.authorization.k8s.io/RoleBinding":        {{"roleRef"}},
+	"apps/Deployment":                       {{"spec", "selector"}},
+	"apps/ReplicaSet":                       {{"spec", "selector"}},
+	"apps/DaemonSet":                        {{"spec", "selector"}},
+	"apps/StatefulSet":                      {{"spec", "selector"}, {"spec", "serviceName"}, {"spec", "podManagementPolicy"}, {"spec", "volumeClaimTemplates"}},
+	"/Service":                              {{"spec", "clusterIP"}},
+	"batch/Job":                             {{"spec", "selector"}, {"spec", "completionMode"}},
+	"/PersistentVolumeClaim":                {{"spec", "accessModes"}, {"spec", "storageClassName"}, {"spec", "volumeMode"}, {"spec", "volumeName"}, {"spec", "selector"}},
+	"rbac.authorization.k8s.io/RoleBinding": {{"roleRef"}},
 	"rbac.authorization.k8s.io/ClusterRoleBinding": {{"roleRef"}},
 }
 

@@ -49,14 +49,14 @@ var Actions = []Action{ActionCreate, ActionUpdate, ActionUnchanged, ActionPrune}
 
 // Plan is what a release will do, computed without writing to the cluster.
 type Plan struct {
-	Release   string          `json:"release"`
-	Namespace string          `json:"namespace"`
-	Changes   []Change        `json:"changes"`
-	Counts    map[Action]int  `json:"counts"`
-	Risks     []Risk          `json:"risks"`
-	Criteria  Criteria        `json:"criteria"`
-	Cluster   string          `json:"cluster,omitempty"` // API server host the plan was computed against
-	Generated time.Time       `json:"generated,omitempty"`
+	Release   string         `json:"release"`
+	Namespace string         `json:"namespace"`
+	Changes   []Change       `json:"changes"`
+	Counts    map[Action]int `json:"counts"`
+	Risks     []Risk         `json:"risks"`
+	Criteria  Criteria       `json:"criteria"`
+	Cluster   string         `json:"cluster,omitempty"` // API server host the plan was computed against
+	Generated time.Time      `json:"generated,omitempty"`
 }
 
 // Change is the planned action on one object.
