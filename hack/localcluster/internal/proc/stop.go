@@ -17,17 +17,18 @@ type StopResult struct {
 	How string
 }
 
-// Stop ends the process group recorded for name: SIGTERM, then SIGKILL if
-// the group has not exited after grace. It waits until no process of the
-// group is left and removes the PID file.
+// Stop ends the process group recorded for name and every descendant of
+// it (also those in other groups): SIGTERM, then SIGKILL for what has not
+// exited after grace. It waits until none of them is left and removes the
+// PID file.
 func (d Dirs) Stop(ctx context.Context, name string, grace time.Duration) (StopResult, error) {
 	pid, err := d.PID(name)
 	if err != nil {
 		return StopResult{Name: name}, err
 	}
 	res := StopResult{Name: name, PID: pid, How: "not running"}
-	if pid > 0 && len(GroupMembers(pid)) > 0 {
-		res.How, err = stopGroup(ctx, pid, grace)
+	if tree := Tree(pid); pid > 0 && len(tree) > 0 {
+		res.How, err = stopTree(ctx, pid, tree, grace)
 		if err != nil {
 			return res, fmt.Errorf("stop %s (pgid %d): %w", name, pid, err)
 		}
@@ -38,36 +39,51 @@ func (d Dirs) Stop(ctx context.Context, name string, grace time.Duration) (StopR
 	return res, nil
 }
 
-// stopGroup signals process group pgid and waits for all its members to go.
-func stopGroup(ctx context.Context, pgid int, grace time.Duration) (string, error) {
-	signalGroup(pgid, syscall.SIGTERM)
-	if waitGroupGone(ctx, pgid, grace) {
+// stopTree sends SIGTERM to process group pgid and to the descendants found
+// before (tree), waits for all of them to go, and kills what is left after
+// grace.
+func stopTree(ctx context.Context, pgid int, tree []Process, grace time.Duration) (string, error) {
+	_ = syscall.Kill(-pgid, syscall.SIGTERM)
+	for _, p := range tree { // descendants that moved to another group
+		if p.Running() {
+			_ = syscall.Kill(p.PID, syscall.SIGTERM)
+		}
+	}
+	if waitGone(ctx, pgid, tree, grace) {
 		return "terminated", nil
 	}
-	signalGroup(pgid, syscall.SIGKILL)
-	if waitGroupGone(ctx, pgid, 10*time.Second) {
+	_ = syscall.Kill(-pgid, syscall.SIGKILL)
+	for _, p := range append(tree, Tree(pgid)...) {
+		if p.Running() {
+			_ = syscall.Kill(p.PID, syscall.SIGKILL)
+		}
+	}
+	if waitGone(ctx, pgid, tree, 10*time.Second) {
 		return "killed", nil
 	}
-	return "", fmt.Errorf("processes %v still running after SIGKILL", GroupMembers(pgid))
+	return "", fmt.Errorf("processes %v still running after SIGKILL", running(tree))
 }
 
-// signalGroup sends sig to every process in group pgid. Members that left
-// the group (setsid) are signalled by PID too.
-func signalGroup(pgid int, sig syscall.Signal) {
-	_ = syscall.Kill(-pgid, sig)
-	for _, pid := range GroupMembers(pgid) {
-		_ = syscall.Kill(pid, sig)
+// running returns the PIDs of the processes in ps that still run.
+func running(ps []Process) []int {
+	var pids []int
+	for _, p := range ps {
+		if p.Running() {
+			pids = append(pids, p.PID)
+		}
 	}
+	return pids
 }
 
-// waitGroupGone waits up to timeout for group pgid to have no live member.
-func waitGroupGone(ctx context.Context, pgid int, timeout time.Duration) bool {
+// waitGone waits up to timeout until group pgid has no live member and no
+// process of tree runs.
+func waitGone(ctx context.Context, pgid int, tree []Process, timeout time.Duration) bool {
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
 	tick := time.NewTicker(50 * time.Millisecond)
 	defer tick.Stop()
 	for {
-		if len(GroupMembers(pgid)) == 0 {
+		if len(GroupMembers(pgid)) == 0 && len(running(tree)) == 0 {
 			return true
 		}
 		select {

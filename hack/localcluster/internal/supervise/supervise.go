@@ -22,13 +22,19 @@ type Supervisor struct {
 	Argv []string
 	// Log receives the supervisor's own messages and the child's output.
 	Log io.Writer
-	// MaxBackoff caps the wait between restarts.
+	// Backoff is the first wait before a restart (default 1s); it doubles
+	// up to MaxBackoff and starts over after a run longer than a minute.
+	Backoff    time.Duration
 	MaxBackoff time.Duration
 }
 
 // Run runs the child until ctx ends, then sends it SIGTERM and waits for it.
 func (s *Supervisor) Run(ctx context.Context) error {
-	backoff := time.Second
+	first := s.Backoff
+	if first <= 0 {
+		first = time.Second
+	}
+	backoff := first
 	for restarts := 0; ; restarts++ {
 		started := time.Now()
 		err := s.runOnce(ctx)
@@ -36,7 +42,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			return nil
 		}
 		if time.Since(started) > time.Minute {
-			backoff = time.Second
+			backoff = first
 		}
 		fmt.Fprintf(s.Log, "supervise: %s exited after %s (%v); restart #%d in %s\n",
 			s.Name, time.Since(started).Round(time.Millisecond), err, restarts+1, backoff)
@@ -47,7 +53,7 @@ func (s *Supervisor) Run(ctx context.Context) error {
 			return nil
 		case <-timer.C:
 		}
-		backoff = min(2*backoff, s.MaxBackoff)
+		backoff = min(2*backoff, max(s.MaxBackoff, first))
 	}
 }
 

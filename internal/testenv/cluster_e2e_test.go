@@ -1,0 +1,82 @@
+package testenv_test
+
+import (
+	"context"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/resource"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kship/kship/internal/testenv"
+)
+
+func TestNodesReady(t *testing.T) {
+	env := testenv.Get(t)
+	cs := env.Clientset(t)
+	nodes, err := cs.CoreV1().Nodes().List(t.Context(), metav1.ListOptions{})
+	if err != nil {
+		t.Fatalf("list nodes: %v", err)
+	}
+	ready := 0
+	for _, n := range nodes.Items {
+		for _, c := range n.Status.Conditions {
+			if c.Type == corev1.NodeReady && c.Status == corev1.ConditionTrue {
+				ready++
+			}
+		}
+		if cpu := n.Status.Allocatable[corev1.ResourceCPU]; cpu.Cmp(resource.MustParse("8")) != 0 {
+			t.Errorf("node %s: allocatable cpu %s, want 8", n.Name, cpu.String())
+		}
+	}
+	if ready != 3 {
+		t.Fatalf("%d Ready nodes of %d, want 3", ready, len(nodes.Items))
+	}
+	// A node Lease is KWOK's heartbeat; without it the node controller
+	// would mark the nodes NotReady after 40 s.
+	for _, n := range nodes.Items {
+		if _, err := cs.CoordinationV1().Leases("kube-node-lease").Get(t.Context(), n.Name, metav1.GetOptions{}); err != nil {
+			t.Errorf("node %s: lease: %v", n.Name, err)
+		}
+	}
+}
+
+func TestDeploymentBecomesAvailable(t *testing.T) {
+	env := testenv.Get(t)
+	cs := env.Clientset(t)
+	ns := testenv.Namespace(t, env, "e2e-deploy-")
+	start := time.Now()
+	if _, err := cs.AppsV1().Deployments(ns).Create(t.Context(), deployment("web", 3, nil), metav1.CreateOptions{}); err != nil {
+		t.Fatalf("create Deployment %s/web: %v", ns, err)
+	}
+	eventually(t, 60*time.Second, "Deployment web Available", func(ctx context.Context) (bool, string) {
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return available(d), fmt.Sprintf("status %+v", d.Status)
+	})
+	t.Logf("Deployment Available after %s", time.Since(start).Round(time.Millisecond))
+	pods, err := podsOf(t.Context(), cs, ns, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(pods) != 3 {
+		t.Fatalf("%d pods, want 3", len(pods))
+	}
+	nodes := map[string]bool{}
+	for _, p := range pods {
+		ip, err := netip.ParseAddr(p.Status.PodIP)
+		if err != nil || !podCIDR.Contains(ip) {
+			t.Errorf("pod %s: IP %q not in %s", p.Name, p.Status.PodIP, podCIDR)
+		}
+		if !podReady(&p) || p.Status.Phase != corev1.PodRunning {
+			t.Errorf("pod %s: phase %s, Ready %v; want Running and Ready", p.Name, p.Status.Phase, podReady(&p))
+		}
+		nodes[p.Spec.NodeName] = true
+	}
+	t.Logf("pods spread over %d nodes", len(nodes))
+}
