@@ -1,0 +1,100 @@
+package manifest
+
+import (
+	"context"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"strings"
+)
+
+// kustomizationNames are the file names that make a folder a kustomization.
+var kustomizationNames = []string{"kustomization.yaml", "kustomization.yml", "Kustomization"}
+
+// kustomizationFile returns the kustomization file of dir, or "".
+func kustomizationFile(dir string) string {
+	for _, n := range kustomizationNames {
+		if st, err := os.Stat(filepath.Join(dir, n)); err == nil && !st.IsDir() {
+			return n
+		}
+	}
+	return ""
+}
+
+// loadFolder decodes every .yaml, .yml and .json file under root, nested
+// folders included, in lexical order of their paths; hidden files and
+// folders are skipped. A kustomization below root is an error: kship would
+// otherwise read its kustomization.yaml as a manifest.
+func loadFolder(ctx context.Context, dir, root string) ([]Object, error) {
+	var objs []Object
+	var bad errs
+	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		name := d.Name()
+		if path != root && strings.HasPrefix(name, ".") {
+			if d.IsDir() {
+				return filepath.SkipDir
+			}
+			return nil
+		}
+		if d.IsDir() || !isManifestFile(name) {
+			return nil
+		}
+		file := relPath(dir, path)
+		if isKustomizationName(name) {
+			bad.add(Location{File: file}, "a kustomization inside a plain folder of manifests; point spec.source.path at %s instead", relPath(dir, filepath.Dir(path)))
+			return nil
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		o, err := Decode(file, data)
+		objs = append(objs, o...)
+		bad = appendErr(bad, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := bad.err(); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+func isManifestFile(name string) bool {
+	switch strings.ToLower(filepath.Ext(name)) {
+	case ".yaml", ".yml", ".json":
+		return true
+	}
+	return name == "Kustomization"
+}
+
+func isKustomizationName(name string) bool {
+	for _, n := range kustomizationNames {
+		if name == n {
+			return true
+		}
+	}
+	return false
+}
+
+// appendErr adds the errors of a Decode call to bad.
+func appendErr(bad errs, err error) errs {
+	switch e := err.(type) {
+	case nil:
+	case *Error:
+		bad = append(bad, e)
+	case ErrorList:
+		bad = append(bad, e...)
+	default:
+		bad = append(bad, &Error{Msg: err.Error()})
+	}
+	return bad
+}

@@ -1,0 +1,94 @@
+package manifest
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"helm.sh/helm/v3/pkg/action"
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/cli/values"
+	"helm.sh/helm/v3/pkg/getter"
+
+	"github.com/kship/kship/internal/config"
+)
+
+// renderHelm renders a local chart with Helm's SDK the way `helm template`
+// does: client-only dry-run install, nothing stored, no cluster contact.
+// Values files are merged in order, then the set values (Helm --set
+// syntax for keys, values typed as --set types them). CRDs of the chart's
+// crds/ folder are included. Hooks are left out: kship has no hook
+// lifecycle, and applying pre-/post-install or test hooks as ordinary
+// objects would run them at the wrong time; NOTES.txt is not an object.
+// Each object's source is the template it was rendered from
+// (chart/templates/x.yaml, relative to the release file's folder); the line
+// is unknown (0) because rendered lines do not match template lines.
+func renderHelm(ctx context.Context, rel *config.Release) ([]Object, error) {
+	h := rel.Spec.Source.Helm
+	chartPath := resolve(rel.Dir, h.Chart)
+	chartRel := relPath(rel.Dir, chartPath)
+	fail := func(format string, args ...any) error {
+		return &Error{Source: Location{File: chartRel}, Msg: fmt.Sprintf(format, args...)}
+	}
+	chrt, err := loader.Load(chartPath)
+	if err != nil {
+		return nil, fail("cannot load the Helm chart: %v", err)
+	}
+	if err := action.CheckDependencies(chrt, chrt.Metadata.Dependencies); err != nil {
+		return nil, fail("%v (run `helm dependency build %s`)", err, chartRel)
+	}
+	vals, err := helmValues(rel.Dir, h)
+	if err != nil {
+		return nil, fail("values: %v", err)
+	}
+	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	inst.DryRun, inst.ClientOnly, inst.Replace, inst.IncludeCRDs = true, true, true, true
+	inst.ReleaseName, inst.Namespace = h.ReleaseName, rel.Spec.Namespace
+	out, err := inst.RunWithContext(ctx, chrt, vals)
+	if err != nil {
+		return nil, fail("helm template failed: %v", err)
+	}
+	return splitHelmManifest(out.Manifest, chartRel)
+}
+
+// helmValues merges the values files and set values of h.
+func helmValues(dir string, h *config.Helm) (map[string]any, error) {
+	opts := values.Options{}
+	for _, f := range h.Values {
+		opts.ValueFiles = append(opts.ValueFiles, resolve(dir, f))
+	}
+	keys := make([]string, 0, len(h.Set))
+	for k := range h.Set {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		opts.Values = append(opts.Values, k+"="+strings.ReplaceAll(h.Set[k], ",", `\,`))
+	}
+	return opts.MergeValues(getter.Providers{})
+}
+
+// splitHelmManifest decodes Helm's rendered manifest, whose documents each
+// start with a "# Source: <chart>/templates/x.yaml" comment.
+func splitHelmManifest(manifest, chartRel string) ([]Object, error) {
+	var objs []Object
+	var bad errs
+	for _, doc := range strings.Split(manifest, "\n---\n") {
+		doc = strings.TrimPrefix(doc, "---\n")
+		file := chartRel
+		if first, _, ok := strings.Cut(doc, "\n"); ok && strings.HasPrefix(first, "# Source: ") {
+			src := strings.TrimPrefix(first, "# Source: ")
+			if _, rest, ok := strings.Cut(src, "/"); ok {
+				file = chartRel + "/" + rest
+			}
+		}
+		o, err := Decode(file, []byte(doc))
+		for i := range o {
+			o[i].Source.Line = 0
+		}
+		objs = append(objs, o...)
+		bad = appendErr(bad, err)
+	}
+	return objs, bad.err()
+}

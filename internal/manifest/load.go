@@ -1,0 +1,103 @@
+package manifest
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/kship/kship/internal/config"
+)
+
+// Load renders the release's source into one set of objects: a plain folder
+// of YAML/JSON, a kustomization, or a Helm chart. Objects without a
+// namespace get the release's namespace when their kind is namespaced
+// (decided by the built-in table, the bundle's CRDs, then mapper, which may
+// be nil offline). A namespace on a cluster-scoped object and an object
+// defined twice are errors naming the places. Every object keeps the file
+// (relative to the release file's folder) and line it came from.
+func Load(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) ([]Object, error) {
+	objs, err := render(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	if len(objs) == 0 {
+		// An empty release would prune everything of the previous one.
+		return nil, fmt.Errorf("the source of release %s renders no objects; check spec.source", rel.Metadata.Name)
+	}
+	if err := Normalize(objs, rel.Spec.Namespace, mapper); err != nil {
+		return nil, err
+	}
+	return objs, nil
+}
+
+func render(ctx context.Context, rel *config.Release) ([]Object, error) {
+	src := rel.Spec.Source
+	if src.Helm != nil {
+		return renderHelm(ctx, rel)
+	}
+	if src.Path == "" {
+		return nil, fmt.Errorf("release %s has no source: set spec.source.path or spec.source.helm", rel.Metadata.Name)
+	}
+	path := resolve(rel.Dir, src.Path)
+	st, err := os.Stat(path)
+	if err != nil {
+		return nil, fmt.Errorf("spec.source.path: %w", err)
+	}
+	if !st.IsDir() {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		return Decode(relPath(rel.Dir, path), data)
+	}
+	if k := kustomizationFile(path); k != "" {
+		return renderKustomization(ctx, rel.Dir, path)
+	}
+	return loadFolder(ctx, rel.Dir, path)
+}
+
+// Normalize fills the namespace of namespaced objects that have none with
+// ns, and reports cluster-scoped objects that carry a namespace and objects
+// defined more than once.
+func Normalize(objs []Object, ns string, mapper meta.RESTMapper) error {
+	scope := NewScope(mapper, objs)
+	var bad errs
+	seen := make(map[Ref]Location, len(objs))
+	for _, o := range objs {
+		namespaced, _ := scope.IsNamespaced(o.GVK())
+		switch {
+		case namespaced && o.Obj.GetNamespace() == "":
+			o.Obj.SetNamespace(ns)
+		case !namespaced && o.Obj.GetNamespace() != "":
+			bad.add(o.Source, "%s is cluster-scoped but sets metadata.namespace %q; remove it", o.Obj.GetKind()+" "+o.Obj.GetName(), o.Obj.GetNamespace())
+			continue
+		}
+		ref := o.Ref()
+		if first, dup := seen[ref]; dup {
+			bad.add(o.Source, "%s is defined twice: here and at %s; keep one", ref, first)
+			continue
+		}
+		seen[ref] = o.Source
+	}
+	return bad.err()
+}
+
+func resolve(dir, p string) string {
+	if filepath.IsAbs(p) {
+		return filepath.Clean(p)
+	}
+	return filepath.Join(dir, p)
+}
+
+// relPath names path relative to the release file's folder, with forward
+// slashes, as it appears in messages.
+func relPath(dir, path string) string {
+	r, err := filepath.Rel(dir, path)
+	if err != nil {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(r)
+}
