@@ -1,0 +1,34 @@
+package validate
+
+import (
+	"github.com/kship/kship/internal/config"
+)
+
+// checkGuardrails refuses a release without a known rollback and flags one
+// that nothing can verify.
+func (r *run) checkGuardrails() {
+	start := len(r.report.Checks)
+	rel := r.in.Release
+	if rel == nil {
+		r.fail(IDGuardrail, nil, nil, "no release file: no known rollback and no verification")
+		return
+	}
+	method := rel.Spec.Rollback.Method
+	switch method {
+	case config.RollbackAuto, config.RollbackManual:
+	case "":
+		r.fail(IDGuardrail, nil, nil, "no known rollback: spec.rollback.method is not set (use auto or manual)")
+	default:
+		r.fail(IDGuardrail, nil, nil, "no known rollback: spec.rollback.method %q is not a rollback kship knows (use auto or manual)", method)
+	}
+	smoke := len(rel.Spec.Verify.Smoke)
+	gates := 0
+	if rel.Spec.Verify.Metrics != nil {
+		gates = len(rel.Spec.Verify.Metrics.Gates)
+	}
+	if smoke == 0 && gates == 0 {
+		r.warn(IDGuardrail, nil, nil, "unverifiable: no smoke check and no metric gate, so deploy will end with exit 5, never 0: add spec.verify.smoke or spec.verify.metrics.gates")
+	}
+	r.summarize(IDGuardrail, start, "rollback method %s; %s and %s verify the release", method,
+		plural(smoke, "smoke check"), plural(gates, "metric gate"))
+}

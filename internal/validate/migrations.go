@@ -1,0 +1,145 @@
+package validate
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/kship/kship/internal/config"
+)
+
+// drillRecord is the part of a rollback drill's evidence.json that the
+// destructive-migration guardrail reads. kship rollback --drill writes the
+// evidence folder; its evidence.json must say it was a drill and that the
+// drill passed (verdict "passed"): {"kind": "rollback-drill", "verdict":
+// "passed", ...}. A "drill": true flag is accepted in place of the kind.
+type drillRecord struct {
+	Kind    string `json:"kind"`
+	Drill   bool   `json:"drill"`
+	Verdict string `json:"verdict"`
+	Release string `json:"release"`
+}
+
+// checkMigrations checks the migration plan: each migration names a Job of
+// the bundle, a reversible one names its down Job, and a destructive one
+// shipped with workloads needs rollback-drill evidence.
+func (r *run) checkMigrations() {
+	start := len(r.report.Checks)
+	if r.in.Release == nil || len(r.in.Release.Spec.Migrations) == 0 {
+		r.summarize(IDMigration, start, "no migrations declared")
+		return
+	}
+	jobs := r.bundleJobs()
+	for i, m := range r.in.Release.Spec.Migrations {
+		r.checkMigration(i, m, jobs)
+	}
+	r.summarize(IDMigration, start, "%s checked: %s", plural(len(r.in.Release.Spec.Migrations), "migration"), migrationSummary(r.in.Release.Spec.Migrations))
+}
+
+func migrationSummary(ms []config.Migration) string {
+	var parts []string
+	for _, m := range ms {
+		s := fmt.Sprintf("%s (%s)", m.Job, m.Type)
+		if m.Down != "" {
+			s += ", down " + m.Down
+		}
+		parts = append(parts, s)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// bundleJobs indexes the bundle's Jobs by name.
+func (r *run) bundleJobs() map[string]*object {
+	out := map[string]*object{}
+	for i := range r.objs {
+		o := &r.objs[i]
+		if o.ref.Group == "batch" && o.ref.Kind == "Job" {
+			out[o.ref.Name] = o
+		}
+	}
+	return out
+}
+
+func (r *run) checkMigration(i int, m config.Migration, jobs map[string]*object) {
+	label := fmt.Sprintf("migration %d (job %q)", i+1, m.Job)
+	job := jobs[m.Job]
+	if job == nil {
+		r.fail(IDMigration, nil, nil, "%s: no Job named %q in the bundle: add it, or fix the name in spec.migrations", label, m.Job)
+	}
+	switch m.Type {
+	case config.MigrationForwardOnly:
+	case config.MigrationReversible:
+		switch {
+		case m.Down == "":
+			r.fail(IDMigration, nil, nil, "%s is reversible but names no down Job: set down to the Job that reverses it", label)
+		case jobs[m.Down] == nil:
+			r.fail(IDMigration, nil, nil, "%s: down Job %q is not in the bundle: add it so a rollback can run it", label, m.Down)
+		}
+	case config.MigrationDestructive:
+		r.checkDestructive(label)
+	default:
+		r.fail(IDMigration, nil, nil, "%s: unknown type %q: use forward-only, reversible or destructive", label, m.Type)
+	}
+}
+
+// checkDestructive refuses a destructive migration shipped together with
+// workloads unless a passed rollback drill is on record.
+func (r *run) checkDestructive(label string) {
+	workloads := r.workloadNames()
+	if len(workloads) == 0 {
+		return
+	}
+	dir := r.in.Release.Spec.Rollback.DrillEvidence
+	if dir == "" {
+		r.fail(IDMigration, nil, nil, "%s is destructive and ships with workloads (%s): run `kship rollback --drill` in a non-production cluster and set spec.rollback.drillEvidence to its evidence folder, or ship the migration in a release of its own",
+			label, strings.Join(workloads, ", "))
+		return
+	}
+	if err := r.verifyDrill(dir); err != nil {
+		r.fail(IDMigration, nil, nil, "%s is destructive: rollback drill evidence %s: %v", label, dir, err)
+	}
+}
+
+// verifyDrill checks that dir holds an evidence.json of a passed drill.
+func (r *run) verifyDrill(dir string) error {
+	if !filepath.IsAbs(dir) && r.in.Release.Dir != "" {
+		dir = filepath.Join(r.in.Release.Dir, dir)
+	}
+	st, err := os.Stat(dir)
+	if err != nil || !st.IsDir() {
+		return fmt.Errorf("no such folder")
+	}
+	data, err := os.ReadFile(filepath.Join(dir, "evidence.json"))
+	if err != nil {
+		return fmt.Errorf("no evidence.json in the folder")
+	}
+	var rec drillRecord
+	if err := json.Unmarshal(data, &rec); err != nil {
+		return fmt.Errorf("evidence.json is not valid JSON: %v", err)
+	}
+	if rec.Kind != "rollback-drill" && !rec.Drill {
+		return fmt.Errorf("evidence.json is not the record of a rollback drill")
+	}
+	if rec.Verdict != "passed" {
+		return fmt.Errorf("the rollback drill did not pass (verdict %q)", rec.Verdict)
+	}
+	if rec.Release != "" && rec.Release != r.in.Release.Metadata.Name {
+		return fmt.Errorf("the drill was of release %q, not %q", rec.Release, r.in.Release.Metadata.Name)
+	}
+	return nil
+}
+
+// workloadNames lists the long-running workloads of the bundle.
+func (r *run) workloadNames() []string {
+	var out []string
+	for i := range r.objs {
+		o := &r.objs[i]
+		if replicated(o.ref.Group, o.ref.Kind) || (o.ref.Group == "apps" && o.ref.Kind == "DaemonSet") ||
+			(o.ref.Group == "" && o.ref.Kind == "Pod") || (o.ref.Group == "batch" && o.ref.Kind == "CronJob") {
+			out = append(out, o.ref.String())
+		}
+	}
+	return out
+}

@@ -1,0 +1,138 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/kship/kship/internal/manifest"
+)
+
+// Run validates a rendered release and returns every finding. It never
+// stops at the first problem: each check family reports one Pass item when
+// it found nothing (saying what it checked), else one item per problem.
+// Problems name their object and the file and line of the offending field.
+// With Clients it reads the cluster (version, CRDs, and one LIST per kind
+// and namespace for references) and never writes to it.
+func Run(ctx context.Context, in Input) *Report {
+	r := newRun(in)
+	r.resolveKubeVersion()
+	r.checkSchemas(ctx)
+	r.checkAPIVersions()
+	r.checkReferences(ctx)
+	r.checkHygiene(ctx)
+	r.checkMigrations()
+	r.checkGuardrails()
+	return r.report
+}
+
+// run is the state of one Run: the input, an index of the bundle, the
+// cluster inventory read so far and the report being built.
+type run struct {
+	in      Input
+	objs    []object
+	report  *Report
+	lines   *lineFinder
+	version kubeVersion
+	// versionNote says where the target version came from.
+	versionNote string
+	cluster     *inventory // nil offline
+}
+
+// object is one bundle object with what the checks ask of it repeatedly.
+type object struct {
+	manifest.Object
+	ref manifest.Ref
+	// ns is the effective namespace: its own, else the release's.
+	ns string
+	// removed is set when its API version is removed in the target version.
+	removed bool
+}
+
+func newRun(in Input) *run {
+	r := &run{in: in, report: &Report{}, lines: newLineFinder(in.Release)}
+	relNS := ""
+	if in.Release != nil {
+		relNS = in.Release.Spec.Namespace
+	}
+	r.objs = make([]object, 0, len(in.Objects))
+	for _, o := range in.Objects {
+		if o.Obj == nil {
+			continue
+		}
+		ref := o.Ref()
+		ns := ref.Namespace
+		if ns == "" && !clusterScoped(ref.Group, ref.Kind) {
+			ns = relNS
+		}
+		r.objs = append(r.objs, object{Object: o, ref: ref, ns: ns})
+	}
+	if in.Clients != nil {
+		r.cluster = newInventory(in.Clients)
+	}
+	return r
+}
+
+// fail, warn and pass add items of a check family; path locates the field
+// (nil: the object's document).
+func (r *run) fail(id string, o *object, path fieldPath, format string, args ...any) {
+	r.add(id, Fail, o, path, "", format, args...)
+}
+
+func (r *run) warn(id string, o *object, path fieldPath, format string, args ...any) {
+	r.add(id, Warn, o, path, "", format, args...)
+}
+
+func (r *run) add(id string, st Status, o *object, path fieldPath, evidence, format string, args ...any) {
+	c := Check{ID: id, Title: titles[id], Status: st, Message: fmt.Sprintf(format, args...), Evidence: evidence}
+	if o != nil {
+		c.Object = o.ref
+		c.Message = o.ref.String() + ": " + c.Message
+		c.Source = r.lines.locate(o.Source, path)
+	}
+	r.report.Add(c)
+}
+
+// summarize adds the family's Pass item when it reported no problem since
+// item index start, with what it checked.
+func (r *run) summarize(id string, start int, format string, args ...any) {
+	for _, c := range r.report.Checks[start:] {
+		if c.ID == id && c.Status != Pass {
+			sortItems(r.report.Checks[start:])
+			return
+		}
+	}
+	msg := fmt.Sprintf(format, args...)
+	r.report.Add(Check{ID: id, Title: titles[id], Status: Pass, Message: msg, Evidence: msg})
+}
+
+// sortItems orders a family's items by file, line and message.
+func sortItems(cs []Check) {
+	sort.SliceStable(cs, func(i, j int) bool {
+		a, b := cs[i], cs[j]
+		if a.Source.File != b.Source.File {
+			return a.Source.File < b.Source.File
+		}
+		if a.Source.Line != b.Source.Line {
+			return a.Source.Line < b.Source.Line
+		}
+		return a.Message < b.Message
+	})
+}
+
+var titles = map[string]string{
+	IDSchema:     "Strict schema",
+	IDAPIVersion: "API versions",
+	IDReference:  "References",
+	IDHygiene:    "Workload hygiene",
+	IDMigration:  "Migrations",
+	IDGuardrail:  "Guardrails",
+}
+
+// plural returns "n thing" or "n things".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return fmt.Sprintf("1 %s", thing)
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
+}

@@ -1,0 +1,162 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
+	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// crdInfo is one CRD and its compiled per-version schemas.
+type crdInfo struct {
+	crd *apiextv1.CustomResourceDefinition
+	// from says where the CRD was found: "the bundle" or "the cluster".
+	from     string
+	versions map[string]*crdVersion
+}
+
+// crdVersion is the compiled schema of one served version.
+type crdVersion struct {
+	structural *structuralschema.Structural
+	validator  apiservervalidation.SchemaCreateValidator
+	err        error
+}
+
+// bundleCRDs indexes the CRDs of the bundle by group and kind.
+func (r *run) bundleCRDs() map[schema.GroupKind]*crdInfo {
+	out := map[schema.GroupKind]*crdInfo{}
+	for i := range r.objs {
+		o := &r.objs[i]
+		if o.ref.Group != "apiextensions.k8s.io" || o.ref.Kind != "CustomResourceDefinition" || o.GVK().Version != "v1" {
+			continue
+		}
+		crd := &apiextv1.CustomResourceDefinition{}
+		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Obj.Object, crd); err != nil {
+			continue // the built-in schema check reports why
+		}
+		gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
+		out[gk] = &crdInfo{crd: crd, from: "the bundle", versions: map[string]*crdVersion{}}
+	}
+	return out
+}
+
+func (r *run) crdSourceNote() string {
+	if r.cluster == nil {
+		return "CRDs from the bundle; offline, the cluster's CRDs were not consulted"
+	}
+	return "CRDs from the bundle, then the cluster"
+}
+
+// validateCustom validates a custom resource against its CRD: unknown
+// fields (those the API server would prune), then the OpenAPI v3 schema,
+// list-type rules and metadata.
+func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.GroupKind]*crdInfo) {
+	gvk := o.GVK()
+	info := crds[gvk.GroupKind()]
+	if info == nil && r.cluster != nil {
+		info = r.cluster.crd(ctx, gvk.GroupKind())
+	}
+	if info == nil {
+		r.noCRD(o, gvk)
+		return
+	}
+	v, msg := info.version(gvk.Version)
+	if v == nil {
+		r.fail(IDSchema, o, keys("apiVersion"), "%s", msg)
+		return
+	}
+	r.checkName(o)
+	r.validateMetadata(o)
+	obj := runtime.DeepCopyJSON(o.Obj.Object)
+	unknown := pruning.PruneWithOptions(obj, v.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
+	for _, p := range unknown {
+		r.fail(IDSchema, o, parsePath(p), "unknown field %q (not in the schema of CRD %s)", p, info.crd.Name)
+	}
+	errs := apiservervalidation.ValidateCustomResource(nil, o.Obj.Object, v.validator)
+	errs = append(errs, listtype.ValidateListSetsAndMaps(nil, v.structural, o.Obj.Object)...)
+	for _, e := range errs {
+		r.fail(IDSchema, o, parsePath(e.Field), "%s: %s (CRD %s)", e.Field, e.ErrorBody(), info.crd.Name)
+	}
+}
+
+// validateMetadata checks a custom resource's metadata like a built-in's.
+func (r *run) validateMetadata(o *object) {
+	meta, ok := o.Obj.Object["metadata"]
+	if !ok {
+		return
+	}
+	w := &schemaWalker{path: keys("metadata")}
+	w.walk(builtinSchemas.of(objectMeta), meta)
+	r.reportFieldErrors(o, w.sorted())
+}
+
+// noCRD reports a kind that is neither built in nor defined by a CRD. A
+// kind the cluster serves without a CRD (an aggregated API) passes: its
+// schema is checked by the server-side dry-run.
+func (r *run) noCRD(o *object, gvk schema.GroupVersionKind) {
+	if r.cluster != nil && r.cluster.serves(gvk) {
+		return
+	}
+	where := "in the bundle or the cluster"
+	if r.cluster != nil && r.cluster.crdErr != nil {
+		where = fmt.Sprintf("in the bundle, and the cluster's CRDs could not be read (%v)", r.cluster.crdErr)
+	}
+	if r.cluster == nil {
+		where = "in the bundle (offline: the cluster was not consulted)"
+	}
+	r.fail(IDSchema, o, keys("kind"), "no CRD for kind %s (%s) %s", gvk.Kind, gvk.GroupVersion(), where)
+}
+
+// version returns the compiled schema of a served version, or why there is none.
+func (c *crdInfo) version(name string) (*crdVersion, string) {
+	if v, ok := c.versions[name]; ok {
+		return v, ""
+	}
+	var names []string
+	for i := range c.crd.Spec.Versions {
+		cv := &c.crd.Spec.Versions[i]
+		names = append(names, cv.Name)
+		if cv.Name != name {
+			continue
+		}
+		if !cv.Served {
+			return nil, fmt.Sprintf("version %s of CRD %s (in %s) is not served", name, c.crd.Name, c.from)
+		}
+		v := compileVersion(cv)
+		if v.err != nil {
+			return nil, fmt.Sprintf("CRD %s (in %s) has an invalid schema for %s: %v", c.crd.Name, c.from, name, v.err)
+		}
+		c.versions[name] = v
+		return v, ""
+	}
+	return nil, fmt.Sprintf("CRD %s (in %s) has no version %s (it has %s)", c.crd.Name, c.from, name, strings.Join(names, ", "))
+}
+
+func compileVersion(cv *apiextv1.CustomResourceDefinitionVersion) *crdVersion {
+	internal := &apiextensions.JSONSchemaProps{Type: "object", XPreserveUnknownFields: ptrTrue()}
+	if cv.Schema != nil && cv.Schema.OpenAPIV3Schema != nil {
+		internal = &apiextensions.JSONSchemaProps{}
+		if err := apiextv1.Convert_v1_JSONSchemaProps_To_apiextensions_JSONSchemaProps(cv.Schema.OpenAPIV3Schema, internal, nil); err != nil {
+			return &crdVersion{err: err}
+		}
+	}
+	s, err := structuralschema.NewStructural(internal)
+	if err != nil {
+		return &crdVersion{err: err}
+	}
+	validator, _, err := apiservervalidation.NewSchemaValidator(internal)
+	if err != nil {
+		return &crdVersion{err: err}
+	}
+	return &crdVersion{structural: s, validator: validator}
+}
+
+func ptrTrue() *bool { t := true; return &t }
