@@ -1,0 +1,261 @@
+package evidence
+
+import (
+	"encoding/json"
+	"fmt"
+	"html"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/kship/kship/internal/event"
+)
+
+// ReportHTML renders report.html: the summary, a timeline of the stages and
+// decisions, one chart per metric gate and the full event list. It is one
+// self-contained file: inline CSS and SVG, no scripts, no external assets.
+func ReportHTML(b *Bundle) string {
+	var s strings.Builder
+	s.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">")
+	fmt.Fprintf(&s, "<title>kship %s revision %d</title>", esc(b.Release), b.Revision)
+	s.WriteString(`<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}.fail{color:#b00}.pass{color:#070}code{background:#f4f4f4}</style></head><body>`)
+	fmt.Fprintf(&s, "<h1>%s revision %d: %s (exit %d)</h1>", esc(b.Release), b.Revision, esc(b.Verdict), b.ExitCode)
+	fmt.Fprintf(&s, "<p>%s</p><p>Namespace <code>%s</code>, %s → %s (%s).</p>", esc(b.Summary), esc(b.Namespace),
+		b.StartedAt.UTC().Format(time.RFC3339), b.FinishedAt.UTC().Format(time.RFC3339), b.FinishedAt.Sub(b.StartedAt).Round(time.Millisecond))
+	if b.Trigger != "" {
+		fmt.Fprintf(&s, "<p class=\"fail\">Trigger: %s</p>", esc(b.Trigger))
+	}
+	if len(b.Checked) > 0 {
+		s.WriteString("<h2>Checked</h2><ul>")
+		for _, c := range b.Checked {
+			fmt.Fprintf(&s, "<li>%s</li>", esc(c))
+		}
+		s.WriteString("</ul>")
+	}
+	s.WriteString("<h2>Timeline</h2>")
+	s.WriteString(timelineSVG(b))
+	for _, series := range gateSeries(b.Events) {
+		fmt.Fprintf(&s, "<h2>Gate %s</h2><p><code>%s</code> threshold %s</p>", esc(series.name), esc(series.query), esc(series.threshold))
+		s.WriteString(gateSVG(b, series))
+	}
+	s.WriteString("<h2>Events</h2><table><tr><th>time</th><th>stage</th><th>type</th><th>object</th><th>message</th></tr>")
+	for _, e := range b.Events {
+		cls := ""
+		if e.Type == event.TypeFailure {
+			cls = ` class="fail"`
+		}
+		fmt.Fprintf(&s, "<tr%s><td>+%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", cls,
+			e.Time.Sub(b.StartedAt).Round(time.Millisecond), esc(string(e.Stage)), esc(string(e.Type)), esc(e.Object), esc(e.Message))
+	}
+	s.WriteString("</table></body></html>\n")
+	return s.String()
+}
+
+func esc(s string) string { return html.EscapeString(s) }
+
+const (
+	svgW, svgH, svgPad = 900.0, 180.0, 40.0
+)
+
+var stageColor = map[event.Stage]string{
+	event.StagePlan: "#ccd", event.StagePrepare: "#bcd", event.StageRollout: "#9cf",
+	event.StageVerify: "#9d9", event.StageStabilize: "#cfc", event.StageRollback: "#f99",
+}
+
+// xOf maps a time to the x coordinate of a chart spanning the attempt.
+func xOf(b *Bundle, t time.Time) float64 {
+	span := b.FinishedAt.Sub(b.StartedAt).Seconds()
+	if span <= 0 {
+		span = 1
+	}
+	x := svgPad + (svgW-2*svgPad)*t.Sub(b.StartedAt).Seconds()/span
+	return clamp(x, svgPad, svgW-svgPad)
+}
+
+func clamp(v, lo, hi float64) float64 {
+	if v < lo {
+		return lo
+	}
+	if v > hi {
+		return hi
+	}
+	return v
+}
+
+// timelineSVG draws one band per stage and a mark per failure or decision.
+func timelineSVG(b *Bundle) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f">`, svgW, svgH)
+	starts := map[event.Stage]time.Time{}
+	row := 0
+	for _, e := range b.Events {
+		switch e.Type {
+		case event.TypeStageStarted:
+			starts[e.Stage] = e.Time
+		case event.TypeStageFinished:
+			st, ok := starts[e.Stage]
+			if !ok {
+				continue
+			}
+			x0, x1 := xOf(b, st), xOf(b, e.Time)
+			y := 20 + float64(row%4)*22
+			fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="%.1f" height="18" fill="%s"><title>%s %s</title></rect>`,
+				x0, y, maxf(x1-x0, 2), stageColor[e.Stage], esc(string(e.Stage)), esc(e.Message))
+			fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" font-size="11">%s</text>`, x0+2, y+13, esc(string(e.Stage)))
+			row++
+			delete(starts, e.Stage)
+		case event.TypeFailure, event.TypeDecision:
+			x := xOf(b, e.Time)
+			color := "#333"
+			if e.Type == event.TypeFailure {
+				color = "#c00"
+			}
+			fmt.Fprintf(&s, `<line x1="%.1f" y1="110" x2="%.1f" y2="150" stroke="%s" stroke-width="2"><title>%s</title></line>`, x, x, color, esc(e.Message))
+		}
+	}
+	fmt.Fprintf(&s, `<line x1="%.0f" y1="155" x2="%.0f" y2="155" stroke="#999"/>`, svgPad, svgW-svgPad)
+	fmt.Fprintf(&s, `<text x="%.0f" y="172" font-size="11">0s</text><text x="%.0f" y="172" font-size="11" text-anchor="end">%s</text>`,
+		svgPad, svgW-svgPad, b.FinishedAt.Sub(b.StartedAt).Round(time.Second))
+	s.WriteString("</svg>")
+	return s.String()
+}
+
+func maxf(a, b float64) float64 {
+	if a > b {
+		return a
+	}
+	return b
+}
+
+// gatePoint is one measurement of a gate, read back from an event.
+type gatePoint struct {
+	at      time.Time
+	value   *float64
+	verdict string
+}
+
+type series struct {
+	name, query, threshold string
+	points                 []gatePoint
+}
+
+// gateSeries groups the gate measurement events by gate name. It reads the
+// event data through JSON so it depends only on the event stream.
+func gateSeries(events []event.Event) []series {
+	byName := map[string]*series{}
+	var names []string
+	for _, e := range events {
+		if e.Type != event.TypeGate || e.Data == nil {
+			continue
+		}
+		m := fields(e.Data)
+		name, _ := m["gate"].(string)
+		if name == "" {
+			continue
+		}
+		sr, ok := byName[name]
+		if !ok {
+			sr = &series{name: name}
+			byName[name] = sr
+			names = append(names, name)
+		}
+		sr.query, _ = m["query"].(string)
+		sr.threshold, _ = m["threshold"].(string)
+		p := gatePoint{at: e.Time}
+		if v, ok := m["value"].(float64); ok {
+			p.value = &v
+		}
+		p.verdict, _ = m["verdict"].(string)
+		if ts, ok := m["time"].(string); ok {
+			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil && !t.IsZero() {
+				p.at = t
+			}
+		}
+		sr.points = append(sr.points, p)
+	}
+	sort.Strings(names)
+	out := make([]series, 0, len(names))
+	for _, n := range names {
+		out = append(out, *byName[n])
+	}
+	return out
+}
+
+// fields turns any JSON-encodable value into a map with lower-cased keys.
+func fields(v any) map[string]any {
+	data, err := json.Marshal(v)
+	if err != nil {
+		return nil
+	}
+	var raw map[string]any
+	if json.Unmarshal(data, &raw) != nil {
+		return nil
+	}
+	out := make(map[string]any, len(raw))
+	for k, v := range raw {
+		out[strings.ToLower(k)] = v
+	}
+	return out
+}
+
+var numberRe = regexp.MustCompile(`[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?`)
+
+// gateSVG draws a gate's values over time, a dashed line at its threshold,
+// and marks failed measurements red.
+func gateSVG(b *Bundle, sr series) string {
+	lo, hi := 0.0, 0.0
+	var th *float64
+	if m := numberRe.FindString(sr.threshold); m != "" {
+		if v, err := strconv.ParseFloat(m, 64); err == nil {
+			th = &v
+			hi = v
+		}
+	}
+	for _, p := range sr.points {
+		if p.value != nil {
+			lo, hi = minf(lo, *p.value), maxf(hi, *p.value)
+		}
+	}
+	if hi == lo {
+		hi = lo + 1
+	}
+	yOf := func(v float64) float64 { return svgH - svgPad - (svgH-2*svgPad)*(v-lo)/(hi-lo) }
+	var s strings.Builder
+	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f">`, svgW, svgH)
+	fmt.Fprintf(&s, `<text x="2" y="%.1f" font-size="11">%s</text><text x="2" y="%.1f" font-size="11">%s</text>`,
+		yOf(hi)+4, fmtNum(hi), yOf(lo), fmtNum(lo))
+	if th != nil {
+		fmt.Fprintf(&s, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#c00" stroke-dasharray="4 3"/>`, svgPad, yOf(*th), svgW-svgPad, yOf(*th))
+	}
+	var path []string
+	for _, p := range sr.points {
+		if p.value == nil {
+			fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" font-size="11" fill="#888">no data</text>`, xOf(b, p.at), svgH-svgPad+14)
+			continue
+		}
+		x, y := xOf(b, p.at), yOf(*p.value)
+		path = append(path, fmt.Sprintf("%.1f,%.1f", x, y))
+		color := "#070"
+		if p.verdict != "pass" {
+			color = "#c00"
+		}
+		fmt.Fprintf(&s, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s %s: %s</title></circle>`, x, y, color,
+			p.at.UTC().Format("15:04:05"), fmtNum(*p.value), esc(p.verdict))
+	}
+	if len(path) > 1 {
+		fmt.Fprintf(&s, `<polyline fill="none" stroke="#36c" points="%s"/>`, strings.Join(path, " "))
+	}
+	s.WriteString("</svg>")
+	return s.String()
+}
+
+func minf(a, b float64) float64 {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+func fmtNum(v float64) string { return strconv.FormatFloat(v, 'g', 4, 64) }
