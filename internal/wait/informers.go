@@ -1,0 +1,110 @@
+package wait
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/fields"
+	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/watch"
+	appsinformers "k8s.io/client-go/informers/apps/v1"
+	coreinformers "k8s.io/client-go/informers/core/v1"
+	"k8s.io/client-go/tools/cache"
+)
+
+// Index names of the detector's caches.
+const (
+	byOwner    = "owner"    // pods and ReplicaSets by their controller's UID
+	byInvolved = "involved" // Events by the UID of the object they are about
+)
+
+// ownerIndex indexes an object by its controller's UID.
+func ownerIndex(obj any) ([]string, error) {
+	m, ok := obj.(metav1.Object)
+	if !ok {
+		return nil, nil
+	}
+	if uid := ownerUID(m); uid != "" {
+		return []string{string(uid)}, nil
+	}
+	return nil, nil
+}
+
+// involvedIndex indexes an Event by the UID of the object it is about.
+func involvedIndex(obj any) ([]string, error) {
+	ev, ok := obj.(*corev1.Event)
+	if !ok || ev.InvolvedObject.UID == "" {
+		return nil, nil
+	}
+	return []string{string(ev.InvolvedObject.UID)}, nil
+}
+
+// objectInformer starts one informer for the release objects of one kind
+// in one namespace; for a single object it lists and watches only that
+// name.
+func (t *tracker) objectInformer(ctx context.Context, key groupKey, names []string) (cache.SharedIndexInformer, error) {
+	res := t.w.Clients.Dynamic.Resource(key.gvr)
+	var client interface {
+		List(context.Context, metav1.ListOptions) (*unstructured.UnstructuredList, error)
+		Watch(context.Context, metav1.ListOptions) (watch.Interface, error)
+	} = res
+	if key.namespace != "" {
+		client = res.Namespace(key.namespace)
+	}
+	tweak := func(o *metav1.ListOptions) {
+		if len(names) == 1 {
+			o.FieldSelector = fields.OneTermEqualSelector("metadata.name", names[0]).String()
+		}
+	}
+	lw := &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			tweak(&o)
+			return client.List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			tweak(&o)
+			return client.Watch(ctx, o)
+		},
+	}
+	inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
+	return t.register(ctx, inf, kindObject, key)
+}
+
+// detectorInformers creates the pod, Warning Event and (for Deployments)
+// ReplicaSet informers of one namespace.
+func (t *tracker) detectorInformers(ctx context.Context, ns string, needRS bool) (*nsWatches, error) {
+	cs := t.w.Clients.Typed
+	nw := &nsWatches{}
+	var err error
+	pods := coreinformers.NewFilteredPodInformer(cs, ns, 0, cache.Indexers{byOwner: ownerIndex}, nil)
+	if nw.pods, err = t.register(ctx, pods, kindPod, groupKey{}); err != nil {
+		return nil, err
+	}
+	warnings := func(o *metav1.ListOptions) { o.FieldSelector = "type=" + corev1.EventTypeWarning }
+	events := coreinformers.NewFilteredEventInformer(cs, ns, 0, cache.Indexers{byInvolved: involvedIndex}, warnings)
+	if nw.events, err = t.register(ctx, events, kindEvent, groupKey{}); err != nil {
+		return nil, err
+	}
+	if needRS {
+		rs := appsinformers.NewFilteredReplicaSetInformer(cs, ns, 0, cache.Indexers{byOwner: ownerIndex}, nil)
+		if nw.replicaSets, err = t.register(ctx, rs, kindReplicaSet, groupKey{}); err != nil {
+			return nil, err
+		}
+	}
+	return nw, nil
+}
+
+// register strips managed fields from the informer's cache and queues its
+// notifications on the tracker's channel.
+func (t *tracker) register(ctx context.Context, inf cache.SharedIndexInformer, kind updateKind, key groupKey) (cache.SharedIndexInformer, error) {
+	if err := inf.SetTransform(stripManagedFields); err != nil {
+		return nil, fmt.Errorf("watch %s: %w", key.gvr.Resource, err)
+	}
+	if _, err := inf.AddEventHandler(t.handlers(ctx, kind, key.gk)); err != nil {
+		return nil, fmt.Errorf("watch %s: %w", key.gvr.Resource, err)
+	}
+	return inf, nil
+}

@@ -1,0 +1,187 @@
+// Package wait watches a release's objects until they are ready by kstatus
+// rules, while a failure detector watches the release's new pods,
+// ReplicaSets and Events and aborts the moment the release cannot succeed.
+// It uses one watch per kind per namespace (informers: one LIST, then a
+// WATCH from its resourceVersion), never polling.
+package wait
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/status"
+)
+
+// Waiter waits for a release's objects to become ready.
+type Waiter struct {
+	Clients *kube.Clients
+	Sink    event.Sink
+	Now     func() time.Time
+	// Stage is the stage the emitted events belong to (default rollout).
+	Stage event.Stage
+}
+
+// Options tune one wait.
+type Options struct {
+	// Timeout is the rollout timeout; 0 means wait until ctx ends.
+	Timeout time.Duration
+	// Detector tunes the failure detector (defaults as in status.ThresholdsFrom).
+	Detector config.Detector
+	// Namespace is used for namespaced refs that have none.
+	Namespace string
+	// JobsComplete makes a Job Current only once it is Complete (kstatus
+	// counts a started Job as Current); migrations wait this way.
+	JobsComplete bool
+}
+
+// Failure is the failure detector's finding (see status.Failure).
+type Failure = status.Failure
+
+// ObjectStatus is the readiness of one release object.
+type ObjectStatus struct {
+	Ref manifest.Ref `json:"ref"`
+	status.Result
+}
+
+// Result is the outcome of a successful wait: every object Current.
+type Result struct {
+	Objects  []ObjectStatus `json:"objects"`
+	Duration time.Duration  `json:"duration"`
+}
+
+// FailureError is returned by Wait when the failure detector found that
+// the release cannot succeed; it carries the Failure (object, pod,
+// container, reason, message, time of the decision).
+type FailureError struct {
+	Failure
+}
+
+func (e *FailureError) Error() string {
+	return "release cannot succeed: " + e.Failure.String()
+}
+
+// TimeoutError is returned by Wait when the timeout passed before every
+// object was Current; Pending names each object that was not, with its
+// status.
+type TimeoutError struct {
+	Timeout time.Duration
+	Pending []ObjectStatus
+}
+
+func (e *TimeoutError) Error() string {
+	parts := make([]string, 0, len(e.Pending))
+	for _, p := range e.Pending {
+		parts = append(parts, fmt.Sprintf("%s (%s)", p.Ref, p.Result))
+	}
+	return fmt.Sprintf("rollout timed out after %s: %d %s not ready: %s",
+		e.Timeout, len(e.Pending), plural(len(e.Pending), "object", "objects"), strings.Join(parts, "; "))
+}
+
+// Wait watches objs until every one is Current by kstatus rules and
+// returns their statuses. It returns a *FailureError as soon as the
+// failure detector finds a failure, a *TimeoutError when opts.Timeout
+// passes first, and ctx's error when ctx ends first.
+func (w *Waiter) Wait(ctx context.Context, objs []manifest.Ref, opts Options) (*Result, error) {
+	start := w.now()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	t, err := w.newTracker(ctx, objs, opts)
+	if err != nil {
+		return nil, err
+	}
+	var timeout <-chan time.Time
+	if opts.Timeout > 0 {
+		timer := time.NewTimer(opts.Timeout)
+		defer timer.Stop()
+		timeout = timer.C
+	}
+	for {
+		if f := t.nextFailure(); f != nil {
+			return nil, &FailureError{Failure: *f}
+		}
+		if t.synced && t.allCurrent() {
+			return &Result{Objects: t.statuses(), Duration: w.now().Sub(start)}, nil
+		}
+		if err := t.step(ctx, timeout); err != nil {
+			if errors.Is(err, errTimeout) {
+				return nil, t.timeoutError(opts.Timeout)
+			}
+			return nil, fmt.Errorf("wait for %d objects: %w", len(objs), err)
+		}
+	}
+}
+
+// ReasonDetectorError is the Reason of the one Failure Watch delivers when
+// it cannot start watching (for example a kind the cluster does not
+// serve): the release cannot be observed, so it cannot be verified.
+const ReasonDetectorError = "DetectorError"
+
+// Watch runs only the failure detector over objs until ctx ends, sending
+// each distinct Failure on the returned channel (used across the Stabilize
+// window). The channel is closed when ctx ends.
+func (w *Waiter) Watch(ctx context.Context, objs []manifest.Ref, opts Options) <-chan Failure {
+	out := make(chan Failure, 16)
+	t, err := w.newTracker(ctx, objs, opts)
+	if err != nil {
+		go func() {
+			defer close(out)
+			f := Failure{Reason: ReasonDetectorError, Message: err.Error(), At: w.now()}
+			select {
+			case out <- f:
+			case <-ctx.Done():
+			}
+		}()
+		return out
+	}
+	go func() {
+		defer close(out)
+		for {
+			for f := t.nextFailure(); f != nil; f = t.nextFailure() {
+				select {
+				case out <- *f:
+				case <-ctx.Done():
+					return
+				}
+			}
+			if err := t.step(ctx, nil); err != nil {
+				return
+			}
+		}
+	}()
+	return out
+}
+
+func (w *Waiter) now() time.Time {
+	if w.Now != nil {
+		return w.Now()
+	}
+	return time.Now()
+}
+
+func (w *Waiter) emit(e event.Event) {
+	if w.Sink == nil {
+		return
+	}
+	if e.Stage == "" {
+		e.Stage = w.Stage
+		if e.Stage == "" {
+			e.Stage = event.StageRollout
+		}
+	}
+	e.Time = w.now()
+	w.Sink.Emit(e)
+}
+
+func plural(n int, one, many string) string {
+	if n == 1 {
+		return one
+	}
+	return many
+}
