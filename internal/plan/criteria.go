@@ -85,7 +85,7 @@ func BuildCriteria(rel *config.Release, n int, hasPrevious bool, previousRevisio
 }
 
 func successList(c Criteria) []string {
-	out := []string{fmt.Sprintf("every one of the %d objects is Current (kstatus) within %s, with no failure detected", c.Objects, c.RolloutTimeout)}
+	out := []string{fmt.Sprintf("each of the release's objects (%d) is Current (kstatus) within %s, with no failure detected", c.Objects, c.RolloutTimeout)}
 	for _, s := range c.Smoke {
 		out = append(out, fmt.Sprintf("smoke check %q passes: %s", s.Name, s.Check))
 	}
@@ -132,7 +132,7 @@ func restores(hasPrevious bool, rev, created int) string {
 		}
 		return which + " is re-applied exactly (ConfigMaps and Secrets included); objects this release adds are deleted and objects it prunes are recreated"
 	}
-	return fmt.Sprintf("first release, no previous revision: a rollback deletes the %d objects this release creates; objects that already existed keep what this release applied", created)
+	return fmt.Sprintf("first release, no previous revision: a rollback deletes the %s this release creates; objects that already existed keep what this release applied", plural(created, "object"))
 }
 
 // Thresholds renders a gate's thresholds, e.g. "value ≤ 0.01".
@@ -186,4 +186,12 @@ func orInt(n, d int) int {
 		return d
 	}
 	return n
+}
+
+// plural returns "1 object" or "n objects".
+func plural(n int, thing string) string {
+	if n == 1 {
+		return "1 " + thing
+	}
+	return fmt.Sprintf("%d %ss", n, thing)
 }

@@ -52,7 +52,7 @@ func risksOf(o observed) []Risk {
 
 func pruneRisks(c Change, live *unstructured.Unstructured) []Risk {
 	r := Risk{Object: c.Ref, Kind: RiskDelete,
-		Message: fmt.Sprintf("%s is deleted: the previous revision had it and this one does not", c.Ref),
+		Message: "deleted: the previous revision had it and this one does not",
 		Advice:  "if this is not intended, add the object back to the release's sources"}
 	switch {
 	case c.Ref.Kind == "PersistentVolumeClaim" && c.Ref.Group == "":
@@ -84,7 +84,7 @@ func scaleRisks(c Change, live, desired *unstructured.Unstructured) []Risk {
 		}
 	}
 	return []Risk{{Object: c.Ref, Kind: RiskScaleToZero,
-		Message: fmt.Sprintf("%s has 0 replicas (%s): it serves nothing after the release", c.Ref, was),
+		Message: fmt.Sprintf("0 replicas (%s): it serves nothing after the release", was),
 		Advice:  "set spec.replicas to the capacity the service needs, or remove the object if it is retired"}}
 }
 
@@ -165,7 +165,7 @@ func immutableRisks(c Change, paths []string) []Risk {
 	var out []Risk
 	for _, p := range paths {
 		out = append(out, Risk{Object: c.Ref, Kind: RiskImmutable,
-			Message: fmt.Sprintf("%s: %s cannot be changed in place (the API server refuses it)", c.Ref, p),
+			Message: fmt.Sprintf("%s cannot be changed in place (the API server refuses it)", p),
 			Advice:  ImmutableAdvice(c.Ref, p)})
 	}
 	return out

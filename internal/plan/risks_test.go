@@ -103,7 +103,7 @@ func TestBuildCriteria(t *testing.T) {
 	}}
 	c := BuildCriteria(rel, 4, true, 7, 1)
 	all := strings.Join(append(append([]string{}, c.Success...), c.Triggers...), "\n")
-	for _, want := range []string{"4 objects is Current", "within 5m0s", `"health" passes: GET http://web.shop/healthz answers 200`,
+	for _, want := range []string{"objects (4) is Current", "within 5m0s", `"health" passes: GET http://web.shop/healthz answers 200`,
 		`gate "errors": value ≤ 0.01 (no data: fail)`, "for 1m0s, checked every 10s", "restart count ≥ 2", "longer than 15s",
 		"a smoke check fails", "a gate fails"} {
 		if !strings.Contains(all, want) {
