@@ -4,14 +4,9 @@ import (
 	"bytes"
 	"compress/gzip"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"time"
-
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
-	"sigs.k8s.io/yaml"
 
 	"github.com/kship/kship/internal/manifest"
 )
@@ -37,44 +32,21 @@ type recordJSON struct {
 	Objects        int       `json:"objects"`
 }
 
-// encodeObjects writes objects as multi-document YAML. The source locations
-// are not kept: a stored revision is replayed as rendered.
-func encodeObjects(objs []manifest.Object) ([]byte, error) {
-	var buf bytes.Buffer
-	for i, o := range objs {
-		if o.Obj == nil {
-			continue
-		}
-		data, err := yaml.Marshal(o.Obj.Object)
-		if err != nil {
-			return nil, fmt.Errorf("%s: encode: %w", o.Ref(), err)
-		}
-		if i > 0 {
-			buf.WriteString("---\n")
-		}
-		buf.Write(data)
-	}
-	return buf.Bytes(), nil
-}
+// encodeObjects writes objects as multi-document YAML (manifest.Encode).
+// The source locations are not kept: a stored revision is replayed as
+// rendered.
+func encodeObjects(objs []manifest.Object) ([]byte, error) { return manifest.Encode(objs) }
 
 // decodeObjects reads what encodeObjects wrote.
 func decodeObjects(data []byte) ([]manifest.Object, error) {
-	dec := utilyaml.NewYAMLOrJSONDecoder(bytes.NewReader(data), 4096)
-	var objs []manifest.Object
-	for {
-		var m map[string]any
-		err := dec.Decode(&m)
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("decode stored manifests: %w", err)
-		}
-		if len(m) == 0 {
-			continue
-		}
-		objs = append(objs, manifest.Object{Obj: &unstructured.Unstructured{Object: m}})
+	if len(data) == 0 {
+		return nil, nil
 	}
+	objs, err := manifest.Decode("stored manifests", data)
+	if err != nil {
+		return nil, fmt.Errorf("decode stored manifests: %w", err)
+	}
+	return objs, nil
 }
 
 // compress gzips data.

@@ -29,6 +29,8 @@ func TestSecretDataRoundTrip(t *testing.T) {
 		Objects: []manifest.Object{
 			obj("ConfigMap", "cfg", map[string]any{"data": map[string]any{"a": "multi\nline\n---\nnot a doc"}}),
 			obj("Secret", "creds", map[string]any{"data": map[string]any{"password": "c2VjcmV0"}}),
+			obj("Deployment", "web", map[string]any{"spec": map[string]any{"replicas": int64(4), "paused": false,
+				"template": map[string]any{"metadata": map[string]any{"labels": map[string]any{"enabled": "yes", "v": "1.10"}}}}}),
 		},
 		ReleaseFile: []byte("apiVersion: kship.dev/v1alpha1\nkind: Release\n"),
 		Message:     "verified", EvidenceDir: ".kship/evidence/web/3", EvidenceDigest: "sha256:ab",
