@@ -87,9 +87,9 @@ type Verify struct {
 
 // SmokeCheck is one smoke check: exactly one of HTTP or Job.
 type SmokeCheck struct {
-	Name    string     `json:"name"`
-	HTTP    *HTTPCheck `json:"http,omitempty"`
-	Job     *JobCheck  `json:"job,omitempty"`
+	Name string     `json:"name"`
+	HTTP *HTTPCheck `json:"http,omitempty"`
+	Job  *JobCheck  `json:"job,omitempty"`
 	// Retries is how many more tries follow a failed one (0: one try).
 	Retries int `json:"retries,omitempty"`
 	// Backoff is the first wait between tries; it doubles each retry.
