@@ -20,8 +20,11 @@ build: ## build bin/kship
 
 # The control-plane binary is big: the first build takes ~9 minutes, later
 # ones reuse the Go build cache (and skip linking when nothing changed).
+# flock serialises concurrent `make localcluster` runs (parallel test
+# binaries each starting the environment): one k8s build at a time.
 localcluster: ## build the local environment: bin/k8s, bin/kubectl, bin/localcluster, bin/podsim, bin/demoapp
-	cd $(LC) && $(GO) build -o $(BIN)/k8s ./cmd/k8s
+	@mkdir -p $(BIN)
+	cd $(LC) && flock $(BIN)/.build.lock $(GO) build -o $(BIN)/k8s ./cmd/k8s
 	ln -sfn k8s $(BIN)/kubectl
 	cd $(LC) && $(GO) build -o $(BIN)/localcluster ./cmd/localcluster
 	@for c in podsim demoapp; do \
