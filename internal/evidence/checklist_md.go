@@ -19,6 +19,9 @@ type CheckInfo struct {
 	Generated   time.Time
 	// ToolVersion is kship's version.
 	ToolVersion string
+	// SourceDir is the folder check source files are relative to (the
+	// release file's folder); used to locate files in SARIF.
+	SourceDir string
 }
 
 // familyOrder is the order check families are shown in: blocking families

@@ -132,3 +132,7 @@ func TestJUnit(t *testing.T) {
 		t.Errorf("schema suite %+v", s)
 	}
 }
+
+func TestChecklistTextGolden(t *testing.T) {
+	golden(t, "checklist_blocked.txt", []byte(ChecklistText(sampleReport(), sampleInfo)))
+}

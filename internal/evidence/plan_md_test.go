@@ -108,3 +108,7 @@ func TestPlanMarkdownFirstReleaseGolden(t *testing.T) {
 	p.Criteria = plan.BuildCriteria(rel, 1, false, 0, 1)
 	golden(t, "plan_offline_first.md", PlanMarkdown(p))
 }
+
+func TestPlanTextGolden(t *testing.T) {
+	golden(t, "plan_update.txt", []byte(PlanText(samplePlan())))
+}

@@ -67,7 +67,8 @@ type (
 // annotations: one rule per check family, one result per item. Failures
 // are level "error" and warnings "warning" (kind "fail"); passes are kind
 // "pass" with level "none", as SARIF requires for results that are not
-// failures. File paths are made relative to baseDir where they lie under it.
+// failures. File paths are resolved against info.SourceDir and made
+// relative to baseDir (the repository root) where they lie under it.
 func SARIF(r *validate.Report, info CheckInfo, baseDir string) ([]byte, error) {
 	driver := sarifDriver{Name: "kship", InformationURI: "https://github.com/kship/kship", Version: info.ToolVersion, Rules: []sarifRule{}}
 	index := map[string]int{}
@@ -77,7 +78,7 @@ func SARIF(r *validate.Report, info CheckInfo, baseDir string) ([]byte, error) {
 		driver.Rules = append(driver.Rules, sarifRule{ID: f.ID, Name: ruleName(f.ID),
 			ShortDescription: sarifMessage{Text: f.Title}, DefaultConfig: sarifConfig{Level: defaultLevel(f.ID)}})
 		for _, c := range f.Checks {
-			results = append(results, sarifResultOf(c, index[f.ID], baseDir))
+			results = append(results, sarifResultOf(c, index[f.ID], info.SourceDir, baseDir))
 		}
 	}
 	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0",
@@ -85,7 +86,7 @@ func SARIF(r *validate.Report, info CheckInfo, baseDir string) ([]byte, error) {
 	return json.MarshalIndent(log, "", "  ")
 }
 
-func sarifResultOf(c validate.Check, rule int, baseDir string) sarifResult {
+func sarifResultOf(c validate.Check, rule int, srcDir, baseDir string) sarifResult {
 	res := sarifResult{RuleID: c.ID, RuleIndex: rule, Kind: "fail", Message: sarifMessage{Text: c.Message}}
 	switch c.Status {
 	case validate.Fail:
@@ -99,7 +100,7 @@ func sarifResultOf(c validate.Check, rule int, baseDir string) sarifResult {
 		res.Message.Text += " (checked: " + c.Evidence + ")"
 	}
 	if c.Source.File != "" {
-		loc := sarifLocation{Physical: sarifPhysical{Artifact: sarifArtifact{URI: relURI(c.Source.File, baseDir)}}}
+		loc := sarifLocation{Physical: sarifPhysical{Artifact: sarifArtifact{URI: relURI(c.Source.File, srcDir, baseDir)}}}
 		if c.Source.Line > 0 {
 			loc.Physical.Region = &sarifRegion{StartLine: c.Source.Line}
 		}
@@ -126,7 +127,12 @@ func defaultLevel(id string) string {
 	return "error"
 }
 
-func relURI(file, baseDir string) string {
+// relURI resolves file against srcDir (the folder check sources are
+// relative to) and names it relative to baseDir when it lies under it.
+func relURI(file, srcDir, baseDir string) string {
+	if srcDir != "" && !filepath.IsAbs(file) {
+		file = filepath.Join(srcDir, file)
+	}
 	if baseDir != "" && filepath.IsAbs(file) {
 		if rel, err := filepath.Rel(baseDir, file); err == nil && !strings.HasPrefix(rel, "..") {
 			file = rel

@@ -1,0 +1,74 @@
+package evidence
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/kship/kship/internal/plan"
+)
+
+// actionMarks are the one-character marks of the plan's actions.
+var actionMarks = map[plan.Action]string{
+	plan.ActionCreate: "+", plan.ActionUpdate: "~", plan.ActionUnchanged: "=", plan.ActionPrune: "-",
+}
+
+// PlanText renders the concise terminal view of a plan: the counts, each
+// created, updated or pruned object with its field diffs and dry-run
+// result, the risks and the criteria. Unchanged objects are only counted.
+func PlanText(p *plan.Plan) string {
+	var b strings.Builder
+	where := "offline, nothing dry-run"
+	if p.Cluster != "" {
+		where = "dry-run against " + p.Cluster
+	}
+	fmt.Fprintf(&b, "Plan for release %s in namespace %s (%s)\n", p.Release, p.Namespace, where)
+	fmt.Fprintf(&b, "  %d to create, %d to update, %d unchanged, %d to prune\n", p.Counts[plan.ActionCreate],
+		p.Counts[plan.ActionUpdate], p.Counts[plan.ActionUnchanged], p.Counts[plan.ActionPrune])
+	if n := len(p.Failed()); n > 0 {
+		fmt.Fprintf(&b, "  %d refused by the API server's dry-run\n", n)
+	}
+	b.WriteString("\n")
+	for _, c := range p.Changes {
+		if c.Action == plan.ActionUnchanged && c.DryRunError == "" {
+			continue
+		}
+		fmt.Fprintf(&b, "  %s %-9s %s  (%s)\n", actionMarks[c.Action], c.Action, c.Ref, c.Source)
+		for _, d := range c.Diff {
+			fmt.Fprintf(&b, "      %s\n", d)
+		}
+		if c.DryRunError != "" {
+			fmt.Fprintf(&b, "      ✗ dry-run failed: %s\n", oneLine(c.DryRunError))
+		} else if c.DryRun.Mode == plan.DryRunStandIn || c.DryRun.Mode == plan.DryRunDeferred {
+			fmt.Fprintf(&b, "      note: %s\n", c.DryRun.Note)
+		}
+	}
+	writePlanTextRisks(&b, p.Risks)
+	writePlanTextCriteria(&b, p.Criteria)
+	return b.String()
+}
+
+func writePlanTextRisks(b *strings.Builder, risks []plan.Risk) {
+	if len(risks) == 0 {
+		b.WriteString("\nRisks: none found\n")
+		return
+	}
+	fmt.Fprintf(b, "\nRisks (%d):\n", len(risks))
+	for _, r := range risks {
+		fmt.Fprintf(b, "  ! %s [%s]: %s\n", r.Object, r.Kind, r.Message)
+		if r.Advice != "" {
+			fmt.Fprintf(b, "      what to do: %s\n", r.Advice)
+		}
+	}
+}
+
+func writePlanTextCriteria(b *strings.Builder, c plan.Criteria) {
+	fmt.Fprintf(b, "\nSuccess criteria (%s):\n", c.Strategy)
+	for i, s := range c.Success {
+		fmt.Fprintf(b, "  %d. %s\n", i+1, s)
+	}
+	fmt.Fprintf(b, "Rollback: %s, on any of:\n", c.RollbackMethod)
+	for _, t := range c.Triggers {
+		fmt.Fprintf(b, "  - %s\n", t)
+	}
+	fmt.Fprintf(b, "Rollback restores: %s\n", c.RollbackRestores)
+}

@@ -1,0 +1,248 @@
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/meta"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/plan"
+	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/validate"
+)
+
+// PrepareOptions are the inputs of Prepare and PlanOnly.
+type PrepareOptions struct {
+	// ReleaseFile is the path of kship.yaml.
+	ReleaseFile string
+	// Clients reach the target cluster; nil when Offline.
+	Clients *kube.Clients
+	// Offline validates without a cluster: no dry-run, no live references,
+	// built-in schemas and the bundle's CRDs only.
+	Offline bool
+	// KubeVersion is the target Kubernetes version ("1.37"); empty reads it
+	// from the cluster (or assumes the newest known offline).
+	KubeVersion string
+	// EvidenceDir is the root of the evidence folders; the files go to
+	// <EvidenceDir>/<release>/plan-<timestamp>/ unless BundleDir is set.
+	EvidenceDir string
+	// BundleDir, when set, is the exact folder to write into (the deploy
+	// executor passes its attempt's bundle folder).
+	BundleDir string
+	// Namespace overrides spec.namespace of the release file (-n).
+	Namespace string
+	// Previous are the objects of the release's last revision, nil when it
+	// has no history; PreviousRevision is that revision's number.
+	Previous         []manifest.Object
+	PreviousRevision int
+	// Now is the clock; nil means time.Now.
+	Now func() time.Time
+	// ToolVersion is kship's version, written into SARIF.
+	ToolVersion string
+	// Sink receives the plan and prepare stage events; nil discards them.
+	Sink event.Sink
+	// History, when set and Previous is nil, is asked for the release's
+	// latest revision, whose objects become Previous (for prune).
+	History HistoryReader
+}
+
+// HistoryReader reads a release's latest revision (record.Store does);
+// nil, nil means the release has no history.
+type HistoryReader interface {
+	Latest(ctx context.Context, ns, release string) (*record.Revision, error)
+}
+
+// Prepared is the outcome of Prepare: the loaded release, its rendered
+// objects, the plan, every check and the folder the files were written to.
+type Prepared struct {
+	Release     *config.Release
+	Objects     []manifest.Object
+	Plan        *plan.Plan
+	Report      *validate.Report
+	EvidenceDir string
+	// Files are the paths written, in the order written.
+	Files []string
+}
+
+// InputError is bad input: a release file, source or cluster connection
+// that cannot be used at all (exit 1), as opposed to a check that fails
+// (exit 2).
+type InputError struct{ Err error }
+
+func (e *InputError) Error() string { return e.Err.Error() }
+func (e *InputError) Unwrap() error { return e.Err }
+
+// Prepare runs Plan and Prepare without writing to the cluster: it loads
+// the release file, renders the sources, plans (server-side dry-run diff,
+// unless offline), runs every check, turns dry-run failures into check
+// items, and writes rollout-plan.md, plan.json, release-checklist.md,
+// checks.json, checks.sarif and checks.junit.xml into the evidence folder.
+// Bad input returns an *InputError; failed checks are in Report (Blocking).
+func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
+	p, err := load(ctx, &o)
+	if err != nil {
+		return nil, err
+	}
+	emit(o, event.StagePrepare, event.TypeStageStarted, "checking the release")
+	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
+	addDryRunChecks(p.Report, p.Plan, o.Offline)
+	if err := writeChecks(p, o); err != nil {
+		return p, err
+	}
+	emit(o, event.StagePrepare, event.TypeStageFinished, prepareSummary(p.Report))
+	return p, nil
+}
+
+// PlanOnly is the Plan stage alone (kship plan): load, render, dry-run
+// diff, and write rollout-plan.md and plan.json. It needs a cluster.
+func PlanOnly(ctx context.Context, o PrepareOptions) (*Prepared, error) {
+	if o.Offline || o.Clients == nil {
+		return nil, &InputError{Err: errors.New("kship plan needs a cluster: the plan is a server-side dry-run diff (use kship check --offline to validate without one)")}
+	}
+	return load(ctx, &o)
+}
+
+// load is the part Plan and Prepare share: load, render, plan, and write
+// the plan files.
+func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Offline {
+		o.Clients = nil
+	}
+	rel, err := config.Load(o.ReleaseFile)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	if o.Namespace != "" {
+		rel.Spec.Namespace = o.Namespace
+	}
+	if err := reachable(ctx, o.Clients); err != nil {
+		return nil, err
+	}
+	if err := o.readHistory(ctx, rel); err != nil {
+		return nil, err
+	}
+	emit(*o, event.StagePlan, event.TypeStageStarted, "rendering and planning release "+rel.Metadata.Name)
+	objs, err := manifest.Load(ctx, rel, o.mapper())
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	pl, err := computePlan(ctx, *o, rel, objs)
+	if err != nil {
+		return nil, err
+	}
+	pl.Generated = o.Now().UTC()
+	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name)}
+	if err := writePlan(p, *o); err != nil {
+		return p, err
+	}
+	emit(*o, event.StagePlan, event.TypeStageFinished, planSummary(pl))
+	return p, nil
+}
+
+func computePlan(ctx context.Context, o PrepareOptions, rel *config.Release, objs []manifest.Object) (*plan.Plan, error) {
+	if o.Clients == nil {
+		return plan.Offline(rel, objs), nil
+	}
+	pl, err := (&plan.Planner{Clients: o.Clients, PreviousRevision: o.PreviousRevision}).Compute(ctx, rel, objs, o.Previous)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	if err := unknownKinds(o.Clients.Mapper, pl); err != nil {
+		return nil, err
+	}
+	return pl, nil
+}
+
+// unknownKinds turns objects whose kind the cluster serves in no version
+// (and no CRD of the bundle defines) into one input error naming each
+// file and line. A kind served in another version is a check failure
+// instead (an API version to update), not bad input.
+func unknownKinds(mapper meta.RESTMapper, pl *plan.Plan) error {
+	var errs []error
+	for _, c := range pl.Changes {
+		if c.DryRun.Mode != plan.DryRunNotServed {
+			continue
+		}
+		gk := c.Ref
+		if _, err := mapper.RESTMappings(schemaGK(gk)); err == nil {
+			continue
+		}
+		errs = append(errs, fmt.Errorf("%s: unknown kind %s (apiVersion %s): the cluster serves no such kind and no CustomResourceDefinition in this release defines it; check apiVersion and kind, or add the CRD",
+			c.Source, c.Ref.Kind, c.APIVersion))
+	}
+	if len(errs) == 0 {
+		return nil
+	}
+	return &InputError{Err: errors.Join(errs...)}
+}
+
+// reachable asks the API server for its version, so an unreachable cluster
+// or refused credentials are one clear error before anything else.
+func reachable(ctx context.Context, c *kube.Clients) error {
+	if c == nil {
+		return nil
+	}
+	if _, err := c.Typed.Discovery().ServerVersion(); err != nil {
+		return &InputError{Err: fmt.Errorf("cannot reach the cluster at %s: %w (check --kubeconfig and --context, or use --offline)", c.Config.Host, err)}
+	}
+	return ctx.Err()
+}
+
+// readHistory fills Previous from the release's latest revision.
+func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) error {
+	if o.History == nil || o.Previous != nil || o.Clients == nil {
+		return nil
+	}
+	rev, err := o.History.Latest(ctx, rel.Spec.Namespace, rel.Metadata.Name)
+	if err != nil {
+		return &InputError{Err: fmt.Errorf("release %s: read its history in namespace %s: %w", rel.Metadata.Name, rel.Spec.Namespace, err)}
+	}
+	if rev != nil {
+		o.Previous, o.PreviousRevision = rev.Objects, rev.Number
+	}
+	return nil
+}
+
+func (o PrepareOptions) liveClients() *kube.Clients {
+	if o.Offline {
+		return nil
+	}
+	return o.Clients
+}
+
+func (o PrepareOptions) mapper() meta.RESTMapper {
+	if o.Clients == nil {
+		return nil
+	}
+	return o.Clients.Mapper
+}
+
+func emit(o PrepareOptions, st event.Stage, t event.Type, msg string) {
+	if o.Sink == nil {
+		return
+	}
+	o.Sink.Emit(event.Event{Time: o.Now(), Stage: st, Type: t, Message: msg})
+}
+
+func planSummary(p *plan.Plan) string {
+	return fmt.Sprintf("%d to create, %d to update, %d unchanged, %d to prune; %d risks; %d dry-run failures",
+		p.Counts[plan.ActionCreate], p.Counts[plan.ActionUpdate], p.Counts[plan.ActionUnchanged],
+		p.Counts[plan.ActionPrune], len(p.Risks), len(p.Failed()))
+}
+
+func prepareSummary(r *validate.Report) string {
+	verdict := "nothing blocks"
+	if r.Blocking() {
+		verdict = "blocked"
+	}
+	return fmt.Sprintf("%s: %d failed, %d warnings, %d passed", verdict, r.Count(validate.Fail), r.Count(validate.Warn), r.Count(validate.Pass))
+}

@@ -1,0 +1,109 @@
+package release
+
+import (
+	"fmt"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/plan"
+	"github.com/kship/kship/internal/validate"
+)
+
+const dryRunTitle = "Server-side dry-run"
+
+// addDryRunChecks turns the plan's dry-run results into check items of the
+// dry-run family: one failure per object the server refused, one pass per
+// object checked in a way that needs saying (stand-in namespace, deferred
+// to the CRD schema), and one pass summarising the rest.
+//
+// A dry-run failure of an object that already failed the schema or
+// API-version check is the same problem seen twice; it is added to that
+// item's evidence instead of being listed again, so each problem is listed
+// once. Immutable-field refusals are always their own item.
+func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool) {
+	if offline || p.Cluster == "" {
+		r.Add(validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Warn,
+			Message:  "not run: --offline, so no object was sent to an API server; admission, defaulting and immutable fields are unchecked",
+			Evidence: "offline check: built-in schemas and the bundle's CRDs only"})
+		return
+	}
+	risks := immutableAdvice(p)
+	counts := map[string]int{}
+	for _, c := range p.Changes {
+		if c.Action == plan.ActionPrune {
+			continue
+		}
+		counts[c.DryRun.Mode]++
+		switch {
+		case c.DryRunError != "":
+			if advice, immutable := risks[c.Ref]; immutable || !mergeIntoStatic(r, c) {
+				r.Add(dryRunFailure(c, advice))
+			}
+		case c.DryRun.Mode == plan.DryRunStandIn || c.DryRun.Mode == plan.DryRunDeferred:
+			r.Add(validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Pass, Object: c.Ref, Source: c.Source,
+				Message: fmt.Sprintf("%s: passed (%s)", c.Ref, c.DryRun.Mode), Evidence: c.DryRun.Note})
+		}
+	}
+	checked := len(p.Changes) - p.Counts[plan.ActionPrune]
+	r.Add(validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Pass,
+		Message:  fmt.Sprintf("%d of %d objects passed the server-side dry-run in dependency order", checked-len(p.Failed()), checked),
+		Evidence: dryRunEvidence(p, counts)})
+}
+
+func dryRunEvidence(p *plan.Plan, counts map[string]int) string {
+	parts := []string{fmt.Sprintf("%d by server-side apply (PATCH, dryRun=All, fieldManager %s, force, fieldValidation=Strict) against %s",
+		counts[plan.DryRunServer], plan.FieldManager, p.Cluster)}
+	if n := counts[plan.DryRunStandIn]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d as creates in a stand-in namespace (their namespace is created by this release)", n))
+	}
+	if n := counts[plan.DryRunDeferred]; n > 0 {
+		parts = append(parts, fmt.Sprintf("%d deferred to the schema of a CRD this release creates", n))
+	}
+	return strings.Join(parts, "; ")
+}
+
+func dryRunFailure(c plan.Change, advice string) validate.Check {
+	msg := fmt.Sprintf("%s: the API server refuses it: %s", c.Ref, c.DryRunError)
+	if advice != "" {
+		msg += "; what to do: " + advice
+	}
+	return validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Fail, Object: c.Ref, Source: c.Source,
+		Message: msg, Evidence: fmt.Sprintf("dry-run (%s) of %s %s", c.DryRun.Mode, c.APIVersion, c.Ref)}
+}
+
+// mergeIntoStatic adds a dry-run failure to the evidence of the object's
+// failed schema or API-version item; it reports whether there was one.
+func mergeIntoStatic(r *validate.Report, c plan.Change) bool {
+	merged := false
+	for i := range r.Checks {
+		x := &r.Checks[i]
+		if x.Status != validate.Fail || x.Object != c.Ref || (x.ID != validate.IDSchema && x.ID != validate.IDAPIVersion) {
+			continue
+		}
+		sep := ""
+		if x.Evidence != "" {
+			sep = "; "
+		}
+		x.Evidence += sep + "the server-side dry-run agrees: " + c.DryRunError
+		merged = true
+		break
+	}
+	return merged
+}
+
+// immutableAdvice maps objects with an immutable-field risk to its advice.
+func immutableAdvice(p *plan.Plan) map[manifest.Ref]string {
+	out := map[manifest.Ref]string{}
+	for _, r := range p.Risks {
+		if r.Kind == plan.RiskImmutable {
+			out[r.Object] = r.Advice
+		}
+	}
+	return out
+}
+
+func schemaGK(r manifest.Ref) schema.GroupKind {
+	return schema.GroupKind{Group: r.Group, Kind: r.Kind}
+}
