@@ -1,0 +1,87 @@
+package cli
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"regexp"
+
+	"github.com/spf13/cobra"
+
+	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/plan"
+	"github.com/kship/kship/internal/release"
+)
+
+// CheckOptions are the options of kship check.
+type CheckOptions struct {
+	Global *GlobalOptions
+	// File is the release file (-f).
+	File string
+	// Offline checks without a cluster.
+	Offline bool
+	// KubeVersion is the target Kubernetes version ("1.37").
+	KubeVersion string
+}
+
+// NewCmdCheck builds `kship check -f kship.yaml`: the plan plus every
+// prepare check, all reported at once, nothing written to the cluster.
+func NewCmdCheck(g *GlobalOptions) *cobra.Command {
+	o := &CheckOptions{Global: g}
+	cmd := &cobra.Command{
+		Use:   "check -f kship.yaml",
+		Short: "plan and run every prepare check (schema, dry-run, API versions, references, hygiene, migrations, guardrails); exit 2 when something blocks",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return o.Run(cmd.Context(), cmd.OutOrStdout())
+		},
+	}
+	fs := cmd.Flags()
+	fs.StringVarP(&o.File, "filename", "f", "kship.yaml", "release file")
+	fs.BoolVar(&o.Offline, "offline", false, "check without a cluster: built-in schemas and the bundle only, no dry-run")
+	fs.StringVar(&o.KubeVersion, "kube-version", "", "target Kubernetes version for the API-version check, e.g. 1.37 (default: the cluster's)")
+	return cmd
+}
+
+var kubeVersionRE = regexp.MustCompile(`^v?\d+\.\d+(\.\d+)?\+?$`)
+
+// Run runs the checks and prints them. Exit 2 when an item fails, 1 for
+// bad input.
+func (o *CheckOptions) Run(ctx context.Context, out io.Writer) error {
+	if o.KubeVersion != "" && !kubeVersionRE.MatchString(o.KubeVersion) {
+		return inputErr(fmt.Errorf("--kube-version %q: write it like 1.37", o.KubeVersion))
+	}
+	opts, err := prepareOptions(o.Global, o.File, o.Offline)
+	if err != nil {
+		return err
+	}
+	opts.KubeVersion = o.KubeVersion
+	p, err := release.Prepare(ctx, opts)
+	if err != nil {
+		return inputErr(err)
+	}
+	if err := o.print(out, p); err != nil {
+		return err
+	}
+	if p.Report.Blocking() {
+		return &ExitError{Code: ExitRefused, Err: fmt.Errorf("release %s is blocked: %d checks failed (see %s)",
+			p.Release.Metadata.Name, p.Report.Count("fail"), p.EvidenceDir)}
+	}
+	return nil
+}
+
+func (o *CheckOptions) print(out io.Writer, p *release.Prepared) error {
+	name, ns := p.Release.Metadata.Name, p.Release.Spec.Namespace
+	if o.Global.Output == OutputJSON {
+		return writeJSON(out, checkOutput{Plan: p.Plan, Checks: release.NewChecksDocument(name, ns, p.Report), EvidenceDir: p.EvidenceDir})
+	}
+	info := evidence.CheckInfo{Release: name, Namespace: ns, Cluster: p.Plan.Cluster, KubeVersion: o.KubeVersion}
+	_, err := fmt.Fprintf(out, "%s\n%s\nWrote %s\n", evidence.PlanText(p.Plan), evidence.ChecklistText(p.Report, info), p.EvidenceDir)
+	return err
+}
+
+type checkOutput struct {
+	Plan        *plan.Plan             `json:"plan"`
+	Checks      release.ChecksDocument `json:"checks"`
+	EvidenceDir string                 `json:"evidenceDir"`
+}
