@@ -1,0 +1,317 @@
+package wait_test
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/types"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/status"
+	"github.com/kship/kship/internal/testenv"
+	"github.com/kship/kship/internal/wait"
+)
+
+// recorder is an event.Sink that keeps every event.
+type recorder struct {
+	mu     sync.Mutex
+	events []event.Event
+}
+
+func (r *recorder) Emit(e event.Event) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.events = append(r.events, e)
+}
+
+func (r *recorder) of(t event.Type) []event.Event {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var out []event.Event
+	for _, e := range r.events {
+		if e.Type == t {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// setup returns clients for the local cluster and a fresh namespace.
+func setup(t *testing.T, prefix string) (*kube.Clients, string) {
+	t.Helper()
+	env := testenv.Get(t)
+	c, err := kube.NewForConfig(env.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return c, testenv.Namespace(t, env, prefix)
+}
+
+// deployment renders a Deployment of the demo app with extra pod-template
+// labels and spec fields.
+func deployment(ns, name string, replicas int, labels map[string]string, spec string) string {
+	var l strings.Builder
+	for k, v := range labels {
+		fmt.Fprintf(&l, "\n        %s: %q", k, v)
+	}
+	return fmt.Sprintf(`apiVersion: apps/v1
+kind: Deployment
+metadata: {name: %s, namespace: %s}
+spec:
+  replicas: %d
+  selector: {matchLabels: {app: %s}}%s
+  template:
+    metadata:
+      labels:
+        app: %s%s
+    spec:
+      containers:
+      - name: app
+        image: demo:v1
+`, name, ns, replicas, name, spec, name, l.String())
+}
+
+// create applies YAML documents with server-side apply and returns their refs.
+func create(t *testing.T, c *kube.Clients, docs ...string) []manifest.Ref {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	var refs []manifest.Ref
+	for _, d := range docs {
+		objs, err := manifest.Decode("test.yaml", []byte(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range objs {
+			gvk := o.GVK()
+			m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, err := o.Obj.MarshalJSON()
+			if err != nil {
+				t.Fatal(err)
+			}
+			force := true
+			_, err = c.Dynamic.Resource(m.Resource).Namespace(o.Obj.GetNamespace()).Patch(ctx, o.Obj.GetName(),
+				types.ApplyPatchType, data, metav1.PatchOptions{FieldManager: "test", Force: &force})
+			if err != nil {
+				t.Fatalf("create %s: %v", o.Ref(), err)
+			}
+			refs = append(refs, o.Ref())
+		}
+	}
+	return refs
+}
+
+func TestWaitHealthyDeployment(t *testing.T) {
+	c, ns := setup(t, "wait-ok-")
+	refs := create(t, c, deployment(ns, "web", 2, nil, ""),
+		fmt.Sprintf("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: cfg, namespace: %s}\ndata: {a: b}\n", ns))
+	rec := &recorder{}
+	w := &wait.Waiter{Clients: c, Sink: rec}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	res, err := w.Wait(ctx, refs, wait.Options{Timeout: 45 * time.Second})
+	if err != nil {
+		t.Fatalf("Wait: %v", err)
+	}
+	for _, o := range res.Objects {
+		if o.Status != status.Current {
+			t.Errorf("%s: %s after a successful wait", o.Ref, o.Result)
+		}
+	}
+	if len(rec.of(event.TypeStatus)) < 2 {
+		t.Errorf("want status transitions, got %v", rec.of(event.TypeStatus))
+	}
+	t.Logf("ready in %s", res.Duration)
+}
+
+// failureCase is a Deployment the detector must abort on, with the reason.
+type failureCase struct {
+	name     string
+	behavior string
+	spec     string // extra Deployment spec
+	podSpec  string
+	extra    []string // other objects, %s = namespace
+	detector config.Detector
+	timeout  time.Duration
+	reason   string
+	message  string // substring of the failure message
+	wantPod  bool
+}
+
+func TestWaitAbortsOnFailure(t *testing.T) {
+	cases := []failureCase{
+		{name: "crashloop", behavior: "crashloop", reason: "CrashLoopBackOff", wantPod: true, message: "restarted 2 times"},
+		{name: "imagepullbackoff", behavior: "imagepullbackoff", reason: "ErrImagePull", wantPod: true, message: "not found"},
+		{name: "oomkilled", behavior: "oomkilled", spec: "\n  minReadySeconds: 10", reason: "OOMKilled", wantPod: true, message: "OOMKilled (exit code 137)"},
+		{
+			name: "unschedulable", podSpec: "      nodeSelector: {kship.dev/no-such-node: \"true\"}\n",
+			detector: config.Detector{UnschedulableGrace: config.Duration{Duration: 2 * time.Second}},
+			reason:   "Unschedulable", wantPod: true, message: "didn't match Pod's node affinity/selector",
+		},
+		{
+			name:     "quota",
+			extra:    []string{"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: no-pods, namespace: %s}\nspec: {hard: {pods: \"0\"}}\n"},
+			detector: config.Detector{UnschedulableGrace: config.Duration{Duration: 2 * time.Second}},
+			reason:   "FailedCreate", message: "exceeded quota",
+		},
+		{
+			name: "progressdeadline", behavior: "unready", spec: "\n  progressDeadlineSeconds: 5",
+			reason: "ProgressDeadlineExceeded", message: "no progress for 5s",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			runFailureCase(t, tc)
+		})
+	}
+}
+
+func runFailureCase(t *testing.T, tc failureCase) {
+	c, ns := setup(t, "wait-"+tc.name+"-")
+	var docs []string
+	for _, e := range tc.extra {
+		docs = append(docs, strings.ReplaceAll(e, "%s", ns))
+	}
+	labels := map[string]string{}
+	if tc.behavior != "" {
+		labels["sim.kship.dev/behavior"] = tc.behavior
+	}
+	docs = append(docs, deployment(ns, "web", 2, labels, tc.spec)+tc.podSpec)
+	if len(tc.extra) > 0 {
+		// The quota must be enforced before the Deployment's pods are created.
+		create(t, c, docs[:len(docs)-1]...)
+		docs = docs[len(docs)-1:]
+	}
+	refs := create(t, c, docs...)
+	rec := &recorder{}
+	w := &wait.Waiter{Clients: c, Sink: rec}
+	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
+	defer cancel()
+	timeout := tc.timeout
+	if timeout == 0 {
+		timeout = 60 * time.Second
+	}
+	start := time.Now()
+	_, err := w.Wait(ctx, refs, wait.Options{Timeout: timeout, Detector: tc.detector})
+	var fe *wait.FailureError
+	if !errors.As(err, &fe) {
+		t.Fatalf("Wait = %v, want a FailureError %s", err, tc.reason)
+	}
+	t.Logf("aborted after %s: %v", time.Since(start).Round(time.Millisecond), err)
+	web := manifest.Ref{Group: "apps", Kind: "Deployment", Namespace: ns, Name: "web"}
+	if fe.Reason != tc.reason || fe.Object != web {
+		t.Errorf("failure = %s, want reason %s on %s", fe.Failure, tc.reason, web)
+	}
+	if tc.wantPod && (!strings.HasPrefix(fe.Pod, "web-") || fe.Container != "app") {
+		t.Errorf("failure does not name the pod and container: %+v", fe.Failure)
+	}
+	if !strings.Contains(fe.Message, tc.message) {
+		t.Errorf("message %q does not contain %q", fe.Message, tc.message)
+	}
+	if got := rec.of(event.TypeFailure); len(got) != 1 {
+		t.Errorf("want one detector.failure event, got %d", len(got))
+	}
+}
+
+func TestWaitTimeoutNamesPendingObjects(t *testing.T) {
+	c, ns := setup(t, "wait-timeout-")
+	refs := create(t, c, deployment(ns, "web", 2, map[string]string{"sim.kship.dev/behavior": "unready"}, ""))
+	rec := &recorder{}
+	w := &wait.Waiter{Clients: c, Sink: rec}
+	start := time.Now()
+	_, err := w.Wait(context.Background(), refs, wait.Options{Timeout: 6 * time.Second})
+	var te *wait.TimeoutError
+	if !errors.As(err, &te) {
+		t.Fatalf("Wait = %v, want a TimeoutError", err)
+	}
+	if d := time.Since(start); d < 6*time.Second || d > 9*time.Second {
+		t.Errorf("timed out after %s, want about 6s", d)
+	}
+	t.Logf("error: %v", err)
+	msg := err.Error()
+	for _, want := range []string{"rollout timed out after 6s", "Deployment " + ns + "/web", "InProgress", "2 new pods not Ready", "containers with unready status: [app"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("timeout error %q does not say %q", msg, want)
+		}
+	}
+	if f := rec.of(event.TypeFailure); len(f) != 1 || !strings.Contains(f[0].Message, "RolloutTimeout") {
+		t.Errorf("want one RolloutTimeout failure event, got %+v", f)
+	}
+}
+
+// TestWaitIgnoresOldPods: a Deployment whose previous revision crash-loops
+// is fixed; the old pods being scaled down must not abort the new rollout.
+func TestWaitIgnoresOldPods(t *testing.T) {
+	c, ns := setup(t, "wait-oldpods-")
+	create(t, c, deployment(ns, "web", 2, map[string]string{"sim.kship.dev/behavior": "crashloop"}, ""))
+	// Let the old pods reach CrashLoopBackOff with restarts before the fix.
+	cs := c.Typed
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		pods, err := cs.CoreV1().Pods(ns).List(context.Background(), metav1.ListOptions{LabelSelector: "app=web"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		crashing := 0
+		for _, p := range pods.Items {
+			for _, s := range p.Status.ContainerStatuses {
+				if s.RestartCount >= 2 {
+					crashing++
+				}
+			}
+		}
+		if crashing > 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("old pods never crash-looped")
+		}
+		time.Sleep(500 * time.Millisecond)
+	}
+	refs := create(t, c, deployment(ns, "web", 2, map[string]string{"sim.kship.dev/behavior": "ready"}, ""))
+	w := &wait.Waiter{Clients: c}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := w.Wait(ctx, refs, wait.Options{Timeout: 45 * time.Second}); err != nil {
+		t.Fatalf("Wait on the fixed Deployment: %v", err)
+	}
+}
+
+// TestWatchDetectsLateFailure: Watch (the Stabilize detector) reports a
+// failure that appears after the rollout was Current.
+func TestWatchDetectsLateFailure(t *testing.T) {
+	c, ns := setup(t, "wait-watch-")
+	refs := create(t, c, deployment(ns, "web", 1, map[string]string{"sim.kship.dev/behavior": "oomkilled"}, ""))
+	w := &wait.Waiter{Clients: c}
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if _, err := w.Wait(ctx, refs, wait.Options{Timeout: 30 * time.Second}); err != nil {
+		t.Fatalf("Wait: %v (the OOM-killed pod is Ready between kills)", err)
+	}
+	wctx, wcancel := context.WithTimeout(ctx, 40*time.Second)
+	defer wcancel()
+	select {
+	case f, ok := <-w.Watch(wctx, refs, wait.Options{}):
+		if !ok {
+			t.Fatal("Watch ended without a failure")
+		}
+		if f.Reason != "OOMKilled" || f.Container != "app" {
+			t.Errorf("failure = %s", f)
+		}
+	case <-wctx.Done():
+		t.Fatal("Watch found no failure")
+	}
+}
