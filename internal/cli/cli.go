@@ -35,6 +35,7 @@ func NewCmdRoot() *cobra.Command {
 	g.AddTo(root)
 	root.PersistentPreRunE = func(*cobra.Command, []string) error { return g.Validate() }
 	root.AddCommand(NewCmdVersion())
+	root.AddCommand(NewCmdInit(g))
 	// Each command registers itself here, one line each.
 	root.AddCommand(NewCmdPlan(g))
 	root.AddCommand(NewCmdCheck(g))

@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/kship/kship/internal/config"
 )
 
 // kustomizationNames are the file names that make a folder a kustomization.
@@ -55,7 +57,7 @@ func loadFolder(ctx context.Context, dir, root string) ([]Object, error) {
 			return err
 		}
 		o, err := Decode(file, data)
-		objs = append(objs, o...)
+		objs = append(objs, withoutReleaseFiles(o)...)
 		bad = appendErr(bad, err)
 		return nil
 	})
@@ -97,4 +99,17 @@ func appendErr(bad errs, err error) errs {
 		bad = append(bad, &Error{Msg: err.Error()})
 	}
 	return bad
+}
+
+// withoutReleaseFiles drops kship release files (kind Release of
+// kship.dev), which may sit in the folder they describe.
+func withoutReleaseFiles(objs []Object) []Object {
+	out := objs[:0]
+	for _, o := range objs {
+		if o.Obj.GetAPIVersion() == config.APIVersion && o.Obj.GetKind() == config.Kind {
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
 }

@@ -1,0 +1,104 @@
+package config
+
+import (
+	"bytes"
+	"strconv"
+	"text/template"
+)
+
+// Starter is what `kship init` knows about a folder when it writes a
+// commented starter release file.
+type Starter struct {
+	// Name is the release name (a DNS label).
+	Name string
+	// Namespace is the namespace to deploy into.
+	Namespace string
+	// NamespaceFrom says where the namespace was guessed from, if anywhere.
+	NamespaceFrom string
+	// Path is the source folder (plain or kustomization), relative to the
+	// release file; empty for a chart.
+	Path string
+	// Kustomization is true when Path holds a kustomization.
+	Kustomization bool
+	// Chart is the Helm chart folder, relative to the release file.
+	Chart string
+	// Values are the chart's values files, relative to the release file.
+	Values []string
+	// SmokeURL is the guessed URL of an HTTP smoke check.
+	SmokeURL string
+	// SmokeFrom says what the smoke check was guessed from.
+	SmokeFrom string
+	// GateSelector is the PromQL label selector of the guessed gate, such
+	// as `namespace="shop",app="web"`.
+	GateSelector string
+	// GateFrom says what the gate was guessed from.
+	GateFrom string
+}
+
+var starterTemplate = template.Must(template.New("kship.yaml").Funcs(template.FuncMap{"q": strconv.Quote}).Parse(
+	`# kship release file, written by kship init. Check it, then run kship check -f <this file>.
+apiVersion: kship.dev/v1alpha1
+kind: Release
+metadata:
+  # The release name (a DNS label); kship records revisions under it.
+  name: {{.Name}}
+spec:
+  # Namespaced objects without a namespace go here{{if .NamespaceFrom}} (guessed from {{.NamespaceFrom}}){{end}}.
+  namespace: {{.Namespace}}
+  source:
+{{- if .Chart}}
+    # Rendered like helm template; no Helm release state is written.
+    helm:
+      chart: {{q .Chart}}
+{{- if .Values}}
+      values:
+{{- range .Values}}
+        - {{q .}}
+{{- end}}
+{{- else}}
+      # values: [values-prod.yaml]
+{{- end}}
+      # set: {image.tag: "1.2.3"}
+{{- else}}
+    # {{if .Kustomization}}A kustomization{{else}}A folder of YAML/JSON manifests, nested folders included{{end}}; or a Helm chart:
+    path: {{q .Path}}
+    # helm: {chart: ./chart, values: [values-prod.yaml]}
+{{- end}}
+  strategy:
+    type: RollingUpdate       # or Canary with steps: [{weight: 20, pause: 1m}, {weight: 50, pause: 1m}],
+                              # or BlueGreen with previewService: <a Service that reaches the new version>
+  verify:
+    rolloutTimeout: 5m        # how long every object may take to become ready
+    # Without a smoke check or a metric gate kship cannot verify a release: deploy then ends with exit 5.
+    # smoke:
+    #   # Guessed from {{.SmokeFrom}}. The URL must be reachable from where kship runs
+    #   # (an Ingress host, a LoadBalancer, a NodePort), not only inside the cluster.
+    #   - name: health
+    #     http: {url: {{q .SmokeURL}}, expectStatus: 200}
+    #     retries: 3
+    #     backoff: 2s
+    # metrics:
+    #   prometheus: {address: "http://127.0.0.1:9090"}
+    #   gates:
+    #     # Guessed from {{.GateFrom}}: the share of 5xx answers must stay under 1%.
+    #     - name: error-rate
+    #       query: 'sum(rate(http_requests_total{ {{- .GateSelector}},code=~"5.."}[1m])) / sum(rate(http_requests_total{ {{- .GateSelector}}}[1m]))'
+    #       max: 0.01
+    #       noData: fail      # what an empty result means: fail, pass or inconclusive
+  stabilize:
+    window: 0s                # keep evaluating the gates this long after Verify (e.g. 10m); 0s: no window
+    interval: 30s
+  rollback:
+    method: auto              # auto: roll back by itself on any failure; manual: stop and report
+  # migrations:               # Jobs of the bundle, run to completion before the workloads change
+  #   - {job: migrate-v2, type: reversible, down: migrate-v2-down}   # forward-only, reversible or destructive
+`))
+
+// Render writes the starter release file.
+func (s Starter) Render() ([]byte, error) {
+	var b bytes.Buffer
+	if err := starterTemplate.Execute(&b, s); err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
