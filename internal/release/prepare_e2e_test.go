@@ -1,0 +1,469 @@
+package release_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apiext "k8s.io/apiextensions-apiserver/pkg/client/clientset/clientset"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/apimachinery/pkg/watch"
+
+	"github.com/kship/kship/internal/cli"
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/plan"
+	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/testenv"
+	"github.com/kship/kship/internal/validate"
+)
+
+// checkJSON is the JSON output of kship check.
+type checkJSON struct {
+	Plan        plan.Plan              `json:"plan"`
+	Checks      release.ChecksDocument `json:"checks"`
+	EvidenceDir string                 `json:"evidenceDir"`
+}
+
+// TestCheckAcceptanceBadBundle is issue 3's first acceptance case: one
+// bundle with four problems (a missing Secret key, an unknown field, a
+// removed API version, a custom resource its CRD does not allow) and a new
+// Namespace with a ConfigMap and a Deployment in it. kship check exits 2,
+// lists exactly the four problems with file and line, passes the
+// new-namespace objects, and leaves the cluster unchanged.
+func TestCheckAcceptanceBadBundle(t *testing.T) {
+	env := testenv.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, env, "p3c-bad-")
+	cs := env.Clientset(t)
+	_, err := cs.CoreV1().Secrets(ns).Create(ctx, &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: "creds"},
+		StringData: map[string]string{"user": "admin"}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	suffix := rand.String(6)
+	group := "p3c" + suffix + ".kship.test"
+	crd := createWidgetCRD(ctx, t, env, group)
+	newNS := "p3c-new-" + suffix
+	file := fixture(t, "acceptance-bad", map[string]string{"__NS__": ns, "__NEWNS__": newNS, "__GROUP__": group, "__KIND__": "Widget"})
+	before := snapshot(ctx, t, env, ns, newNS, crd)
+
+	evDir := t.TempDir()
+	out, code := runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir, "-o", "json")
+	if code != cli.ExitRefused {
+		t.Fatalf("kship check exit %d, want %d; output:\n%s", code, cli.ExitRefused, out)
+	}
+	var res checkJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil {
+		t.Fatalf("JSON output: %v\n%s", err, out)
+	}
+	want := map[string]struct{ id, file string }{
+		"missing-key":   {validate.IDReference, "deploy/missing-key.yaml"},
+		"unknown-field": {validate.IDSchema, "deploy/unknown-field.yaml"},
+		"old-api":       {validate.IDAPIVersion, "deploy/old-api.yaml"},
+		"big":           {validate.IDSchema, "deploy/widget.yaml"},
+	}
+	var fails []validate.Check
+	for _, c := range res.Checks.Checks {
+		if c.Status == validate.Fail {
+			fails = append(fails, c)
+		}
+	}
+	if len(fails) != len(want) {
+		t.Errorf("%d failed checks, want exactly %d:\n%s", len(fails), len(want), describe(fails))
+	}
+	for _, c := range fails {
+		w, ok := want[c.Object.Name]
+		switch {
+		case !ok:
+			t.Errorf("unexpected failure: %s", describe([]validate.Check{c}))
+		case c.ID != w.id || c.Source.File != w.file || c.Source.Line <= 0:
+			t.Errorf("%s: got %s at %s, want %s at %s:<line>", c.Object, c.ID, c.Source, w.id, w.file)
+		}
+		delete(want, c.Object.Name)
+	}
+	for name := range want {
+		t.Errorf("problem of %s not reported", name)
+	}
+	assertNewNamespacePasses(t, res, newNS)
+
+	human, code := runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir)
+	if code != cli.ExitRefused {
+		t.Errorf("human kship check exit %d, want 2", code)
+	}
+	for _, c := range fails {
+		if !strings.Contains(human, "✗ "+c.Source.String()+": ") {
+			t.Errorf("human output does not list %s with ✗ and its file:line %s:\n%s", c.Object, c.Source, human)
+		}
+	}
+	after := snapshot(ctx, t, env, ns, newNS, crd)
+	if before != after {
+		t.Errorf("kship check changed the cluster:\nbefore:\n%s\nafter:\n%s", before, after)
+	}
+	assertEvidenceFiles(t, res.EvidenceDir, true)
+}
+
+// assertNewNamespacePasses checks that the objects of the namespace the
+// release creates have no failure or warning, were dry-run in a stand-in
+// namespace, and have a passing dry-run item.
+func assertNewNamespacePasses(t *testing.T, res checkJSON, newNS string) {
+	t.Helper()
+	for _, c := range res.Checks.Checks {
+		if (c.Object.Namespace == newNS || c.Object.Name == newNS) && c.Status != validate.Pass {
+			t.Errorf("object of the new namespace did not pass: %s", describe([]validate.Check{c}))
+		}
+	}
+	passed := map[string]bool{}
+	for _, c := range res.Checks.Checks {
+		if c.ID == validate.IDDryRun && c.Object.Namespace == newNS && c.Status == validate.Pass {
+			passed[c.Object.Kind+"/"+c.Object.Name] = true
+		}
+	}
+	for _, k := range []string{"ConfigMap/settings", "Deployment/api"} {
+		if !passed[k] {
+			t.Errorf("no passing dry-run item for %s in namespace %s", k, newNS)
+		}
+	}
+	for _, c := range res.Plan.Changes {
+		if c.Ref.Namespace == newNS && (c.DryRun.Mode != plan.DryRunStandIn || c.DryRunError != "") {
+			t.Errorf("%s: dry-run %+v, error %q; want a passing stand-in dry-run", c.Ref, c.DryRun, c.DryRunError)
+		}
+	}
+}
+
+// TestCheckAcceptanceCleanBundle is issue 3's second acceptance case: a
+// clean bundle passes every check and plans only creates; once applied by
+// other means, changing one image shows exactly that field change, and a
+// changed Secret shows as changed with its value in no output or file.
+func TestCheckAcceptanceCleanBundle(t *testing.T) {
+	env := testenv.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, env, "p3c-clean-")
+	secret1, secret2 := "pw-one-"+rand.String(10), "pw-two-"+rand.String(10)
+	file := fixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__SECRET__": secret1})
+	evDir := t.TempDir()
+	var outputs []string
+
+	out, code := runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir, "-o", "json")
+	outputs = append(outputs, out)
+	var res checkJSON
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != cli.ExitOK {
+		t.Fatalf("kship check exit %d (%v), want 0:\n%s", code, err, out)
+	}
+	for _, c := range res.Checks.Checks {
+		if c.Status != validate.Pass {
+			t.Errorf("check item did not pass: %s", describe([]validate.Check{c}))
+		}
+	}
+	if n := len(res.Plan.Changes); res.Plan.Counts[plan.ActionCreate] != n || n != 5 {
+		t.Errorf("plan counts %v of %d changes, want 5 creates only", res.Plan.Counts, n)
+	}
+	assertEvidenceFiles(t, res.EvidenceDir, true)
+
+	applyByOtherMeans(ctx, t, env, file)
+	replaceInFile(t, filepath.Join(filepath.Dir(file), "deploy", "web.yaml"), "image: demo:v1", "image: demo:v2")
+	out, code = runCLI(ctx, t, env, "plan", "-f", file, "--evidence-dir", evDir, "-o", "json")
+	outputs = append(outputs, out)
+	p := planOf(t, out, code)
+	assertOnlyChange(t, p, "Deployment", []string{`spec.template.spec.containers[name=web].image: "demo:v1" → "demo:v2"`})
+
+	replaceInFile(t, filepath.Join(filepath.Dir(file), "deploy", "config.yaml"), secret1, secret2)
+	out, code = runCLI(ctx, t, env, "plan", "-f", file, "--evidence-dir", evDir, "-o", "json")
+	outputs = append(outputs, out)
+	p = planOf(t, out, code)
+	assertOnlyChange(t, p, "Secret", []string{"data.password: (changed)", "data.user: (unchanged)"})
+	for _, args := range [][]string{{"plan"}, {"check"}, {"check", "-o", "json"}} {
+		out, code = runCLI(ctx, t, env, append(args, "-f", file, "--evidence-dir", evDir)...)
+		if code != cli.ExitOK {
+			t.Errorf("kship %v exit %d, want 0:\n%s", args, code, out)
+		}
+		outputs = append(outputs, out)
+	}
+	assertNoSecret(t, evDir, outputs, secret1, secret2)
+}
+
+// assertOnlyChange checks that the plan's only update is of kind, with
+// exactly the given field diffs, and every other object is unchanged.
+func assertOnlyChange(t *testing.T, p plan.Plan, kind string, diffs []string) {
+	t.Helper()
+	for _, c := range p.Changes {
+		if c.Ref.Kind != kind {
+			if c.Action != plan.ActionUnchanged {
+				t.Errorf("%s: %s %v, want unchanged", c.Ref, c.Action, c.Diff)
+			}
+			continue
+		}
+		var got []string
+		for _, d := range c.Diff {
+			got = append(got, d.String())
+		}
+		if c.Action != plan.ActionUpdate || strings.Join(got, "\n") != strings.Join(diffs, "\n") {
+			t.Errorf("%s: %s with diff\n%s\nwant update with\n%s", c.Ref, c.Action, strings.Join(got, "\n"), strings.Join(diffs, "\n"))
+		}
+	}
+}
+
+// assertNoSecret greps every output and every file written for the
+// Secret values, plain and base64-encoded.
+func assertNoSecret(t *testing.T, evDir string, outputs []string, secrets ...string) {
+	t.Helper()
+	var forms []string
+	for _, s := range secrets {
+		forms = append(forms, s, base64.StdEncoding.EncodeToString([]byte(s)))
+	}
+	for i, out := range outputs {
+		for _, f := range forms {
+			if strings.Contains(out, f) {
+				t.Errorf("output %d contains a Secret value", i)
+			}
+		}
+	}
+	files := 0
+	err := filepath.WalkDir(evDir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		files++
+		data, err := os.ReadFile(path)
+		for _, f := range forms {
+			if bytes.Contains(data, []byte(f)) {
+				t.Errorf("%s contains a Secret value", path)
+			}
+		}
+		return err
+	})
+	if err != nil || files < 6 {
+		t.Errorf("walked %d evidence files (%v), want at least 6", files, err)
+	}
+}
+
+func planOf(t *testing.T, out string, code int) plan.Plan {
+	t.Helper()
+	var res struct {
+		Plan plan.Plan `json:"plan"`
+	}
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != cli.ExitOK {
+		t.Fatalf("kship plan exit %d (%v), want 0:\n%s", code, err, out)
+	}
+	return res.Plan
+}
+
+// assertEvidenceFiles checks the files Prepare writes are there.
+func assertEvidenceFiles(t *testing.T, dir string, checks bool) {
+	t.Helper()
+	names := []string{release.PlanMarkdownFile, release.PlanJSONFile}
+	if checks {
+		names = append(names, release.ChecklistMarkdownFile, release.ChecksJSONFile, release.ChecksSARIFFile, release.ChecksJUnitFile)
+	}
+	for _, n := range names {
+		if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.Size() == 0 {
+			t.Errorf("evidence file %s missing or empty (%v)", n, err)
+		}
+	}
+}
+
+// runCLI runs kship with args against the local cluster and returns its
+// standard output and exit code.
+func runCLI(ctx context.Context, t *testing.T, env *testenv.Env, args ...string) (string, int) {
+	t.Helper()
+	root := cli.NewCmdRoot()
+	var stdout, stderr bytes.Buffer
+	root.SetOut(&stdout)
+	root.SetErr(&stderr)
+	root.SetArgs(append(args, "--kubeconfig", env.Kubeconfig))
+	err := root.ExecuteContext(ctx)
+	if err != nil {
+		t.Logf("kship %s: %v", strings.Join(args, " "), err)
+	}
+	return stdout.String() + stderr.String(), cli.ExitCode(err)
+}
+
+// fixture copies testdata/name into a temporary folder, replacing the
+// placeholders, and returns the path of its kship.yaml.
+func fixture(t *testing.T, name string, repl map[string]string) string {
+	t.Helper()
+	dst := t.TempDir()
+	src := filepath.Join("testdata", name)
+	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, path)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		s := string(data)
+		for k, v := range repl {
+			s = strings.ReplaceAll(s, k, v)
+		}
+		return os.WriteFile(filepath.Join(dst, rel), []byte(s), 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dst, "kship.yaml")
+}
+
+func replaceInFile(t *testing.T, path, old, nw string) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil || !bytes.Contains(data, []byte(old)) {
+		t.Fatalf("%s: %q not found (%v)", path, old, err)
+	}
+	if err := os.WriteFile(path, bytes.ReplaceAll(data, []byte(old), []byte(nw)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// applyByOtherMeans applies the release's objects with server-side apply
+// under another field manager, as kubectl or another tool would.
+func applyByOtherMeans(ctx context.Context, t *testing.T, env *testenv.Env, file string) {
+	t.Helper()
+	c, err := kube.NewForConfig(env.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rel, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Load(ctx, rel, c.Mapper)
+	if err != nil {
+		t.Fatal(err)
+	}
+	force := true
+	for _, o := range manifest.SortForApply(objs) {
+		gvk := o.GVK()
+		m, err := c.Mapper.RESTMapping(gvk.GroupKind(), gvk.Version)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _ := json.Marshal(o.Obj.Object)
+		_, err = c.Dynamic.Resource(m.Resource).Namespace(o.Obj.GetNamespace()).Patch(ctx, o.Obj.GetName(), types.ApplyPatchType, data,
+			metav1.PatchOptions{FieldManager: "p3c-e2e", Force: &force})
+		if err != nil {
+			t.Fatalf("apply %s: %v", o.Ref(), err)
+		}
+	}
+}
+
+// createWidgetCRD creates a namespaced CRD Widget in group with a
+// structural schema allowing only spec.size, waits until it is
+// Established, and deletes it when the test ends.
+func createWidgetCRD(ctx context.Context, t *testing.T, env *testenv.Env, group string) string {
+	t.Helper()
+	cs, err := apiext.NewForConfig(env.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	name := "widgets." + group
+	crd := &apiextv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: name},
+		Spec: apiextv1.CustomResourceDefinitionSpec{
+			Group: group, Scope: apiextv1.NamespaceScoped,
+			Names: apiextv1.CustomResourceDefinitionNames{Plural: "widgets", Singular: "widget", Kind: "Widget", ListKind: "WidgetList"},
+			Versions: []apiextv1.CustomResourceDefinitionVersion{{Name: "v1", Served: true, Storage: true,
+				Schema: &apiextv1.CustomResourceValidation{OpenAPIV3Schema: &apiextv1.JSONSchemaProps{Type: "object",
+					Properties: map[string]apiextv1.JSONSchemaProps{"spec": {Type: "object",
+						Properties: map[string]apiextv1.JSONSchemaProps{"size": {Type: "integer"}}}}}}}},
+		},
+	}
+	if _, err := cs.ApiextensionsV1().CustomResourceDefinitions().Create(ctx, crd, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if err := cs.ApiextensionsV1().CustomResourceDefinitions().Delete(ctx, name, metav1.DeleteOptions{}); err != nil && !apierrors.IsNotFound(err) {
+			t.Errorf("delete CRD %s: %v", name, err)
+		}
+	})
+	w, err := cs.ApiextensionsV1().CustomResourceDefinitions().Watch(ctx, metav1.ListOptions{FieldSelector: "metadata.name=" + name})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Stop()
+	for ev := range w.ResultChan() {
+		if c, ok := ev.Object.(*apiextv1.CustomResourceDefinition); ok && ev.Type != watch.Deleted {
+			for _, cond := range c.Status.Conditions {
+				if cond.Type == apiextv1.Established && cond.Status == apiextv1.ConditionTrue {
+					return name
+				}
+			}
+		}
+	}
+	t.Fatalf("CRD %s did not become Established", name)
+	return ""
+}
+
+// snapshot describes the cluster state the check must not change: the
+// test namespace's objects with their resourceVersions, whether the new
+// namespace exists, the CRD and its custom resources.
+func snapshot(ctx context.Context, t *testing.T, env *testenv.Env, ns, newNS, crd string) string {
+	t.Helper()
+	c, err := kube.NewForConfig(env.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lines []string
+	_, err = c.Typed.CoreV1().Namespaces().Get(ctx, newNS, metav1.GetOptions{})
+	lines = append(lines, "namespace "+newNS+" exists: "+boolString(err == nil))
+	group := strings.TrimPrefix(crd, "widgets.")
+	for _, r := range []schema.GroupVersionResource{
+		{Version: "v1", Resource: "configmaps"}, {Version: "v1", Resource: "secrets"}, {Version: "v1", Resource: "services"},
+		{Group: "apps", Version: "v1", Resource: "deployments"}, {Group: "policy", Version: "v1", Resource: "poddisruptionbudgets"},
+		{Group: group, Version: "v1", Resource: "widgets"},
+	} {
+		list, err := c.Dynamic.Resource(r).Namespace(ns).List(ctx, metav1.ListOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, it := range list.Items {
+			lines = append(lines, r.Resource+"/"+it.GetName()+"@"+it.GetResourceVersion())
+		}
+	}
+	crdObj, err := c.Dynamic.Resource(schema.GroupVersionResource{Group: "apiextensions.k8s.io", Version: "v1", Resource: "customresourcedefinitions"}).
+		Get(ctx, crd, metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines = append(lines, "crd@"+crdObj.GetResourceVersion())
+	sort.Strings(lines)
+	return strings.Join(lines, "\n")
+}
+
+func boolString(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func describe(cs []validate.Check) string {
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(string(c.Status) + " " + c.ID + " " + c.Source.String() + " " + c.Message + "\n")
+	}
+	return b.String()
+}
