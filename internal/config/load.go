@@ -47,8 +47,9 @@ func Parse(name string, data []byte, dir string) (*Release, error) {
 	d := &decoder{c: c, lines: map[string]int{}}
 	d.decode(root, reflect.ValueOf(rel).Elem(), "")
 	decodeErrs := len(c.errs)
-	rel.Defaulted = applyDefaults(rel)
 	v := &validator{c: c, lines: d.lines, dir: dir}
+	v.explicitZeros(rel)
+	rel.Defaulted = applyDefaults(rel)
 	v.release(rel)
 	c.errs = dropSameLine(c.errs, decodeErrs)
 	if err := c.err(); err != nil {

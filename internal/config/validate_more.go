@@ -87,3 +87,28 @@ func (v *validator) jobName(p, name string) {
 		v.fail(p, "%q is not a valid Job name: %s", name, errs[0])
 	}
 }
+
+// explicitZeros reports durations and counts written as 0 where 0 is not
+// allowed; left out, they would get their default instead.
+func (v *validator) explicitZeros(r *Release) {
+	s := &r.Spec
+	zero := map[string]bool{
+		"spec.verify.rolloutTimeout":       s.Verify.RolloutTimeout.Duration == 0,
+		"spec.stabilize.interval":          s.Stabilize.Interval.Duration == 0,
+		"spec.detector.unschedulableGrace": s.Detector.UnschedulableGrace.Duration == 0,
+		"spec.detector.restartThreshold":   s.Detector.RestartThreshold == 0,
+	}
+	for i, c := range s.Verify.Smoke {
+		zero[fmt.Sprintf("spec.verify.smoke[%d].timeout", i)] = c.Timeout.Duration == 0
+	}
+	if s.Verify.Metrics != nil {
+		for i, g := range s.Verify.Metrics.Gates {
+			zero[fmt.Sprintf("spec.verify.metrics.gates[%d].minSamples", i)] = g.MinSamples == 0
+		}
+	}
+	for path, isZero := range zero {
+		if _, written := v.lines[path]; written && isZero {
+			v.fail(path, "must be positive; leave it out for the default")
+		}
+	}
+}
