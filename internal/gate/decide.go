@@ -133,11 +133,11 @@ func (j *judged) increase(limit float64, check func(bool, string, string)) {
 		if j.verdict == Pass {
 			j.verdict = Inconclusive
 		}
-		j.oks = append(j.oks, "maxIncrease "+num(limit)+" cannot be judged: no baseline value was measured before the rollout")
+		j.oks = append(j.oks, "but maxIncrease "+num(limit)+" cannot be judged: no baseline value was measured before the rollout")
 		return
 	}
 	rise := j.series.Value - *j.baseline
-	desc := fmt.Sprintf("a rise of %s over the baseline %s", signed(rise), num(*j.baseline))
+	desc := fmt.Sprintf("rises %s over the baseline %s", signed(rise), num(*j.baseline))
 	check(rise > limit, desc+" > maxIncrease "+num(limit), desc+" <= maxIncrease "+num(limit))
 }
 
@@ -167,7 +167,12 @@ func describe(g config.Gate, at time.Time, n, failed int, j judged, v Verdict) s
 	if j.series.Labels != "" {
 		subject += j.series.Labels
 	}
-	head := fmt.Sprintf("%s = %s%s %s", subject, num(j.series.Value), atTime(at), strings.Join(j.reasons(), ", "))
+	reasons := j.reasons()
+	sep := " "
+	if r := reasons[0]; r[0] != '<' && r[0] != '>' && !strings.HasPrefix(r, "rises") {
+		sep = ", "
+	}
+	head := fmt.Sprintf("%s = %s%s%s%s", subject, num(j.series.Value), atTime(at), sep, strings.Join(reasons, ", "))
 	switch {
 	case n == 1:
 		return head + ": " + string(v)

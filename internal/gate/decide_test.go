@@ -56,11 +56,11 @@ func TestJudge(t *testing.T) {
 		{"enough samples pass", withMinSamples(errRate, 3), Observation{At: at, Series: []Series{{Value: 0.001}}, Seen: 3},
 			Pass, "<= max 0.01: pass", f(0.001)},
 		{"maxIncrease within", incr(0.05), Observation{At: at, Series: []Series{{Value: 0.03}}, Seen: 1, Baseline: []Series{{Value: 0.01}}},
-			Pass, "p99 = 0.03 at 10:04:05Z a rise of +0.02 over the baseline 0.01 <= maxIncrease 0.05: pass", f(0.03)},
+			Pass, "p99 = 0.03 at 10:04:05Z rises +0.02 over the baseline 0.01 <= maxIncrease 0.05: pass", f(0.03)},
 		{"maxIncrease breached", incr(0.05), Observation{At: at, Series: []Series{{Value: 0.2}}, Seen: 1, Baseline: []Series{{Value: 0.01}}},
-			Fail, "a rise of +0.19 over the baseline 0.01 > maxIncrease 0.05: fail", f(0.2)},
+			Fail, "rises +0.19 over the baseline 0.01 > maxIncrease 0.05: fail", f(0.2)},
 		{"maxIncrease without baseline is inconclusive", incr(0.05), Observation{At: at, Series: []Series{{Value: 0.2}}, Seen: 1},
-			Inconclusive, "maxIncrease 0.05 cannot be judged: no baseline value was measured before the rollout: inconclusive", f(0.2)},
+			Inconclusive, "but maxIncrease 0.05 cannot be judged: no baseline value was measured before the rollout: inconclusive", f(0.2)},
 		{"maxIncrease with a NaN baseline is inconclusive", incr(0.05), Observation{At: at, Series: []Series{{Value: 0.2}}, Seen: 1, Baseline: []Series{{Value: nan}}},
 			Inconclusive, "no baseline value", f(0.2)},
 		{"max breach beats a missing baseline", config.Gate{Name: "e", Max: f(0.1), MaxIncrease: f(0.05)}, Observation{At: at, Series: []Series{{Value: 0.2}}, Seen: 1},
@@ -68,9 +68,9 @@ func TestJudge(t *testing.T) {
 		{"baseline matched by labels", incr(0.05), Observation{At: at, Seen: 1,
 			Series:   []Series{{Labels: `{route="/a"}`, Value: 0.1}, {Labels: `{route="/b"}`, Value: 0.1}},
 			Baseline: []Series{{Labels: `{route="/a"}`, Value: 0.09}, {Labels: `{route="/b"}`, Value: 0.01}}},
-			Fail, `1 of 2 series fail: p99{route="/b"} = 0.1 at 10:04:05Z a rise of +0.09 over the baseline 0.01 > maxIncrease 0.05: fail`, f(0.1)},
+			Fail, `1 of 2 series fail: p99{route="/b"} = 0.1 at 10:04:05Z rises +0.09 over the baseline 0.01 > maxIncrease 0.05: fail`, f(0.1)},
 		{"no thresholds: data is enough", config.Gate{Name: "up"}, Observation{At: at, Series: []Series{{Value: 1}}, Seen: 1},
-			Pass, "up = 1 at 10:04:05Z has data (no threshold set): pass", f(1)},
+			Pass, "up = 1 at 10:04:05Z, has data (no threshold set): pass", f(1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
