@@ -1,0 +1,181 @@
+package runner
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/tools/cache"
+)
+
+// demoApp is the real demoapp binary, built once for these tests.
+var demoApp string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "runner-test-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	demoApp = filepath.Join(dir, "demoapp")
+	if out, err := exec.Command("go", "build", "-o", demoApp, "../../../cmd/demoapp").CombinedOutput(); err != nil {
+		fmt.Fprintf(os.Stderr, "build demoapp: %v\n%s", err, out)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// freePort finds a free TCP port on ip.
+func freePort(t *testing.T, ip string) int32 {
+	ln, err := net.Listen("tcp", ip+":0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	return int32(ln.Addr().(*net.TCPAddr).Port)
+}
+
+// newTestRunner returns a runner over an informer store the test fills; it
+// is never started, the test calls reconcile itself.
+func newTestRunner(t *testing.T) (*Runner, cache.Indexer) {
+	pods := cache.NewSharedIndexInformer(&cache.ListWatch{}, &corev1.Pod{}, 0,
+		cache.Indexers{cache.NamespaceIndex: cache.MetaNamespaceIndexFunc})
+	r, err := New(Options{Pods: pods, DemoApp: demoApp, LogDir: t.TempDir(), Grace: 2 * time.Second,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(r.stopAll)
+	return r, pods.GetIndexer()
+}
+
+func runningPod(ip string, port int32, uid string) *corev1.Pod {
+	return &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "web-1", Namespace: "shop", UID: types.UID(uid)},
+		Spec: corev1.PodSpec{Containers: []corev1.Container{{
+			Name: "app", Env: []corev1.EnvVar{{Name: "DEMO_VERSION", Value: "v-" + uid}},
+			Ports: []corev1.ContainerPort{{ContainerPort: port}},
+		}}},
+		Status: corev1.PodStatus{Phase: corev1.PodRunning, PodIP: ip,
+			ContainerStatuses: []corev1.ContainerStatus{{Name: "app", State: corev1.ContainerState{Running: &corev1.ContainerStateRunning{}}}}},
+	}
+}
+
+// waitServing waits up to 10 s for the runner to serve ip:port.
+func waitServing(t *testing.T, r *Runner, ip string, port int32) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !r.Serving(ip, port) {
+		if time.Now().After(deadline) {
+			t.Fatalf("%s:%d not serving after 10s (processes %+v)", ip, port, r.Processes())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func body(t *testing.T, addr string) string {
+	t.Helper()
+	resp, err := http.Get("http://" + addr + "/")
+	if err != nil {
+		t.Fatalf("GET %s: %v", addr, err)
+	}
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return string(b)
+}
+
+func TestRunnerStartsReplacesAndStopsProcesses(t *testing.T) {
+	r, store := newTestRunner(t)
+	ctx := context.Background()
+	ip := "127.99.0.1"
+	port := freePort(t, ip)
+	addr := fmt.Sprintf("%s:%d", ip, port)
+
+	pod := runningPod(ip, port, "a")
+	store.Add(pod)
+	if err := r.reconcile(ctx, "shop/web-1"); err != nil {
+		t.Fatal(err)
+	}
+	waitServing(t, r, ip, port)
+	if b := body(t, addr); !strings.Contains(b, "version=v-a pod=web-1 ip="+ip) {
+		t.Fatalf("app answered %q", b)
+	}
+	first := r.Processes()
+	if len(first) != 1 {
+		t.Fatalf("processes %+v, want one", first)
+	}
+	if err := r.reconcile(ctx, "shop/web-1"); err != nil { // nothing changed: same process
+		t.Fatal(err)
+	}
+	if again := r.Processes(); len(again) != 1 || again[0].PID != first[0].PID {
+		t.Fatalf("reconcile of an unchanged pod replaced its process: %+v → %+v", first, again)
+	}
+
+	store.Update(runningPod(ip, port, "b")) // recreated pod, same name and IP
+	if err := r.reconcile(ctx, "shop/web-1"); err != nil {
+		t.Fatal(err)
+	}
+	waitServing(t, r, ip, port)
+	if b := body(t, addr); !strings.Contains(b, "version=v-b") {
+		t.Fatalf("after recreation the app answered %q, want v-b", b)
+	}
+
+	store.Delete(pod)
+	if err := r.reconcile(ctx, "shop/web-1"); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for len(r.Processes()) > 0 || dialable(addr) {
+		if time.Now().After(deadline) {
+			t.Fatalf("process still there 5s after pod deletion: %+v", r.Processes())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+func TestRunnerSkipsPodsThatMustNotRun(t *testing.T) {
+	r, store := newTestRunner(t)
+	ip := "127.99.0.2"
+	port := freePort(t, ip)
+	for name, mutate := range map[string]func(*corev1.Pod){
+		"pending":   func(p *corev1.Pod) { p.Status.Phase = corev1.PodPending },
+		"crashloop": func(p *corev1.Pod) { p.Labels = map[string]string{"sim.kship.dev/behavior": "crashloop"} },
+		"container waiting": func(p *corev1.Pod) {
+			p.Status.ContainerStatuses[0].State = corev1.ContainerState{Waiting: &corev1.ContainerStateWaiting{Reason: "CrashLoopBackOff"}}
+		},
+		"not loopback": func(p *corev1.Pod) { p.Status.PodIP = "10.1.2.3" },
+		"terminating":  func(p *corev1.Pod) { p.DeletionTimestamp = &metav1.Time{Time: time.Now()} },
+	} {
+		pod := runningPod(ip, port, "x")
+		mutate(pod)
+		store.Update(pod)
+		if err := r.reconcile(context.Background(), "shop/web-1"); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if procs := r.Processes(); len(procs) != 0 {
+			t.Errorf("%s: runner started %+v", name, procs)
+		}
+	}
+}
+
+func dialable(addr string) bool {
+	conn, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+	if err == nil {
+		conn.Close()
+	}
+	return err == nil
+}
