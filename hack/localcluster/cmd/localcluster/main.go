@@ -15,11 +15,13 @@ import (
 	"time"
 
 	"github.com/kship/kship/hack/localcluster/internal/cluster"
+	"github.com/kship/kship/hack/localcluster/internal/promsd"
 	"github.com/kship/kship/hack/localcluster/internal/supervise"
 )
 
 const usage = `usage: localcluster up|down|status [flags]
-       localcluster supervise --name NAME -- COMMAND [ARGS...]`
+       localcluster supervise --name NAME -- COMMAND [ARGS...]
+       localcluster prometheus-sd --kubeconfig FILE --listen HOST:PORT`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -34,6 +36,8 @@ func main() {
 		err = runCluster(ctx, os.Args[1], os.Args[2:])
 	case "supervise":
 		err = runSupervise(ctx, os.Args[2:])
+	case "prometheus-sd":
+		err = runPromSD(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q\n%s", os.Args[1], usage)
 	}
@@ -119,4 +123,15 @@ func runSupervise(ctx context.Context, args []string) error {
 	}
 	s := &supervise.Supervisor{Name: *name, Argv: fs.Args(), Log: os.Stderr, MaxBackoff: 10 * time.Second}
 	return s.Run(ctx)
+}
+
+// runPromSD serves the cluster's pods as Prometheus HTTP SD targets.
+func runPromSD(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("prometheus-sd", flag.ContinueOnError)
+	kubeconfig := fs.String("kubeconfig", "", "kubeconfig of the cluster")
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address to serve on")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	return promsd.Run(ctx, *kubeconfig, *listen)
 }

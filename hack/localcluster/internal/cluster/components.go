@@ -36,6 +36,7 @@ const (
 	nameScheduler  = "kube-scheduler"
 	nameKwok       = "kwok"
 	namePodsim     = "podsim"
+	namePromSD     = "prometheus-sd"
 	namePrometheus = "prometheus"
 )
 
@@ -48,6 +49,7 @@ func components() []component {
 		{nameScheduler, schedulerSpec, healthzReady(func(p Ports) int { return p.Scheduler })},
 		{nameKwok, kwokSpec, kwokReady},
 		{namePodsim, podsimSpec, podsimReady},
+		{namePromSD, promSDSpec, promSDReady},
 		{namePrometheus, prometheusSpec, prometheusReady},
 	}
 }
@@ -169,8 +171,20 @@ func podsimSpec(e *env) (proc.Spec, error) {
 	}}, nil
 }
 
+// promSDSpec runs this binary's pod discovery for Prometheus (Debian's
+// prometheus is built without kubernetes_sd_configs).
+func promSDSpec(e *env) (proc.Spec, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return proc.Spec{}, fmt.Errorf("find localcluster executable: %w", err)
+	}
+	return proc.Spec{Name: namePromSD, Path: self, Args: []string{
+		"prometheus-sd", "--kubeconfig=" + e.l.kubeconfig(), "--listen=" + loopback(e.st.Ports.PromSD),
+	}}, nil
+}
+
 func prometheusSpec(e *env) (proc.Spec, error) {
-	cfg, err := writePrometheusConfig(e.l)
+	cfg, err := writePrometheusConfig(e.l, e.st.Ports.PromSD)
 	if err != nil {
 		return proc.Spec{}, err
 	}

@@ -60,8 +60,10 @@ func writeKwokConfig(l layout) (string, error) {
 	return path, nil
 }
 
-// prometheusConfig discovers pods through the API server and scrapes, every
-// second, each container port named http or metrics and every pod annotated
+// prometheusConfig discovers pods through the API server (by HTTP service
+// discovery from localcluster's prometheus-sd, which labels targets exactly
+// as kubernetes_sd_configs role pod would: Debian's prometheus is built
+// without the Kubernetes discovery) and scrapes, every second, each container port named http or metrics and every pod annotated
 // prometheus.io/scrape: "true" (honouring prometheus.io/port and
 // prometheus.io/path). Series get namespace, pod, container and all pod
 // labels; honor_labels keeps an app's own labels (e.g. version) as they are.
@@ -73,9 +75,9 @@ global:
 scrape_configs:
 - job_name: pods
   honor_labels: true
-  kubernetes_sd_configs:
-  - role: pod
-    kubeconfig_file: KUBECONFIG
+  http_sd_configs:
+  - url: http://SDADDR/targets
+    refresh_interval: 2s
   relabel_configs:
   - source_labels: [__meta_kubernetes_pod_phase]
     regex: Running
@@ -103,13 +105,13 @@ scrape_configs:
 `
 
 // writePrometheusConfig writes prometheus.yml into the state folder.
-func writePrometheusConfig(l layout) (string, error) {
+func writePrometheusConfig(l layout, sdPort int) (string, error) {
 	dir := l.path("prometheus")
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", fmt.Errorf("write prometheus config: %w", err)
 	}
 	path := l.path("prometheus", "prometheus.yml")
-	data := strings.Replace(prometheusConfig, "KUBECONFIG", l.kubeconfig(), 1)
+	data := strings.Replace(prometheusConfig, "SDADDR", loopback(sdPort), 1)
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		return "", fmt.Errorf("write prometheus config: %w", err)
 	}

@@ -29,12 +29,12 @@ func freePorts(n int) ([]int, error) {
 
 // newPorts chooses free ports for every component.
 func newPorts() (Ports, error) {
-	p, err := freePorts(8)
+	p, err := freePorts(9)
 	if err != nil {
 		return Ports{}, err
 	}
 	return Ports{
 		Etcd: p[0], EtcdPeer: p[1], APIServer: p[2], Controller: p[3],
-		Scheduler: p[4], Kwok: p[5], Ingress: p[6], Prometheus: p[7],
+		Scheduler: p[4], Kwok: p[5], Ingress: p[6], Prometheus: p[7], PromSD: p[8],
 	}, nil
 }

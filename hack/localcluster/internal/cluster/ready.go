@@ -71,6 +71,10 @@ func podsimReady(ctx context.Context, e *env) error {
 	return probe(ctx, "http://"+loopback(e.st.Ports.Ingress)+"/-/ready")
 }
 
+func promSDReady(ctx context.Context, e *env) error {
+	return probe(ctx, "http://"+loopback(e.st.Ports.PromSD)+"/-/ready")
+}
+
 func prometheusReady(ctx context.Context, e *env) error {
 	return probe(ctx, "http://"+loopback(e.st.Ports.Prometheus)+"/-/ready")
 }

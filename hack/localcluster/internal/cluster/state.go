@@ -40,6 +40,18 @@ type Ports struct {
 	Kwok       int `json:"kwok"`
 	Ingress    int `json:"ingress"`
 	Prometheus int `json:"prometheus"`
+	PromSD     int `json:"prometheusSD"`
+}
+
+// complete reports whether every port is set (a state.json written by an
+// older localcluster may lack some).
+func (p Ports) complete() bool {
+	for _, port := range []int{p.Etcd, p.EtcdPeer, p.APIServer, p.Controller, p.Scheduler, p.Kwok, p.Ingress, p.Prometheus, p.PromSD} {
+		if port == 0 {
+			return false
+		}
+	}
+	return true
 }
 
 // State is what an environment records about itself in state.json.

@@ -21,7 +21,7 @@ func Up(ctx context.Context, opts Options) error {
 		return err
 	}
 	st, err := e.l.loadState()
-	if err == nil {
+	if err == nil && st.Ports.complete() {
 		e.st = st
 		if e.coreAlive(ctx) {
 			e.logf("environment in %s is running; checking its components", opts.StateDir)
@@ -31,6 +31,8 @@ func Up(ctx context.Context, opts Options) error {
 				e.logf("resuming failed (%v); starting afresh", err)
 			}
 		}
+	} else if err == nil {
+		e.logf("state in %s is from an older localcluster; starting afresh", opts.StateDir)
 	} else if !errors.Is(err, os.ErrNotExist) {
 		e.logf("ignoring unreadable state: %v", err)
 	}
