@@ -39,6 +39,10 @@ func NewCmdRoot() *cobra.Command {
 	// Each command registers itself here, one line each.
 	root.AddCommand(NewCmdPlan(g))
 	root.AddCommand(NewCmdCheck(g))
+	root.AddCommand(NewCmdDeploy(g))
+	root.AddCommand(NewCmdRollback(g))
+	root.AddCommand(NewCmdStatus(g))
+	root.AddCommand(NewCmdHistory(g))
 	return root
 }
 

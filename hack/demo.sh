@@ -1,0 +1,106 @@
+#!/usr/bin/env bash
+# hack/demo.sh runs the real kship binary through four releases of the demo
+# app against the local environment (make cluster-up) and checks each exit
+# code:
+#   v1 → verified, exit 0
+#   v2 → new image tag and ConfigMap → verified, exit 0
+#   v3 → pods crash-loop → detected, rolled back to v2 (ConfigMap too), exit 3
+#   v4 → pods Ready but 30% errors → error-rate gate fails → rolled back, exit 3
+# It is idempotent: it deletes the namespace demo first.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+env_file="$root/.localcluster/env"
+if [[ ! -f "$env_file" ]]; then
+	echo "demo: $env_file not found: run make cluster-up first" >&2
+	exit 1
+fi
+# shellcheck disable=SC1090
+source "$env_file"
+export KUBECONFIG
+kship="$root/bin/kship"
+kubectl="$root/bin/kubectl"
+[[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
+if [[ ! -x "$kship" || -z "$kubectl" ]]; then
+	echo "demo: need bin/kship (make build) and kubectl (bin/kubectl)" >&2
+	exit 1
+fi
+evidence="${KSHIP_DEMO_EVIDENCE:-$root/.kship/evidence}"
+secret_marker="demo-secret-token-v"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "resetting namespace demo"
+"$kubectl" delete namespace demo --ignore-not-found --wait=true --timeout=120s >/dev/null
+"$kubectl" create namespace demo >/dev/null
+
+render() { # version -> path of the rendered release file
+	local out="$work/kship.$1.yaml"
+	sed -e "s#@VERSION@#$1#g" -e "s#@DEMO@#$root/examples/demo#g" \
+		-e "s#@INGRESS@#$KSHIP_INGRESS#g" -e "s#@PROMETHEUS@#$KSHIP_PROMETHEUS#g" \
+		"$root/examples/demo/kship.yaml.tmpl" >"$out"
+	echo "$out"
+}
+
+failures=0
+declare -a summary
+deploy() { # version expected-exit description
+	local file code
+	file="$(render "$1")"
+	say "kship deploy $1 ($3): expecting exit $2"
+	set +e
+	"$kship" deploy -f "$file" --evidence-dir "$evidence" 2>&1 | tee "$work/out.$1"
+	code=${PIPESTATUS[0]}
+	set -e
+	local dir
+	dir="$(sed -n 's/^  evidence:  //p' "$work/out.$1" | tail -1)"
+	if [[ "$code" == "$2" ]]; then
+		summary+=("$1: exit $code as expected ($3); evidence: $dir")
+	else
+		summary+=("$1: exit $code, EXPECTED $2 ($3); evidence: $dir")
+		failures=$((failures + 1))
+	fi
+}
+
+check_v2_restored() {
+	local image version
+	image="$("$kubectl" -n demo get deployment web -o jsonpath='{.spec.template.spec.containers[0].image}')"
+	version="$("$kubectl" -n demo get configmap web-config -o jsonpath='{.data.DEMO_VERSION}')"
+	if [[ "$image" == "demo:v2" && "$version" == "v2" ]]; then
+		summary+=("after $1: image $image and ConfigMap DEMO_VERSION=$version are v2's, as expected")
+	else
+		summary+=("after $1: image $image, ConfigMap DEMO_VERSION=$version: EXPECTED demo:v2 and v2")
+		failures=$((failures + 1))
+	fi
+}
+
+deploy v1 0 "first release"
+deploy v2 0 "new image tag and ConfigMap"
+deploy v3 3 "pods crash-loop"
+check_v2_restored v3
+deploy v4 3 "pods answer 30% errors"
+check_v2_restored v4
+
+say "kship history web"
+"$kship" history web -n demo
+say "kship status web"
+"$kship" status web -n demo
+
+# No Secret value may appear in any output or evidence file.
+if grep -rl "$secret_marker" "$work"/out.* "$evidence/web" 2>/dev/null; then
+	summary+=("a Secret value appears in the output or evidence (files above)")
+	failures=$((failures + 1))
+else
+	summary+=("no Secret value in any output or evidence file")
+fi
+
+say "demo summary"
+printf '  %s\n' "${summary[@]}"
+if ((failures > 0)); then
+	echo "demo: $failures check(s) failed" >&2
+	exit 1
+fi
+echo "demo: all four releases ended as expected"

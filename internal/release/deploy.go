@@ -1,0 +1,205 @@
+// Package release runs kship's workflow: Plan → Prepare → Rollout → Verify
+// → Stabilize, and Rollback on any trigger. It runs the stages in order and
+// does nothing else: the work is in the stage packages (manifest, validate,
+// plan, apply, wait, smoke, gate, record, evidence).
+package release
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/record"
+)
+
+// DeployOptions configure one `kship deploy`.
+type DeployOptions struct {
+	// ReleaseFile is the path of kship.yaml.
+	ReleaseFile string
+	Clients     *kube.Clients
+	// EvidenceDir is the root evidence folder; the attempt's bundle goes to
+	// <EvidenceDir>/<release>/<revision>-<timestamp>/.
+	EvidenceDir string
+	// Namespace overrides spec.namespace when set.
+	Namespace      string
+	ForceConflicts bool
+	ForceUnlock    bool
+	Sink           event.Sink
+	Now            func() time.Time
+	// HTTP is the client of HTTP smoke checks.
+	HTTP *http.Client
+	// Holder names this run in the lock; default "user@host pid P".
+	Holder string
+	// LockTTL is the lock's lifetime without renewal; default DefaultLockTTL.
+	LockTTL time.Duration
+}
+
+func (o DeployOptions) common() common {
+	return common{Clients: o.Clients, EvidenceDir: o.EvidenceDir, Sink: o.Sink, Now: o.Now, HTTP: o.HTTP,
+		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock, ForceConflicts: o.ForceConflicts}
+}
+
+// Deploy runs the whole workflow for one release file. The error is
+// non-nil only for bad input or an unreachable cluster (exit 1); every
+// other result, refusals included, is an Outcome.
+func Deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
+	return newRun(o.common()).deploy(ctx, o)
+}
+
+// attempt is the state of one deploy attempt.
+type attempt struct {
+	rel      *config.Release
+	prep     *Prepared
+	rev      *record.Revision
+	previous *record.Revision // last deployed revision, nil for a first release
+	revs     []record.Revision
+	file     string // the release file's path
+	saved    bool   // rev is recorded in the cluster
+	dir      string
+	out      *Outcome
+	steps    evidence.RollbackSteps
+	drill    *evidence.Drill // set by a rollback drill
+}
+
+func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
+	rel, err := config.Load(o.ReleaseFile)
+	if err != nil {
+		return nil, err
+	}
+	ns := rel.Spec.Namespace
+	if o.Namespace != "" {
+		ns = o.Namespace
+	}
+	a := &attempt{rel: rel, file: o.ReleaseFile, out: &Outcome{Release: rel.Metadata.Name, Namespace: ns, StartedAt: r.now()}}
+	exists, err := r.namespaceExists(ctx, ns)
+	if err != nil {
+		return nil, err
+	}
+	if exists {
+		lease, err := r.lockAndRead(ctx, a)
+		if err != nil {
+			return r.refusedOrErr(ctx, a, err)
+		}
+		defer r.unlock(ctx, lease)
+	}
+	if err := r.runPrepare(ctx, a, o); err != nil {
+		return r.refusedOrErr(ctx, a, err)
+	}
+	if !exists {
+		lease, err := r.createNamespaceAndLock(ctx, a)
+		if err != nil {
+			return r.refusedOrErr(ctx, a, err)
+		}
+		defer r.unlock(ctx, lease)
+	}
+	return r.execute(ctx, a)
+}
+
+// lockAndRead takes the lock, then reads the history and marks revisions
+// left pending by dead runs.
+func (r *run) lockAndRead(ctx context.Context, a *attempt) (*record.Lease, error) {
+	lease, err := r.lock(ctx, a.out.Namespace, a.out.Release)
+	if err != nil {
+		return nil, err
+	}
+	revs, err := r.hist.List(ctx, a.out.Namespace, a.out.Release)
+	if err == nil {
+		err = r.markInterrupted(ctx, revs)
+	}
+	if err != nil {
+		r.unlock(ctx, lease)
+		return nil, fmt.Errorf("release %s/%s history: %w", a.out.Namespace, a.out.Release, err)
+	}
+	a.revs = revs
+	a.previous = lastDeployed(revs)
+	return lease, nil
+}
+
+// runPrepare runs Plan + Prepare into the attempt's evidence folder and
+// refuses the release when a blocking check failed or the strategy is not
+// supported.
+func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error {
+	number := nextNumber(a.revs)
+	a.dir = evidence.Folder(o.EvidenceDir, a.out.Release, number, a.out.StartedAt)
+	a.out.EvidenceDir = a.dir
+	prev := lastDeployed(a.revs)
+	popts := PrepareOptions{ReleaseFile: o.ReleaseFile, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
+		Namespace: o.Namespace, Previous: liveObjects(a.revs), Now: r.now, Sink: r.rec}
+	if prev != nil {
+		popts.PreviousRevision = prev.Number
+	}
+	prep, err := r.prepare(ctx, popts)
+	if err != nil {
+		return err
+	}
+	a.prep, a.rel = prep, prep.Release
+	r.red = evidence.NewRedactor(prep.Objects)
+	if prep.Report != nil && prep.Report.Blocking() {
+		return &RefusedError{Reason: fmt.Sprintf("a blocking check failed: nothing was applied; see %s", a.dir)}
+	}
+	if t := a.rel.Spec.Strategy.Type; t != "" && t != config.StrategyRolling {
+		return &RefusedError{Reason: fmt.Sprintf("strategy %s is not supported yet: use %s; nothing was applied", t, config.StrategyRolling)}
+	}
+	a.rev = &record.Revision{Release: a.out.Release, Namespace: a.out.Namespace, Number: number, Objects: prep.Objects}
+	return nil
+}
+
+// refusedOrErr turns a refusal into an exit-2 Outcome with its evidence;
+// other errors are returned as they are.
+func (r *run) refusedOrErr(ctx context.Context, a *attempt, err error) (*Outcome, error) {
+	var refused *RefusedError
+	if !errors.As(err, &refused) {
+		return nil, err
+	}
+	r.decide(event.StagePrepare, "refused: %s", refused.Reason)
+	a.out.Verdict, a.out.Summary = Refused, "refused, nothing applied: "+refused.Reason
+	if a.dir == "" {
+		a.out.EvidenceDir = ""
+	}
+	return r.finish(ctx, a, evidence.KindDeploy)
+}
+
+// namespaceExists reports whether the release namespace exists.
+func (r *run) namespaceExists(ctx context.Context, ns string) (bool, error) {
+	_, err := r.clients.Typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
+	if apierrors.IsNotFound(err) {
+		return false, nil
+	}
+	if err != nil {
+		return false, fmt.Errorf("namespace %s: %w", ns, err)
+	}
+	return true, nil
+}
+
+// createNamespaceAndLock creates the release namespace of a first release
+// (after every blocking check passed) and takes the lock in it.
+func (r *run) createNamespaceAndLock(ctx context.Context, a *attempt) (*record.Lease, error) {
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: a.out.Namespace,
+		Labels: map[string]string{"app.kubernetes.io/managed-by": "kship"}}}
+	_, err := r.clients.Typed.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager})
+	if err != nil && !apierrors.IsAlreadyExists(err) {
+		return nil, fmt.Errorf("create namespace %s: %w", a.out.Namespace, err)
+	}
+	r.decide(event.StagePrepare, "created namespace %s for the release's state", a.out.Namespace)
+	return r.lockAndRead(ctx, a)
+}
+
+// releaseFileBytes reads the release file for the revision record.
+func releaseFileBytes(path string) []byte {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil
+	}
+	return b
+}

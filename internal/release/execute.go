@@ -1,0 +1,129 @@
+package release
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/gate"
+)
+
+// trigger is a reason to roll back: a detector failure, a timeout, a
+// failed smoke check or gate, a failed apply.
+type trigger struct {
+	stage  event.Stage
+	reason string
+}
+
+// execute runs Rollout → Verify → Stabilize for a prepared attempt under
+// the lock, then records the result or rolls back.
+func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
+	gates, err := r.gatesFor(a.rel)
+	if err != nil {
+		return nil, err
+	}
+	a.rev.Outcome = OutcomePending
+	a.rev.Message = "being deployed by " + r.holder
+	a.rev.By = r.holder
+	a.rev.ReleaseFile = releaseFileBytes(a.file)
+	a.rev.StartedAt, a.rev.EvidenceDir = a.out.StartedAt, a.dir
+	if err := r.hist.Save(ctx, a.rev); err != nil {
+		return nil, fmt.Errorf("record revision %d: %w", a.rev.Number, err)
+	}
+	a.saved = true
+	a.out.Revision = a.rev.Number
+	a.steps = r.rollbackSteps(a.out.Namespace, a.out.Release, a.rev, a.previous, liveObjects(a.revs), downNames(a.rel, a.rev.Objects))
+	baseline := r.baseline(ctx, a, gates)
+	trig := r.rollout(ctx, a)
+	var v verification
+	if trig == nil {
+		v, trig = r.verifyAndStabilize(ctx, a, gates, baseline)
+	}
+	a.out.Checked = v.checked
+	switch {
+	case ctx.Err() != nil:
+		r.interrupted(ctx, a)
+	case trig == nil:
+		r.succeed(ctx, a, v)
+	default:
+		r.fail(ctx, a, trig, baseline)
+	}
+	return r.finish(ctx, a, evidence.KindDeploy)
+}
+
+// baseline measures the gates just before the rollout starts, for
+// maxIncrease gates.
+func (r *run) baseline(ctx context.Context, a *attempt, gates evaluator) map[string]gate.Measurement {
+	if gates == nil {
+		return nil
+	}
+	return gates.Baseline(ctx, a.rel.Spec.Verify.Metrics.Gates)
+}
+
+// succeed records a verified (or unverified) deploy.
+func (r *run) succeed(ctx context.Context, a *attempt, v verification) {
+	a.rev.Outcome = OutcomeDeployed
+	a.out.Verdict = Verified
+	a.out.Summary = fmt.Sprintf("revision %d is deployed and verified", a.rev.Number)
+	if why := v.unverified(); why != "" {
+		a.out.Verdict = Unverified
+		a.out.Summary = fmt.Sprintf("revision %d is deployed but NOT verified: %s", a.rev.Number, why)
+	}
+	a.rev.Message = a.out.Summary
+	r.decide(event.StageStabilize, "verdict: %s", a.out.Verdict)
+	if a.previous != nil {
+		a.previous.Outcome = OutcomeSuperseded
+		a.previous.Message = fmt.Sprintf("superseded by revision %d", a.rev.Number)
+		if err := r.hist.Save(ctx, a.previous); err != nil {
+			r.emit(event.StageStabilize, event.TypeLog, "", fmt.Sprintf("mark revision %d superseded: %v", a.previous.Number, err), nil)
+		}
+	}
+}
+
+// interrupted records that the caller's context ended mid-release (SIGINT,
+// SIGTERM): the state is unknown and a human decides.
+func (r *run) interrupted(ctx context.Context, a *attempt) {
+	a.rev.Outcome = OutcomeInterrupted
+	a.rev.Message = fmt.Sprintf("interrupted: %v", context.Cause(ctx))
+	a.out.Verdict = RollbackFailed
+	a.out.Summary = fmt.Sprintf("revision %d was interrupted before it was verified (%v); nothing was rolled back", a.rev.Number, context.Cause(ctx))
+	a.out.ManualSteps = a.steps.Command
+	r.decide(event.StageRollout, "%s", a.out.Summary)
+}
+
+// finish writes the evidence bundle, stores its digest with the revision
+// and completes the Outcome.
+func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, error) {
+	a.out.FinishedAt = r.now()
+	a.out.ExitCode = a.out.Verdict.ExitCode()
+	b := r.bundle(kind, a.out, a.steps, a.drill)
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	if a.out.EvidenceDir != "" {
+		digest, err := evidence.Write(a.out.EvidenceDir, b, r.red)
+		if err != nil {
+			return a.out, err
+		}
+		if a.rev != nil {
+			a.rev.EvidenceDigest = digest
+		}
+	}
+	if a.saved {
+		a.rev.FinishedAt = a.out.FinishedAt
+		if err := r.hist.Save(ctx, a.rev); err != nil {
+			return a.out, fmt.Errorf("record revision %d: %w", a.rev.Number, err)
+		}
+	}
+	return a.out, nil
+}
+
+// bundle builds the evidence bundle of an outcome from the recorded events.
+func (r *run) bundle(kind string, out *Outcome, steps evidence.RollbackSteps, drill *evidence.Drill) *evidence.Bundle {
+	return &evidence.Bundle{
+		Kind: kind, Release: out.Release, Namespace: out.Namespace, Revision: out.Revision,
+		StartedAt: out.StartedAt, FinishedAt: out.FinishedAt, Verdict: string(out.Verdict), ExitCode: out.ExitCode,
+		Summary: out.Summary, Trigger: out.Trigger, Checked: out.Checked, Rollback: steps, Drill: drill,
+		Events: r.rec.Events(),
+	}
+}

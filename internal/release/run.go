@@ -1,0 +1,155 @@
+package release
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/kship/kship/internal/apply"
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/gate"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/smoke"
+	"github.com/kship/kship/internal/wait"
+)
+
+// FieldManager is the server-side apply field manager kship writes with.
+const FieldManager = "kship"
+
+// DefaultLockTTL is how long a release lock lives without renewal: the time a
+// dead holder on another host blocks the release before it can be taken over.
+const DefaultLockTTL = record.DefaultLockTTL
+
+// run is the state one executor run shares across its stages: the clock,
+// the event stream (recorded for the evidence) and the stage clients.
+type run struct {
+	now     func() time.Time
+	rec     *evidence.Recorder
+	red     *evidence.Redactor
+	clients *kube.Clients
+	holder  string
+	lockTTL time.Duration
+	force   bool // --force-unlock
+	// evidenceRoot is the root evidence folder (--evidence-dir).
+	evidenceRoot string
+
+	hist      history
+	apply     applier // with the caller's --force-conflicts
+	reapply   applier // rollback: kship owns the revision's fields, conflicts are forced
+	waiterFor func(stage event.Stage) waiter
+	smoke     smoker
+	prepare   preparer
+	gatesFor  func(rel *config.Release) (evaluator, error)
+}
+
+// common are the options every executor entry point shares.
+type common struct {
+	Clients        *kube.Clients
+	EvidenceDir    string
+	Sink           event.Sink
+	Now            func() time.Time
+	HTTP           *http.Client
+	Holder         string
+	LockTTL        time.Duration
+	ForceUnlock    bool
+	ForceConflicts bool
+}
+
+// newRun wires the real stage packages.
+func newRun(o common) *run {
+	now := o.Now
+	if now == nil {
+		now = time.Now
+	}
+	sink := o.Sink
+	if sink == nil {
+		sink = event.Discard
+	}
+	hc := o.HTTP
+	if hc == nil {
+		hc = &http.Client{}
+	}
+	r := &run{now: now, clients: o.Clients, holder: o.Holder, lockTTL: o.LockTTL, force: o.ForceUnlock, prepare: Prepare, evidenceRoot: o.EvidenceDir}
+	r.rec = evidence.NewRecorder(redactSink{r: r, next: sink})
+	if r.holder == "" {
+		r.holder = Holder()
+	}
+	if r.lockTTL == 0 {
+		r.lockTTL = DefaultLockTTL
+	}
+	r.hist = &record.Store{Typed: o.Clients.Typed, Now: now}
+	r.apply = &apply.Applier{Clients: o.Clients, FieldManager: FieldManager, ForceConflicts: o.ForceConflicts, Sink: r.rec, Now: now, Stage: event.StageRollout}
+	r.reapply = &apply.Applier{Clients: o.Clients, FieldManager: FieldManager, ForceConflicts: true, Sink: r.rec, Now: now, Stage: event.StageRollback}
+	r.waiterFor = func(stage event.Stage) waiter {
+		return &wait.Waiter{Clients: o.Clients, Sink: r.rec, Now: now, Stage: stage}
+	}
+	r.smoke = &smoke.Runner{HTTP: hc, Typed: o.Clients.Typed, Now: now}
+	r.gatesFor = func(rel *config.Release) (evaluator, error) { return newEvaluator(rel, now, r.rec) }
+	return r
+}
+
+// newEvaluator returns the gate evaluator of a release, nil when it has no
+// gates.
+func newEvaluator(rel *config.Release, now func() time.Time, sink event.Sink) (evaluator, error) {
+	m := rel.Spec.Verify.Metrics
+	if m == nil || len(m.Gates) == 0 {
+		return nil, nil
+	}
+	q, err := gate.NewPrometheus(m.Prometheus.Address)
+	if err != nil {
+		return nil, fmt.Errorf("prometheus %s: %w", m.Prometheus.Address, err)
+	}
+	return &gate.Evaluator{Q: q, Now: now, Sink: stageSink{stage: event.StagePrepare, next: sink}}, nil
+}
+
+// emit sends one event into the stream.
+func (r *run) emit(stage event.Stage, typ event.Type, object, msg string, data any) {
+	r.rec.Emit(event.Event{Time: r.now(), Stage: stage, Type: typ, Object: object, Message: msg, Data: data})
+}
+
+// decide records a decision of the executor.
+func (r *run) decide(stage event.Stage, format string, args ...any) {
+	r.emit(stage, event.TypeDecision, "", fmt.Sprintf(format, args...), nil)
+}
+
+// begin emits stage.started and returns the function that emits
+// stage.finished with a result message.
+func (r *run) begin(stage event.Stage, msg string) func(result string) {
+	r.emit(stage, event.TypeStageStarted, "", msg, nil)
+	return func(result string) { r.emit(stage, event.TypeStageFinished, "", result, nil) }
+}
+
+// detached is a context for the writes that record a result after the
+// caller's context ended (an interrupted run still records its state).
+func detached(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+}
+
+// redactSink masks known Secret values in every event before it reaches
+// the caller's sink (the terminal or JSON lines).
+type redactSink struct {
+	r    *run
+	next event.Sink
+}
+
+// Emit masks e's text and data, then forwards it.
+func (s redactSink) Emit(e event.Event) {
+	red := s.r.red
+	if red != nil {
+		e.Message, e.Object = red.String(e.Message), red.String(e.Object)
+		if e.Data != nil {
+			if b, err := json.Marshal(e.Data); err == nil {
+				if masked := red.Bytes(b); !bytes.Equal(masked, b) {
+					e.Data = json.RawMessage(masked)
+				}
+			}
+		}
+	}
+	s.next.Emit(e)
+}

@@ -1,0 +1,119 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/record"
+)
+
+// StatusReport is what `kship status NAME` reports: the release's state
+// in words, its newest and its deployed revision, and the lock.
+type StatusReport struct {
+	Release   string `json:"release"`
+	Namespace string `json:"namespace"`
+	// State is one of: none, deploying, interrupted, deployed,
+	// deployed-unverified?, failed, rolled-back.
+	State string `json:"state"`
+	// Message says the state in one sentence, with who, when and what to do.
+	Message string `json:"message"`
+	// Latest is the newest revision; Deployed the newest deployed one.
+	Latest   *RevisionInfo  `json:"latest,omitempty"`
+	Deployed *RevisionInfo  `json:"deployed,omitempty"`
+	Lock     *record.Holder `json:"lock,omitempty"`
+	// LockExpired is true when the lock's holder stopped renewing it.
+	LockExpired bool `json:"lockExpired,omitempty"`
+}
+
+// RevisionInfo is a revision without its manifests, for status and history.
+type RevisionInfo struct {
+	Number         int       `json:"revision"`
+	Outcome        string    `json:"outcome"`
+	Message        string    `json:"message,omitempty"`
+	By             string    `json:"by,omitempty"`
+	Objects        int       `json:"objects"`
+	RollbackOf     int       `json:"rollbackOf,omitempty"`
+	StartedAt      time.Time `json:"startedAt"`
+	FinishedAt     time.Time `json:"finishedAt,omitzero"`
+	EvidenceDir    string    `json:"evidenceDir,omitempty"`
+	EvidenceDigest string    `json:"evidenceDigest,omitempty"`
+}
+
+// Info summarises a revision.
+func Info(rev *record.Revision) *RevisionInfo {
+	if rev == nil {
+		return nil
+	}
+	return &RevisionInfo{Number: rev.Number, Outcome: rev.Outcome, Message: rev.Message, By: rev.By,
+		Objects: len(rev.Objects), RollbackOf: rev.RollbackOf, StartedAt: rev.StartedAt, FinishedAt: rev.FinishedAt,
+		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest}
+}
+
+// History lists a release's revisions, newest first.
+func History(ctx context.Context, c *kube.Clients, ns, name string) ([]RevisionInfo, error) {
+	revs, err := (&record.Store{Typed: c.Typed}).List(ctx, ns, name)
+	if err != nil {
+		return nil, fmt.Errorf("release %s/%s history: %w", ns, name, err)
+	}
+	out := make([]RevisionInfo, 0, len(revs))
+	for i := range revs {
+		out = append(out, *Info(&revs[i]))
+	}
+	return out, nil
+}
+
+// Status reads a release's state from the cluster; it writes nothing.
+func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time) (*StatusReport, error) {
+	store := &record.Store{Typed: c.Typed}
+	revs, err := store.List(ctx, ns, name)
+	if err != nil {
+		return nil, fmt.Errorf("release %s/%s history: %w", ns, name, err)
+	}
+	lock, err := store.LockHolder(ctx, ns, name)
+	if err != nil {
+		return nil, err
+	}
+	st := &StatusReport{Release: name, Namespace: ns, Lock: lock, LockExpired: lock != nil && lock.Expired(now)}
+	if len(revs) == 0 {
+		st.State, st.Message = "none", fmt.Sprintf("release %s/%s has no revisions", ns, name)
+		return st, nil
+	}
+	latest := &revs[0]
+	st.Latest, st.Deployed = Info(latest), Info(lastDeployed(revs))
+	st.State, st.Message = describeState(latest, lock, now)
+	return st, nil
+}
+
+// describeState says in words what the newest revision's state is.
+func describeState(latest *record.Revision, lock *record.Holder, now time.Time) (string, string) {
+	switch {
+	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now):
+		return "deploying", fmt.Sprintf("deploying: revision %d is being deployed by %s since %s; lock renewed %s, expires %s",
+			latest.Number, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
+	case latest.Outcome == OutcomePending || latest.Outcome == OutcomeInterrupted:
+		return "interrupted", fmt.Sprintf("interrupted: revision %d was being deployed by %s since %s and its run died; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
+			latest.Number, latest.By, ts(latest.StartedAt), lockWords(lock, now), latest.Release, latest.Namespace)
+	case latest.Outcome == OutcomeDeployed && latest.RollbackOf > 0:
+		return "deployed", fmt.Sprintf("deployed: revision %d (a rollback of revision %d): %s", latest.Number, latest.RollbackOf, latest.Message)
+	case latest.Outcome == OutcomeDeployed:
+		return "deployed", fmt.Sprintf("deployed: revision %d: %s", latest.Number, latest.Message)
+	default:
+		return latest.Outcome, fmt.Sprintf("%s: revision %d: %s", latest.Outcome, latest.Number, latest.Message)
+	}
+}
+
+// lockWords describes the lock for an interrupted revision.
+func lockWords(lock *record.Holder, now time.Time) string {
+	switch {
+	case lock == nil:
+		return "the lock is free"
+	case lock.Expired(now):
+		return fmt.Sprintf("its lock (held by %s) expired at %s", lock.Identity, ts(lock.ExpiresAt()))
+	default:
+		return fmt.Sprintf("the lock is held by %s and expires at %s unless renewed (or take it now with --force-unlock)", lock.Identity, ts(lock.ExpiresAt()))
+	}
+}
+
+func ts(t time.Time) string { return t.UTC().Format(time.RFC3339) }

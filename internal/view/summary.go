@@ -1,0 +1,45 @@
+package view
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kship/kship/internal/release"
+)
+
+// Summary renders the lines printed at the end of a deploy or rollback:
+// outcome, exit code, revision, duration, what was checked, where the
+// evidence is, and the manual steps when a human must act.
+func Summary(kind string, o *release.Outcome) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, "\n%s %s/%s: %s (exit %d)\n", kind, o.Namespace, o.Release, o.Verdict, o.ExitCode)
+	fmt.Fprintf(&s, "  %s\n", o.Summary)
+	if o.Revision > 0 {
+		fmt.Fprintf(&s, "  revision:  %d\n", o.Revision)
+	}
+	if o.RollbackRevision > 0 {
+		fmt.Fprintf(&s, "  rollback:  restored revision %d, recorded as revision %d\n", o.RestoredRevision, o.RollbackRevision)
+	}
+	fmt.Fprintf(&s, "  duration:  %s\n", o.Duration().Round(100*time.Millisecond))
+	if o.Trigger != "" {
+		fmt.Fprintf(&s, "  trigger:   %s\n", o.Trigger)
+	}
+	if len(o.Checked) == 0 && o.Verdict != release.Refused {
+		s.WriteString("  checked:   nothing was verified\n")
+	}
+	for i, c := range o.Checked {
+		label := "  checked:   "
+		if i > 0 {
+			label = "             "
+		}
+		s.WriteString(label + c + "\n")
+	}
+	if o.EvidenceDir != "" {
+		fmt.Fprintf(&s, "  evidence:  %s\n", o.EvidenceDir)
+	}
+	if o.ManualSteps != "" {
+		s.WriteString("  ACTION NEEDED: " + strings.ReplaceAll(strings.TrimSpace(o.ManualSteps), "\n", "\n    ") + "\n")
+	}
+	return s.String()
+}

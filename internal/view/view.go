@@ -1,0 +1,148 @@
+// Package view renders the event stream of a release for a person or a
+// program: a live block redrawn on a terminal, plain timestamped lines
+// without one, or JSON lines with -o json. All three consume the same
+// event.Sink stream the evidence is recorded from.
+package view
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/kship/kship/internal/event"
+)
+
+// Mode is how events are rendered.
+type Mode int
+
+// Modes.
+const (
+	// Plain prints one timestamped line per event (CI logs, pipes).
+	Plain Mode = iota
+	// Live prints the lines and keeps a status block redrawn at the bottom
+	// of a terminal: stage, objects ready, the latest gate values.
+	Live
+	// JSON prints one JSON object per event, then the outcome.
+	JSON
+)
+
+// ModeFor picks the mode for an output format ("human" or "json") and a
+// writer: Live when the writer is a terminal.
+func ModeFor(output string, w io.Writer) Mode {
+	if output == "json" {
+		return JSON
+	}
+	if f, ok := w.(*os.File); ok {
+		if st, err := f.Stat(); err == nil && st.Mode()&os.ModeCharDevice != 0 && os.Getenv("TERM") != "dumb" {
+			return Live
+		}
+	}
+	return Plain
+}
+
+// View is an event.Sink that renders events to a writer.
+type View struct {
+	w     io.Writer
+	mode  Mode
+	start time.Time
+
+	mu     sync.Mutex
+	state  state
+	footer bool // a status block is on screen
+}
+
+// New returns a View writing to w in mode; start is the run's start time
+// (plain lines show the time since it).
+func New(w io.Writer, mode Mode, start time.Time) *View {
+	return &View{w: w, mode: mode, start: start, state: newState()}
+}
+
+// Emit renders one event.
+func (v *View) Emit(e event.Event) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	switch v.mode {
+	case JSON:
+		v.writeJSON(map[string]any{"event": e})
+	case Live:
+		v.state.apply(e)
+		v.clearFooter()
+		if line := v.line(e); line != "" {
+			fmt.Fprintln(v.w, line)
+		}
+		v.drawFooter()
+	default:
+		if line := v.line(e); line != "" {
+			fmt.Fprintln(v.w, line)
+		}
+	}
+}
+
+// Result writes the final result: the outcome as the last JSON line, or
+// the human summary text.
+func (v *View) Result(outcome any, summary string) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.mode == JSON {
+		v.writeJSON(map[string]any{"outcome": outcome})
+		return
+	}
+	v.clearFooter()
+	fmt.Fprint(v.w, summary)
+}
+
+func (v *View) writeJSON(x any) {
+	b, err := json.Marshal(x)
+	if err != nil {
+		b, _ = json.Marshal(map[string]string{"error": err.Error()})
+	}
+	fmt.Fprintln(v.w, string(b))
+}
+
+// line is the one-line rendering of an event; empty for events that are
+// noise on a screen (object status transitions feed the live block only).
+func (v *View) line(e event.Event) string {
+	if v.mode == Live && e.Type == event.TypeStatus {
+		return ""
+	}
+	at := e.Time.Sub(v.start).Round(100 * time.Millisecond)
+	tag := string(e.Stage)
+	msg := e.Message
+	if e.Object != "" && !strings.HasPrefix(msg, e.Object) {
+		msg = e.Object + ": " + msg
+	}
+	mark := ""
+	switch e.Type {
+	case event.TypeStageStarted:
+		mark = "▶ "
+	case event.TypeStageFinished:
+		mark = "■ "
+	case event.TypeFailure:
+		mark = "✗ "
+	case event.TypeDecision:
+		mark = "→ "
+	}
+	if v.mode == Plain {
+		return fmt.Sprintf("%s +%-7s %-9s %s%s", e.Time.UTC().Format("15:04:05.000"), at, tag, mark, msg)
+	}
+	return fmt.Sprintf("+%-7s %-9s %s%s", at, tag, mark, msg)
+}
+
+// clearFooter erases the status block (ANSI: cursor up, erase line).
+func (v *View) clearFooter() {
+	if !v.footer {
+		return
+	}
+	fmt.Fprint(v.w, strings.Repeat("\x1b[1A\x1b[2K", v.state.lines()))
+	v.footer = false
+}
+
+// drawFooter prints the status block.
+func (v *View) drawFooter() {
+	fmt.Fprint(v.w, v.state.render(time.Since(v.start)))
+	v.footer = true
+}
