@@ -17,9 +17,9 @@ func (r *run) checkGuardrails() {
 	switch method {
 	case config.RollbackAuto, config.RollbackManual:
 	case "":
-		r.fail(IDGuardrail, nil, nil, "no known rollback: spec.rollback.method is not set (use auto or manual)")
+		r.fail(IDGuardrail, nil, keys("spec", "rollback", "method"), "no known rollback: spec.rollback.method is not set (use auto or manual)")
 	default:
-		r.fail(IDGuardrail, nil, nil, "no known rollback: spec.rollback.method %q is not a rollback kship knows (use auto or manual)", method)
+		r.fail(IDGuardrail, nil, keys("spec", "rollback", "method"), "no known rollback: spec.rollback.method %q is not a rollback kship knows (use auto or manual)", method)
 	}
 	smoke := len(rel.Spec.Verify.Smoke)
 	gates := 0
@@ -27,7 +27,7 @@ func (r *run) checkGuardrails() {
 		gates = len(rel.Spec.Verify.Metrics.Gates)
 	}
 	if smoke == 0 && gates == 0 {
-		r.warn(IDGuardrail, nil, nil, "unverifiable: no smoke check and no metric gate, so deploy will end with exit 5, never 0: add spec.verify.smoke or spec.verify.metrics.gates")
+		r.warn(IDGuardrail, nil, keys("spec", "verify"), "unverifiable: no smoke check and no metric gate, so deploy will end with exit 5, never 0: add spec.verify.smoke or spec.verify.metrics.gates")
 	}
 	r.summarize(IDGuardrail, start, "rollback method %s; %s and %s verify the release", method,
 		plural(smoke, "smoke check"), plural(gates, "metric gate"))

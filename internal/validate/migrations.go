@@ -10,16 +10,17 @@ import (
 	"github.com/kship/kship/internal/config"
 )
 
-// drillRecord is the part of a rollback drill's evidence.json that the
-// destructive-migration guardrail reads. kship rollback --drill writes the
-// evidence folder; its evidence.json must say it was a drill and that the
-// drill passed (verdict "passed"): {"kind": "rollback-drill", "verdict":
-// "passed", ...}. A "drill": true flag is accepted in place of the kind.
+// drillRecord is the part of a rollback drill's evidence.json (written by
+// `kship rollback --drill`, package evidence) that the destructive-migration
+// guardrail reads: {"kind": "drill", "release": NAME, "drill": {"verdict":
+// "passed", ...}}. It is decoded here rather than imported, since package
+// evidence renders this package's reports.
 type drillRecord struct {
 	Kind    string `json:"kind"`
-	Drill   bool   `json:"drill"`
-	Verdict string `json:"verdict"`
 	Release string `json:"release"`
+	Drill   *struct {
+		Verdict string `json:"verdict"`
+	} `json:"drill"`
 }
 
 // checkMigrations checks the migration plan: each migration names a Job of
@@ -64,41 +65,42 @@ func (r *run) bundleJobs() map[string]*object {
 
 func (r *run) checkMigration(i int, m config.Migration, jobs map[string]*object) {
 	label := fmt.Sprintf("migration %d (job %q)", i+1, m.Job)
+	at := keys("spec", "migrations").with("", i)
 	job := jobs[m.Job]
 	if job == nil {
-		r.fail(IDMigration, nil, nil, "%s: no Job named %q in the bundle: add it, or fix the name in spec.migrations", label, m.Job)
+		r.fail(IDMigration, nil, at.with("job", 0), "%s: no Job named %q in the bundle: add it, or fix the name in spec.migrations", label, m.Job)
 	}
 	switch m.Type {
 	case config.MigrationForwardOnly:
 	case config.MigrationReversible:
 		switch {
 		case m.Down == "":
-			r.fail(IDMigration, nil, nil, "%s is reversible but names no down Job: set down to the Job that reverses it", label)
+			r.fail(IDMigration, nil, at.with("type", 0), "%s is reversible but names no down Job: set down to the Job that reverses it", label)
 		case jobs[m.Down] == nil:
-			r.fail(IDMigration, nil, nil, "%s: down Job %q is not in the bundle: add it so a rollback can run it", label, m.Down)
+			r.fail(IDMigration, nil, at.with("down", 0), "%s: down Job %q is not in the bundle: add it so a rollback can run it", label, m.Down)
 		}
 	case config.MigrationDestructive:
-		r.checkDestructive(label)
+		r.checkDestructive(label, at)
 	default:
-		r.fail(IDMigration, nil, nil, "%s: unknown type %q: use forward-only, reversible or destructive", label, m.Type)
+		r.fail(IDMigration, nil, at.with("type", 0), "%s: unknown type %q: use forward-only, reversible or destructive", label, m.Type)
 	}
 }
 
 // checkDestructive refuses a destructive migration shipped together with
 // workloads unless a passed rollback drill is on record.
-func (r *run) checkDestructive(label string) {
+func (r *run) checkDestructive(label string, at fieldPath) {
 	workloads := r.workloadNames()
 	if len(workloads) == 0 {
 		return
 	}
 	dir := r.in.Release.Spec.Rollback.DrillEvidence
 	if dir == "" {
-		r.fail(IDMigration, nil, nil, "%s is destructive and ships with workloads (%s): run `kship rollback --drill` in a non-production cluster and set spec.rollback.drillEvidence to its evidence folder, or ship the migration in a release of its own",
+		r.fail(IDMigration, nil, at.with("type", 0), "%s is destructive and ships with workloads (%s): run `kship rollback --drill` in a non-production cluster and set spec.rollback.drillEvidence to its evidence folder, or ship the migration in a release of its own",
 			label, strings.Join(workloads, ", "))
 		return
 	}
 	if err := r.verifyDrill(dir); err != nil {
-		r.fail(IDMigration, nil, nil, "%s is destructive: rollback drill evidence %s: %v", label, dir, err)
+		r.fail(IDMigration, nil, keys("spec", "rollback", "drillEvidence"), "%s is destructive: rollback drill evidence %s: %v", label, dir, err)
 	}
 }
 
@@ -119,11 +121,11 @@ func (r *run) verifyDrill(dir string) error {
 	if err := json.Unmarshal(data, &rec); err != nil {
 		return fmt.Errorf("evidence.json is not valid JSON: %v", err)
 	}
-	if rec.Kind != "rollback-drill" && !rec.Drill {
-		return fmt.Errorf("evidence.json is not the record of a rollback drill")
+	if rec.Kind != "drill" || rec.Drill == nil {
+		return fmt.Errorf("evidence.json is the record of a %s, not of a rollback drill", orUnknown(rec.Kind))
 	}
-	if rec.Verdict != "passed" {
-		return fmt.Errorf("the rollback drill did not pass (verdict %q)", rec.Verdict)
+	if rec.Drill.Verdict != "passed" {
+		return fmt.Errorf("the rollback drill did not pass (verdict %q)", rec.Drill.Verdict)
 	}
 	if rec.Release != "" && rec.Release != r.in.Release.Metadata.Name {
 		return fmt.Errorf("the drill was of release %q, not %q", rec.Release, r.in.Release.Metadata.Name)
@@ -142,4 +144,11 @@ func (r *run) workloadNames() []string {
 		}
 	}
 	return out
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown kind"
+	}
+	return s
 }

@@ -67,7 +67,9 @@ func TestMigrations(t *testing.T) {
 		{"destructive with failed drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
 			"drills/failed", []string{`the rollback drill did not pass (verdict "failed")`}},
 		{"destructive with a deploy record, not a drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
-			"drills/deploy", []string{`evidence.json is not the record of a rollback drill`}},
+			"drills/deploy", []string{`evidence.json is the record of a deploy, not of a rollback drill`}},
+		{"destructive with another release's drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
+			"drills/other", []string{`the drill was of release "api", not "web"`}},
 		{"destructive with passed drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}}, "drills/passed", nil},
 		{"unknown type", migrationJobs, []config.Migration{{Job: "migrate-up", Type: "sideways"}},
 			"", []string{`fail 0: migration 1 (job "migrate-up"): unknown type "sideways"`}},
@@ -76,9 +78,10 @@ func TestMigrations(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			rel := testRelease(t.TempDir())
 			writeDrill(t, rel.Dir, "drills/empty", "")
-			writeDrill(t, rel.Dir, "drills/failed", `{"kind":"rollback-drill","verdict":"failed"}`)
-			writeDrill(t, rel.Dir, "drills/deploy", `{"kind":"deploy","verdict":"passed"}`)
-			writeDrill(t, rel.Dir, "drills/passed", `{"kind":"rollback-drill","release":"web","verdict":"passed"}`)
+			writeDrill(t, rel.Dir, "drills/failed", `{"kind":"drill","release":"web","verdict":"failed","drill":{"verdict":"failed"}}`)
+			writeDrill(t, rel.Dir, "drills/deploy", `{"kind":"deploy","release":"web","verdict":"verified"}`)
+			writeDrill(t, rel.Dir, "drills/other", `{"kind":"drill","release":"api","drill":{"verdict":"passed"}}`)
+			writeDrill(t, rel.Dir, "drills/passed", `{"kind":"drill","release":"web","verdict":"verified","drill":{"verdict":"passed","fromRevision":3,"toRevision":2}}`)
 			rel.Spec.Migrations = tc.migrations
 			rel.Spec.Rollback.DrillEvidence = tc.drill
 			r := runOffline(t, rel, tc.doc)
@@ -112,5 +115,38 @@ func TestGuardrails(t *testing.T) {
 				t.Errorf("Blocking() = %v", r.Blocking())
 			}
 		})
+	}
+}
+
+// TestReleaseLevelProblemsCarryTheReleaseFileLine checks that migration and
+// guardrail problems point into the release file.
+func TestReleaseLevelProblemsCarryTheReleaseFileLine(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "kship.yaml")
+	if err := os.WriteFile(file, []byte(`apiVersion: kship.dev/v1alpha1
+kind: Release
+metadata: {name: web}
+spec:
+  namespace: shop
+  source: {path: .}
+  rollback: {method: auto}
+  migrations:
+  - job: migrate-up
+    type: reversible
+    down: undo
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	rel, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := runOffline(t, rel, migrationJobs)
+	assertProblems(t, familyProblems(r, IDMigration), []string{`fail 11: migration 1 (job "migrate-up"): down Job "undo" is not in the bundle`})
+	assertProblems(t, familyProblems(r, IDGuardrail), []string{`warn 4: unverifiable`})
+	for _, c := range r.Checks {
+		if c.ID == IDMigration && c.Source.File != file {
+			t.Errorf("source %q, want the release file", c.Source)
+		}
 	}
 }

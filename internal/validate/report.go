@@ -94,4 +94,8 @@ type Input struct {
 	// KubeVersion is the target Kubernetes version ("1.37"); empty reads it
 	// from the cluster, or assumes the newest version kship knows offline.
 	KubeVersion string
+	// ReleaseFile is the path of the release file, so that release-level
+	// problems (migrations, guardrails) carry its file and line. Empty:
+	// Release.Dir/kship.yaml when that file is the release's.
+	ReleaseFile string
 }

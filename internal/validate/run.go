@@ -3,8 +3,10 @@ package validate
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"sort"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -37,6 +39,8 @@ type run struct {
 	// versionNote says where the target version came from.
 	versionNote string
 	cluster     *inventory // nil offline
+	// relFile is the release file, for release-level problems ("" unknown).
+	relFile string
 }
 
 // object is one bundle object with what the checks ask of it repeatedly.
@@ -70,7 +74,22 @@ func newRun(in Input) *run {
 	if in.Clients != nil {
 		r.cluster = newInventory(in.Clients)
 	}
+	r.relFile = releaseFile(in)
 	return r
+}
+
+// releaseFile returns Input.ReleaseFile, else Release.Dir/kship.yaml when
+// it names this release.
+func releaseFile(in Input) string {
+	if in.ReleaseFile != "" || in.Release == nil || in.Release.Dir == "" {
+		return in.ReleaseFile
+	}
+	guess := filepath.Join(in.Release.Dir, "kship.yaml")
+	rel, err := config.Load(guess)
+	if err != nil || rel.Metadata.Name != in.Release.Metadata.Name {
+		return ""
+	}
+	return guess
 }
 
 // fail, warn and pass add items of a check family; path locates the field
@@ -85,10 +104,13 @@ func (r *run) warn(id string, o *object, path fieldPath, format string, args ...
 
 func (r *run) add(id string, st Status, o *object, path fieldPath, evidence, format string, args ...any) {
 	c := Check{ID: id, Title: titles[id], Status: st, Message: fmt.Sprintf(format, args...), Evidence: evidence}
-	if o != nil {
+	switch {
+	case o != nil:
 		c.Object = o.ref
 		c.Message = o.ref.String() + ": " + c.Message
 		c.Source = r.lines.locate(o.Source, path)
+	case r.relFile != "" && path != nil:
+		c.Source = r.lines.locate(manifest.Location{File: r.relFile}, path)
 	}
 	r.report.Add(c)
 }
