@@ -147,7 +147,7 @@ func TestInitUnrenderableStillWrites(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !strings.Contains(msg, "warning: could not render") || !strings.Contains(msg, "app/broken.yaml:1") {
+	if !strings.Contains(msg, "warning: could not render") || !strings.Contains(msg, "app/broken.yaml:2: invalid YAML") {
 		t.Errorf("output %q", msg)
 	}
 }

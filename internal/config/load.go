@@ -10,6 +10,7 @@ import (
 	"reflect"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"go.yaml.in/yaml/v3"
 )
@@ -58,8 +59,6 @@ func Parse(name string, data []byte, dir string) (*Release, error) {
 	return rel, nil
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 // parseDocument parses the one YAML document of a release file into its
 // root mapping node.
 func parseDocument(name string, data []byte) (*yaml.Node, error) {
@@ -86,11 +85,34 @@ func parseDocument(name string, data []byte) (*yaml.Node, error) {
 }
 
 func syntaxError(name string, err error) error {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{File: name, Line: line, Msg: "invalid YAML: " + m[2]}
+	line, msg := YAMLSyntaxError(err)
+	return &Error{File: name, Line: line, Msg: "invalid YAML: " + msg}
+}
+
+var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// parserProblems are the YAML parser's (not scanner's) messages; the YAML
+// library reports their line 0-based, one before the construct at fault.
+var parserProblems = map[string]bool{
+	"did not find expected ',' or ']'": true, "did not find expected ',' or '}'": true,
+	"did not find expected '-' indicator": true, "did not find expected <document start>": true,
+	"did not find expected key": true, "did not find expected node content": true,
+	"found undefined tag handle": true, "found incompatible YAML document": true,
+	"found duplicate %TAG directive": true, "found duplicate %YAML directive": true,
+}
+
+// YAMLSyntaxError returns the 1-based line (0 if unknown) and the message
+// of an error from the YAML library (go.yaml.in/yaml/v3).
+func YAMLSyntaxError(err error) (int, string) {
+	m := yamlLine.FindStringSubmatch(err.Error())
+	if m == nil {
+		return 0, strings.TrimPrefix(err.Error(), "yaml: ")
 	}
-	return &Error{File: name, Msg: "invalid YAML: " + err.Error()}
+	line, _ := strconv.Atoi(m[1])
+	if parserProblems[m[2]] {
+		line++
+	}
+	return line, m[2]
 }
 
 // dropSameLine removes checks (after the first n decode errors) that fall

@@ -192,8 +192,8 @@ func TestLoadErrors(t *testing.T) {
 		{"stabilize interval", header + "  source: {path: ./deploy}\n  stabilize: {window: 1m, interval: 2m}\n",
 			[]string{`kship.yaml:8: spec.stabilize.interval: 2m0s is longer than the window 1m0s`}},
 		{"syntax", header + "  source: {path: ./deploy\n  strategy: x\n",
-			// the YAML parser reports the line before the flow mapping that is left open
-			[]string{`kship.yaml:6: invalid YAML: did not find expected ',' or '}'`}},
+			// the line the flow mapping left open starts on
+			[]string{`kship.yaml:7: invalid YAML: did not find expected ',' or '}'`}},
 		{"two documents", header + "  source: {path: ./deploy}\n---\nkind: Release\n",
 			[]string{`kship.yaml:9: a release file holds one document`}},
 		{"empty", "# nothing\n", []string{`kship.yaml: the release file is empty`}},

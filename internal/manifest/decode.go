@@ -4,12 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"io"
-	"regexp"
 	"strconv"
 	"strings"
 
 	"go.yaml.in/yaml/v3"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kship/kship/internal/config"
 )
 
 // Decode reads every object of a YAML or JSON file: multi-document files,
@@ -42,14 +43,9 @@ func Decode(file string, data []byte) ([]Object, error) {
 	return out, bad.err()
 }
 
-var yamlLine = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
-
 func syntaxError(file string, err error) *Error {
-	if m := yamlLine.FindStringSubmatch(err.Error()); m != nil {
-		line, _ := strconv.Atoi(m[1])
-		return &Error{Source: Location{File: file, Line: line}, Msg: "invalid YAML: " + m[2]}
-	}
-	return &Error{Source: Location{File: file}, Msg: "invalid YAML: " + strings.TrimPrefix(err.Error(), "yaml: ")}
+	line, msg := config.YAMLSyntaxError(err)
+	return &Error{Source: Location{File: file, Line: line}, Msg: "invalid YAML: " + msg}
 }
 
 // decodeDocument converts one document, flattening a List into its items.

@@ -109,7 +109,7 @@ func TestErrorMessages(t *testing.T) {
 		{"kustomization inside a folder", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n", "sub/kustomization.yaml": "resources: []\n"},
 			[]string{"deploy/sub/kustomization.yaml: a kustomization inside a plain folder of manifests; point spec.source.path at deploy/sub instead"}},
 		{"several files, all reported", map[string]string{"a.yaml": "kind: ConfigMap\nmetadata: {name: a}\n", "b.yaml": "apiVersion: v1\nkind: [\n"},
-			[]string{"deploy/a.yaml:1: missing apiVersion (in a ConfigMap)", "deploy/b.yaml:2: invalid YAML: did not find expected node content"}},
+			[]string{"deploy/a.yaml:1: missing apiVersion (in a ConfigMap)", "deploy/b.yaml:3: invalid YAML: did not find expected node content"}},
 	}
 	fileLine := regexp.MustCompile(`^deploy/[a-z/]+\.(yaml|json)(:\d+)?: `)
 	for _, tt := range tests {
