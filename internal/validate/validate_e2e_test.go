@@ -108,7 +108,7 @@ spec:
 	assertProblems(t, familyProblems(r, IDReference), []string{
 		`fail 15: Deployment ` + ns + `/web: container "web" env P: key "password" not found in Secret ` + ns + `/db (in the cluster; it has keys user)`,
 		`fail 17: Deployment ` + ns + `/web: container "web" env G: Secret ` + ns + `/ghost not found in the bundle or the cluster`,
-		`fail 23: Deployment ` + ns + `/web: volume "other": PersistentVolumeClaim ` + ns + `/other not found in the bundle or the cluster`,
+		`fail 22: Deployment ` + ns + `/web: volume "other": PersistentVolumeClaim ` + ns + `/other not found in the bundle or the cluster`,
 	})
 	for _, ch := range r.Checks {
 		if strings.Contains(ch.Message+ch.Evidence, liveSecretValue) {
