@@ -93,10 +93,20 @@ func (r *Runner) Run(ctx context.Context) {
 		<-ctx.Done()
 		r.queue.ShutDown()
 	}()
-	for r.processNext(ctx) {
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for r.processNext(ctx) {
+			}
+		})
 	}
+	wg.Wait()
 	r.stopAll()
 }
+
+// workers is how many pods are reconciled at once; the queue never hands
+// the same pod to two workers.
+const workers = 4
 
 func (r *Runner) processNext(ctx context.Context) bool {
 	key, shutdown := r.queue.Get()

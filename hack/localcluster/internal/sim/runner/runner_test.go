@@ -2,6 +2,7 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -11,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -178,4 +180,38 @@ func dialable(addr string) bool {
 		conn.Close()
 	}
 	return err == nil
+}
+
+// TestRunStopsEveryProcessWhenItsContextEnds is what podsim does on SIGTERM.
+func TestRunStopsEveryProcessWhenItsContextEnds(t *testing.T) {
+	r, store := newTestRunner(t)
+	ip := "127.99.0.3"
+	var pids []int
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); r.Run(ctx) }()
+	for i := range 3 {
+		pod := runningPod(ip, freePort(t, ip), fmt.Sprint(i))
+		pod.Name = fmt.Sprintf("web-%d", i)
+		store.Add(pod)
+		r.queue.Add("shop/" + pod.Name)
+		waitServing(t, r, ip, pod.Spec.Containers[0].Ports[0].ContainerPort)
+	}
+	for _, p := range r.Processes() {
+		pids = append(pids, p.PID)
+	}
+	if len(pids) != 3 {
+		t.Fatalf("processes %+v, want 3", r.Processes())
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Run did not return 10s after its context ended")
+	}
+	for _, pid := range pids {
+		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
+			t.Errorf("process %d still exists after Run returned (kill 0: %v)", pid, err)
+		}
+	}
 }
