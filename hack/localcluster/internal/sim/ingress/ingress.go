@@ -7,6 +7,9 @@
 // their IPs are loopback addresses (127.10.x.y), which the API server's
 // service proxy refuses to dial and EndpointSlices refuse to hold, so
 // neither kube-proxy nor `kubectl proxy` can route to them.
+//
+// Clients may also use it as a plain-HTTP forward proxy: an absolute-form
+// request for http://web.shop.example/ carries the same Host.
 package ingress
 
 import (

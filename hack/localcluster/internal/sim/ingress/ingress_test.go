@@ -135,3 +135,25 @@ func TestIngressAnswersWhyItCannotRoute(t *testing.T) {
 		}
 	}
 }
+
+// TestIngressWorksAsHTTPProxy: clients that set the ingress as their HTTP
+// proxy can use Service URLs as they are (http://web.shop.example/...).
+func TestIngressWorksAsHTTPProxy(t *testing.T) {
+	f := newFixture(t)
+	f.in.SetReady()
+	f.addPod(t, "web-a", "v5", true)
+	proxy, _ := url.Parse(f.srv.URL)
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxy)}}
+	resp, err := client.Get("http://web.shop.example/healthz")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if resp.StatusCode != 200 || !strings.HasPrefix(string(body), "version=v5 host=web.shop.example") {
+		t.Fatalf("through the ingress as proxy: %d %q", resp.StatusCode, body)
+	}
+	if got := resp.Header.Get("X-Sim-Pod"); got != "shop/web-a" {
+		t.Errorf("X-Sim-Pod = %q, want shop/web-a", got)
+	}
+}
