@@ -105,6 +105,10 @@ func (r *run) noCRD(o *object, gvk schema.GroupVersionKind) {
 	if r.cluster != nil && r.cluster.serves(gvk) {
 		return
 	}
+	if msg := builtinMistake(gvk, r.version); msg != "" {
+		r.fail(IDSchema, o, keys("kind"), "%s", msg)
+		return
+	}
 	where := "in the bundle or the cluster"
 	if r.cluster != nil && r.cluster.crdErr != nil {
 		where = fmt.Sprintf("in the bundle, and the cluster's CRDs could not be read (%v)", r.cluster.crdErr)

@@ -115,6 +115,22 @@ data: {a: b}
 binaryData: {x: aGk=}
 immutable: true
 `, nil},
+		{"misspelt kind and unknown version of built-in kinds", `apiVersion: apps/v1
+kind: Deploymnet
+metadata: {name: a}
+---
+apiVersion: apps/v2
+kind: Deployment
+metadata: {name: b}
+---
+apiVersion: v1
+kind: configmap
+metadata: {name: c}
+`, []string{
+			`fail 2: Deploymnet shop/a: apps/v1 has no kind Deploymnet: did you mean Deployment?`,
+			`fail 6: Deployment shop/b: apps/v2 has no kind Deployment: use apps/v1`,
+			`fail 10: configmap shop/c: v1 has no kind configmap: did you mean ConfigMap?`,
+		}},
 		{"crd object itself", `apiVersion: apiextensions.k8s.io/v1
 kind: CustomResourceDefinition
 metadata: {name: widgets.example.com}

@@ -1,0 +1,82 @@
+package validate
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"k8s.io/apimachinery/pkg/runtime/schema"
+)
+
+// builtinMistake explains a kind that is not built in but looks like a
+// built-in one: a version the API does not have, or a misspelt kind.
+// Versions the target Kubernetes no longer serves are not suggested.
+// It returns "" when the kind does not belong to a built-in group.
+func builtinMistake(gvk schema.GroupVersionKind, target kubeVersion) string {
+	builtinType(gvk) // ensure the table is loaded
+	var versions, kinds []string
+	groupKnown := false
+	for k := range builtinTypes {
+		if k.Group != gvk.Group {
+			continue
+		}
+		groupKnown = true
+		if f, ok := lookupAPIFact(k); ok && target.atLeast(f.removed) {
+			continue // not served by the target version
+		}
+		if k.Kind == gvk.Kind {
+			versions = append(versions, k.GroupVersion().String())
+		}
+		if k.Version == gvk.Version && !strings.HasSuffix(k.Kind, "List") && !strings.HasSuffix(k.Kind, "Options") {
+			kinds = append(kinds, k.Kind)
+		}
+	}
+	gv := gvk.GroupVersion().String()
+	switch {
+	case !groupKnown:
+		return ""
+	case len(versions) > 0:
+		sort.Strings(versions)
+		return fmt.Sprintf("%s has no kind %s: use %s", gv, gvk.Kind, strings.Join(versions, " or "))
+	}
+	if best := closest(gvk.Kind, kinds); best != "" {
+		return fmt.Sprintf("%s has no kind %s: did you mean %s?", gv, gvk.Kind, best)
+	}
+	if len(kinds) == 0 {
+		return fmt.Sprintf("%s is not an API version Kubernetes serves", gv)
+	}
+	return fmt.Sprintf("%s has no kind %s", gv, gvk.Kind)
+}
+
+// closest returns the candidate nearest to s (case-insensitive edit
+// distance at most 2), or "".
+func closest(s string, candidates []string) string {
+	best, bestD := "", 3
+	sort.Strings(candidates)
+	for _, c := range candidates {
+		if d := editDistance(strings.ToLower(s), strings.ToLower(c)); d < bestD {
+			best, bestD = c, d
+		}
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}
