@@ -26,6 +26,9 @@ import (
 var demoApp string
 
 func TestMain(m *testing.M) {
+	if addr := os.Getenv("RUNNER_TEST_HELPER_ADDR"); addr != "" {
+		helperParent(addr) // never returns
+	}
 	dir, err := os.MkdirTemp("", "runner-test-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
@@ -213,5 +216,53 @@ func TestRunStopsEveryProcessWhenItsContextEnds(t *testing.T) {
 		if err := syscall.Kill(pid, 0); !errors.Is(err, syscall.ESRCH) {
 			t.Errorf("process %d still exists after Run returned (kill 0: %v)", pid, err)
 		}
+	}
+}
+
+// helperParent plays podsim for TestProcessDiesWithKilledParent: it starts
+// one demo app, prints its PID and waits to be killed.
+func helperParent(addr string) {
+	p, err := startProc(procSpec{key: "shop/web", addr: addr, binary: os.Getenv("RUNNER_TEST_DEMOAPP"), log: os.Stderr},
+		func(*proc) {})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println(p.cmd.Process.Pid)
+	select {}
+}
+
+// TestProcessDiesWithKilledParent: when podsim is killed with SIGKILL (no
+// chance to clean up), its demo apps die with it.
+func TestProcessDiesWithKilledParent(t *testing.T) {
+	ip := "127.99.0.4"
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), fmt.Sprintf("RUNNER_TEST_HELPER_ADDR=%s:%d", ip, freePort(t, ip)),
+		"RUNNER_TEST_DEMOAPP="+demoApp)
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	var pid int
+	if _, err := fmt.Fscan(out, &pid); err != nil {
+		t.Fatalf("read child PID from helper: %v", err)
+	}
+	if err := syscall.Kill(pid, 0); err != nil {
+		t.Fatalf("demo app %d not running: %v", pid, err)
+	}
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	deadline := time.Now().Add(5 * time.Second)
+	for syscall.Kill(pid, 0) == nil {
+		if time.Now().After(deadline) {
+			syscall.Kill(pid, syscall.SIGKILL)
+			t.Fatalf("demo app %d still alive 5s after its parent was killed", pid)
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 }
