@@ -69,7 +69,7 @@ func (o *InitOptions) Run(ctx context.Context) error {
 	}
 	s, n, err := inspect(ctx, dir, filepath.Dir(out))
 	if err != nil {
-		fmt.Fprintf(o.ErrOut, "warning: could not render %s, so nothing was guessed from its objects: %v\n", dir, err)
+		fmt.Fprintf(o.ErrOut, "warning: could not render %s, so nothing was guessed from its objects:\n%v\n", display(dir), err)
 	}
 	data, err := s.Render()
 	if err != nil {
@@ -81,8 +81,21 @@ func (o *InitOptions) Run(ctx context.Context) error {
 	if _, err := config.Load(out); err != nil {
 		return fmt.Errorf("the starter kship wrote does not load (a kship bug): %w", err)
 	}
-	fmt.Fprintf(o.Out, "wrote %s for %s (%s, %d objects); review it, then run: kship check -f %s\n", out, sourceDesc(s), s.Namespace, n, out)
+	shown := display(out)
+	fmt.Fprintf(o.Out, "wrote %s for %s (%d objects, namespace %s); review it, then run: kship check -f %s\n", shown, sourceDesc(s), n, s.Namespace, shown)
 	return nil
+}
+
+// display shows path relative to the working folder when it is below it.
+func display(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if r, err := filepath.Rel(wd, path); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return path
 }
 
 // paths returns the absolute source folder and release file path.
