@@ -173,3 +173,24 @@ func TestIngressThroughput(t *testing.T) {
 		t.Errorf("ingress carried %.0f requests/s, want at least 200", rps)
 	}
 }
+
+// TestLatencyAndHealthThroughIngress: DEMO_LATENCY_MS slows app requests
+// (not /healthz), DEMO_HEALTH_FAIL makes /healthz answer 503.
+func TestLatencyAndHealthThroughIngress(t *testing.T) {
+	c := getCluster(t)
+	ns := c.namespace(t, "sim-e2e-latency-")
+	c.create(t, ns, deployment("slow", "slow", 1, nil,
+		env("DEMO_VERSION", "v1", "DEMO_LATENCY_MS", "150", "DEMO_HEALTH_FAIL", "true")), service("slow", nil, nil))
+	c.waitReady(t, ns, "slow", 1)
+	c.waitServing(t, ns, 1)
+	start := time.Now()
+	if code, body := c.get(t, "slow."+ns, "/"); code != http.StatusOK {
+		t.Fatalf("/: %d %q", code, body)
+	}
+	if d := time.Since(start); d < 150*time.Millisecond {
+		t.Errorf("request took %s, want at least DEMO_LATENCY_MS=150", d)
+	}
+	if code, body := c.get(t, "slow."+ns, "/healthz"); code != http.StatusServiceUnavailable {
+		t.Errorf("/healthz with DEMO_HEALTH_FAIL=true: %d %q, want 503", code, body)
+	}
+}
