@@ -66,6 +66,13 @@ func runCluster(ctx context.Context, verb string, args []string) error {
 	if opts.BinDir, err = filepath.Abs(opts.BinDir); err != nil {
 		return err
 	}
+	if verb != "status" {
+		unlock, err := lockStateDir(opts.StateDir)
+		if err != nil {
+			return err
+		}
+		defer unlock()
+	}
 	switch verb {
 	case "up":
 		ctx, cancel := context.WithTimeout(ctx, *timeout)
@@ -134,4 +141,25 @@ func runPromSD(ctx context.Context, args []string) error {
 		return err
 	}
 	return promsd.Run(ctx, *kubeconfig, *listen)
+}
+
+// lockStateDir takes an exclusive lock on the state folder, so concurrent
+// `up`/`down` runs on one environment take turns.
+func lockStateDir(dir string) (func(), error) {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, fmt.Errorf("create state dir: %w", err)
+	}
+	path := filepath.Join(dir, cluster.LockFile)
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("open lock %s: %w", path, err)
+	}
+	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		fmt.Fprintf(os.Stderr, "localcluster: waiting for another localcluster using %s\n", dir)
+		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
+			f.Close()
+			return nil, fmt.Errorf("lock %s: %w", path, err)
+		}
+	}
+	return func() { f.Close() }, nil
 }

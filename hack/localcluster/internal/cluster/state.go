@@ -61,6 +61,9 @@ type State struct {
 	Podsim bool `json:"podsim"`
 }
 
+// LockFile is the file in the state folder that `up` and `down` lock.
+const LockFile = "localcluster.lock"
+
 // layout names the files and folders inside the state folder.
 type layout struct {
 	root string
@@ -113,7 +116,7 @@ func (l layout) wipe() error {
 		return fmt.Errorf("wipe state: %w", err)
 	}
 	for _, e := range entries {
-		if e.Name() == "logs" || e.Name() == "testenv.lock" {
+		if e.Name() == "logs" || e.Name() == "testenv.lock" || e.Name() == LockFile {
 			continue
 		}
 		if err := os.RemoveAll(l.path(e.Name())); err != nil {
