@@ -62,14 +62,14 @@ test-unit: ## unit tests only (go test -short, no cluster)
 # the summary at the end counts passes, failures and skips.
 test: build localcluster kwok ## unit + e2e tests against the local environment
 	@was_up=0; $(BIN)/localcluster status --state-dir $(STATE) >/dev/null 2>&1 && was_up=1; \
-	mkdir -p $(STATE); status=0; \
+	mkdir -p $(STATE)/logs; rm -f $(STATE)/logs/test-*.log; status=0; \
 	$(MAKE) --no-print-directory cluster-up || status=1; \
 	if [ $$status = 0 ]; then \
-	  $(GO) test -v $(GOTEST_FLAGS) ./... 2>&1 | tee $(STATE)/test-main.log || status=1; \
-	  (cd $(LC) && $(GO) test -v $(GOTEST_FLAGS) ./...) 2>&1 | tee $(STATE)/test-localcluster.log || status=1; \
+	  $(GO) test -v $(GOTEST_FLAGS) ./... 2>&1 | tee $(STATE)/logs/test-main.log || status=1; \
+	  (cd $(LC) && $(GO) test -v $(GOTEST_FLAGS) ./...) 2>&1 | tee $(STATE)/logs/test-localcluster.log || status=1; \
 	fi; \
 	if [ $$was_up = 0 ]; then $(MAKE) --no-print-directory cluster-down || status=1; fi; \
-	hack/test-summary.sh $(STATE)/test-main.log $(STATE)/test-localcluster.log || status=1; \
+	hack/test-summary.sh $(STATE)/logs/test-main.log $(STATE)/logs/test-localcluster.log || status=1; \
 	exit $$status
 
 demo: build cluster-up ## run the demo (hack/demo.sh)
