@@ -10,6 +10,7 @@ import (
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
+	helmrelease "helm.sh/helm/v3/pkg/release"
 
 	"github.com/kship/kship/internal/config"
 )
@@ -20,11 +21,12 @@ import (
 // syntax for keys, values typed as --set types them). CRDs of the chart's
 // crds/ folder are included. Hooks are left out: kship has no hook
 // lifecycle, and applying pre-/post-install or test hooks as ordinary
-// objects would run them at the wrong time; NOTES.txt is not an object.
+// objects would run them at the wrong time; they are listed in
+// Rendered.Skipped so the caller can say so. NOTES.txt is not an object.
 // Each object's source is the template it was rendered from
 // (chart/templates/x.yaml, relative to the release file's folder); the line
 // is unknown (0) because rendered lines do not match template lines.
-func renderHelm(ctx context.Context, rel *config.Release) ([]Object, error) {
+func renderHelm(ctx context.Context, rel *config.Release) (*Rendered, error) {
 	h := rel.Spec.Source.Helm
 	chartPath := resolve(rel.Dir, h.Chart)
 	chartRel := relPath(rel.Dir, chartPath)
@@ -49,7 +51,37 @@ func renderHelm(ctx context.Context, rel *config.Release) ([]Object, error) {
 	if err != nil {
 		return nil, fail("helm template failed: %v", err)
 	}
-	return splitHelmManifest(out.Manifest, chartRel)
+	objs, err := splitHelmManifest(out.Manifest, chartRel)
+	if err != nil {
+		return nil, err
+	}
+	return &Rendered{Objects: objs, Skipped: skippedHooks(out.Hooks, chartRel, rel.Spec.Namespace)}, nil
+}
+
+// skippedHooks names the hooks kship leaves out.
+func skippedHooks(hooks []*helmrelease.Hook, chartRel, ns string) []Skipped {
+	var out []Skipped
+	for _, h := range hooks {
+		events := make([]string, len(h.Events))
+		for i, e := range h.Events {
+			events[i] = string(e)
+		}
+		out = append(out, Skipped{
+			Ref:    Ref{Kind: h.Kind, Namespace: ns, Name: h.Name},
+			Source: Location{File: helmSourceFile(h.Path, chartRel)},
+			Reason: fmt.Sprintf("Helm hook (%s) not applied: kship has no hook lifecycle; declare a migration Job under spec.migrations or a Job smoke check instead", strings.Join(events, ", ")),
+		})
+	}
+	return out
+}
+
+// helmSourceFile maps Helm's "<chart name>/templates/x.yaml" to the
+// template's path relative to the release file.
+func helmSourceFile(src, chartRel string) string {
+	if _, rest, ok := strings.Cut(src, "/"); ok {
+		return chartRel + "/" + rest
+	}
+	return chartRel
 }
 
 // helmValues merges the values files and set values of h.
@@ -78,10 +110,7 @@ func splitHelmManifest(manifest, chartRel string) ([]Object, error) {
 		doc = strings.TrimPrefix(doc, "---\n")
 		file := chartRel
 		if first, _, ok := strings.Cut(doc, "\n"); ok && strings.HasPrefix(first, "# Source: ") {
-			src := strings.TrimPrefix(first, "# Source: ")
-			if _, rest, ok := strings.Cut(src, "/"); ok {
-				file = chartRel + "/" + rest
-			}
+			file = helmSourceFile(strings.TrimPrefix(first, "# Source: "), chartRel)
 		}
 		o, err := Decode(file, []byte(doc))
 		for i := range o {

@@ -19,25 +19,58 @@ import (
 // defined twice are errors naming the places. Every object keeps the file
 // (relative to the release file's folder) and line it came from.
 func Load(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) ([]Object, error) {
-	objs, err := render(ctx, rel)
+	r, err := Render(ctx, rel, mapper)
 	if err != nil {
 		return nil, err
 	}
-	if len(objs) == 0 {
+	return r.Objects, nil
+}
+
+// Rendered is the outcome of rendering a source: the objects kship will
+// apply, and what the source holds that kship leaves out, with why.
+type Rendered struct {
+	Objects []Object
+	Skipped []Skipped
+}
+
+// Skipped is something a source renders that kship does not apply.
+type Skipped struct {
+	Ref    Ref      `json:"ref"`
+	Source Location `json:"source"`
+	Reason string   `json:"reason"`
+}
+
+// Render is Load, also reporting what was left out (Helm hooks), so a
+// caller can show it rather than drop it silently.
+func Render(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) (*Rendered, error) {
+	r, err := render(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	if len(r.Objects) == 0 {
 		// An empty release would prune everything of the previous one.
 		return nil, fmt.Errorf("the source of release %s renders no objects; check spec.source", rel.Metadata.Name)
 	}
-	if err := Normalize(objs, rel.Spec.Namespace, mapper); err != nil {
+	if err := Normalize(r.Objects, rel.Spec.Namespace, mapper); err != nil {
 		return nil, err
 	}
-	return objs, nil
+	return r, nil
 }
 
-func render(ctx context.Context, rel *config.Release) ([]Object, error) {
+func render(ctx context.Context, rel *config.Release) (*Rendered, error) {
 	src := rel.Spec.Source
 	if src.Helm != nil {
 		return renderHelm(ctx, rel)
 	}
+	objs, err := renderPath(ctx, rel)
+	if err != nil {
+		return nil, err
+	}
+	return &Rendered{Objects: objs}, nil
+}
+
+func renderPath(ctx context.Context, rel *config.Release) ([]Object, error) {
+	src := rel.Spec.Source
 	if src.Path == "" {
 		return nil, fmt.Errorf("release %s has no source: set spec.source.path or spec.source.helm", rel.Metadata.Name)
 	}

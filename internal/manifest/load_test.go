@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -79,9 +80,14 @@ func TestLoadHelm(t *testing.T) {
 		Set:         map[string]string{"image.tag": "2.0"},
 		ReleaseName: "web",
 	}}
-	objs, err := Load(context.Background(), release(t, src), nil)
+	r, err := Render(context.Background(), release(t, src), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	golden(t, "helm", show(t, objs))
+	golden(t, "helm", show(t, r.Objects))
+	want := []Skipped{{Ref: Ref{Kind: "Pod", Namespace: "shop", Name: "web-test"}, Source: Location{File: "chart/templates/hook.yaml"},
+		Reason: "Helm hook (test) not applied: kship has no hook lifecycle; declare a migration Job under spec.migrations or a Job smoke check instead"}}
+	if !reflect.DeepEqual(r.Skipped, want) {
+		t.Errorf("skipped = %+v", r.Skipped)
+	}
 }
