@@ -15,6 +15,7 @@ package ingress
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net"
@@ -77,13 +78,29 @@ func New(opts Options) *Ingress {
 			resp.Header.Set("X-Sim-Pod", ep.Pod)
 			return nil
 		},
-		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
-			ep := r.Context().Value(endpointKey{}).(Endpoint)
-			http.Error(w, fmt.Sprintf("ingress: pod %s at %s: %v", ep.Pod, ep.Address(), err), http.StatusBadGateway)
-		},
-		Transport: newTransport(),
+		ErrorHandler: in.proxyError,
+		Transport:    newTransport(),
 	}
 	return in
+}
+
+// retriedKey marks a request already sent to a second endpoint.
+type retriedKey struct{}
+
+// proxyError answers 502, except that a request whose pod refused the
+// connection (its process just stopped, the pod is going away) is sent once
+// more to the Service's next endpoint, as the request never reached an app.
+func (in *Ingress) proxyError(w http.ResponseWriter, r *http.Request, err error) {
+	ep := r.Context().Value(endpointKey{}).(Endpoint)
+	var opErr *net.OpError
+	if errors.As(err, &opErr) && opErr.Op == "dial" && r.Context().Value(retriedKey{}) == nil && r.Context().Err() == nil {
+		if next, _, rerr := in.route(r); rerr == nil && next != ep {
+			ctx := context.WithValue(context.WithValue(r.Context(), retriedKey{}, true), endpointKey{}, next)
+			in.proxy.ServeHTTP(w, r.WithContext(ctx))
+			return
+		}
+	}
+	http.Error(w, fmt.Sprintf("ingress: pod %s at %s: %v", ep.Pod, ep.Address(), err), http.StatusBadGateway)
 }
 
 // newTransport is tuned for many short requests to few loopback pods.

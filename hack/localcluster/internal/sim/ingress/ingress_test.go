@@ -3,6 +3,7 @@ package ingress
 import (
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -155,5 +156,29 @@ func TestIngressWorksAsHTTPProxy(t *testing.T) {
 	}
 	if got := resp.Header.Get("X-Sim-Pod"); got != "shop/web-a" {
 		t.Errorf("X-Sim-Pod = %q, want shop/web-a", got)
+	}
+}
+
+// TestIngressRetriesARefusedConnectionOnce: a Ready pod whose app is gone
+// (connection refused) costs no failed request while another pod serves.
+func TestIngressRetriesARefusedConnectionOnce(t *testing.T) {
+	f := newFixture(t)
+	f.in.SetReady()
+	f.addPod(t, "web-a", "v1", true)
+	ln, err := net.Listen("tcp", "127.0.0.1:0") // a port nothing listens on once closed
+	if err != nil {
+		t.Fatal(err)
+	}
+	ip, port, _ := net.SplitHostPort(ln.Addr().String())
+	ln.Close()
+	dead := pod(t, fmt.Sprintf(`
+metadata: {name: web-b, namespace: shop, labels: {app: web}}
+spec: {containers: [{name: app, image: demo, ports: [{name: http, containerPort: %s}]}]}
+status: {phase: Running, podIP: %s, conditions: [{type: Ready, status: "True"}]}`, port, ip))
+	f.pods.GetIndexer().Add(dead)
+	for range 20 {
+		if code, body := f.get(t, "web.shop", "/"); code != 200 || !strings.HasPrefix(body, "version=v1") {
+			t.Fatalf("with one dead pod: %d %q, want every request served by web-a", code, body)
+		}
 	}
 }
