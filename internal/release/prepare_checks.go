@@ -13,6 +13,12 @@ import (
 
 const dryRunTitle = "Server-side dry-run"
 
+// passPhrase says how an object passed, for the modes that need saying.
+var passPhrase = map[string]string{
+	plan.DryRunStandIn:  "passed the dry-run as a create in a stand-in namespace (its namespace is created by this release)",
+	plan.DryRunDeferred: "dry-run deferred (its CRD or namespace is created by this release); checked by schema validation",
+}
+
 // addDryRunChecks turns the plan's dry-run results into check items of the
 // dry-run family: one failure per object the server refused, one pass per
 // object checked in a way that needs saying (stand-in namespace, deferred
@@ -31,6 +37,7 @@ func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool) {
 	}
 	risks := immutableAdvice(p)
 	counts := map[string]int{}
+	merged := 0
 	for _, c := range p.Changes {
 		if c.Action == plan.ActionPrune {
 			continue
@@ -40,16 +47,20 @@ func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool) {
 		case c.DryRunError != "":
 			if advice, immutable := risks[c.Ref]; immutable || !mergeIntoStatic(r, c) {
 				r.Add(dryRunFailure(c, advice))
+			} else {
+				merged++
 			}
 		case c.DryRun.Mode == plan.DryRunStandIn || c.DryRun.Mode == plan.DryRunDeferred:
 			r.Add(validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Pass, Object: c.Ref, Source: c.Source,
-				Message: fmt.Sprintf("%s: passed (%s)", c.Ref, c.DryRun.Mode), Evidence: c.DryRun.Note})
+				Message: fmt.Sprintf("%s: %s", c.Ref, passPhrase[c.DryRun.Mode]), Evidence: c.DryRun.Note})
 		}
 	}
 	checked := len(p.Changes) - p.Counts[plan.ActionPrune]
-	r.Add(validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Pass,
-		Message:  fmt.Sprintf("%d of %d objects passed the server-side dry-run in dependency order", checked-len(p.Failed()), checked),
-		Evidence: dryRunEvidence(p, counts)})
+	msg := fmt.Sprintf("%d of %d objects passed the server-side dry-run in dependency order", checked-len(p.Failed()), checked)
+	if merged > 0 {
+		msg += fmt.Sprintf("; the %d refused are listed with the schema or API-version problem they repeat", merged)
+	}
+	r.Add(validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Pass, Message: msg, Evidence: dryRunEvidence(p, counts)})
 }
 
 func dryRunEvidence(p *plan.Plan, counts map[string]int) string {

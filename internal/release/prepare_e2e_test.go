@@ -184,6 +184,7 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	p := planOf(t, out, code)
 	assertOnlyChange(t, p, "Deployment", []string{`spec.template.spec.containers[name=web].image: "demo:v1" → "demo:v2"`})
 
+	applyByOtherMeans(ctx, t, env, file) // demo:v2 is live now
 	replaceInFile(t, filepath.Join(filepath.Dir(file), "deploy", "config.yaml"), secret1, secret2)
 	out, code = runCLI(ctx, t, env, "plan", "-f", file, "--evidence-dir", evDir, "-o", "json")
 	outputs = append(outputs, out)

@@ -44,7 +44,17 @@ func (o PrepareOptions) folder(release string) string {
 	if o.BundleDir != "" {
 		return o.BundleDir
 	}
-	return filepath.Join(o.EvidenceDir, release, "plan-"+o.Now().UTC().Format("20060102T150405Z"))
+	base := filepath.Join(o.EvidenceDir, release, "plan-"+o.Now().UTC().Format("20060102T150405Z"))
+	dir := base
+	for i := 2; exists(dir); i++ {
+		dir = fmt.Sprintf("%s-%d", base, i) // two runs in one second
+	}
+	return dir
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 func writePlan(p *Prepared, o PrepareOptions) error {
