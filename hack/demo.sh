@@ -19,7 +19,7 @@ fi
 # shellcheck disable=SC1090
 source "$env_file"
 export KUBECONFIG
-kship="$root/bin/kship"
+kship="${KSHIP_BIN:-$root/bin/kship}"
 kubectl="$root/bin/kubectl"
 [[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
 if [[ ! -x "$kship" || -z "$kubectl" ]]; then

@@ -42,7 +42,9 @@ func (r *run) fail(ctx context.Context, a *attempt, trig *trigger, baseline map[
 // recordRollback sets the failed revision's outcome and the Outcome from
 // a rollback's result.
 func (r *run) recordRollback(ctx context.Context, a *attempt, in restoreInput, res restoreResult) {
-	a.out.Checked = append(a.out.Checked, res.checked...)
+	for _, c := range res.checked {
+		a.out.Checked = append(a.out.Checked, "after rollback: "+c)
+	}
 	if res.err != nil {
 		a.rev.Outcome = OutcomeFailed
 		a.rev.Message = fmt.Sprintf("failed (%s) and the rollback failed: %v", a.out.Trigger, res.err)

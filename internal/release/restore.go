@@ -3,6 +3,7 @@ package release
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/config"
@@ -33,6 +34,8 @@ type restoreInput struct {
 	// rerun deletes the target's completed migration Jobs and runs them
 	// again (a drill's roll-forward redoes what the down Jobs undid).
 	rerun bool
+	// started is when the rollback began.
+	started time.Time
 }
 
 // restoreResult is what a rollback did.
@@ -52,6 +55,7 @@ func (r *run) restore(ctx context.Context, in restoreInput) restoreResult {
 		what = fmt.Sprintf("restore revision %d", in.target.Number)
 	}
 	done := r.begin(event.StageRollback, fmt.Sprintf("roll %s back from revision %d: %s", in.name, in.from.Number, what))
+	in.started = r.now()
 	res := r.restoreSteps(ctx, in)
 	if res.err != nil {
 		r.decide(event.StageRollback, "rollback failed: %v", res.err)
@@ -117,7 +121,7 @@ func (r *run) verifyRestored(ctx context.Context, in restoreInput, rel *config.R
 		Release: in.name, Namespace: in.ns, Number: in.number, Objects: in.target.Objects,
 		ReleaseFile: in.target.ReleaseFile, Outcome: OutcomeDeployed, RollbackOf: in.from.Number, By: r.holder,
 		Message:     fmt.Sprintf("rollback of revision %d to revision %d", in.from.Number, in.target.Number),
-		EvidenceDir: in.dir, StartedAt: r.now(), FinishedAt: r.now(),
+		EvidenceDir: in.dir, StartedAt: in.started, FinishedAt: r.now(),
 	}
 	if err := r.hist.Save(ctx, rev); err != nil {
 		return restoreResult{checked: checked, err: fmt.Errorf("record rollback revision %d: %w", in.number, err)}

@@ -89,7 +89,7 @@ func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time
 // describeState says in words what the newest revision's state is.
 func describeState(latest *record.Revision, lock *record.Holder, now time.Time) (string, string) {
 	switch {
-	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now):
+	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now) && !holderDead(lock.Identity):
 		return "deploying", fmt.Sprintf("deploying: revision %d is being deployed by %s since %s; lock renewed %s, expires %s",
 			latest.Number, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
 	case latest.Outcome == OutcomePending || latest.Outcome == OutcomeInterrupted:
@@ -111,6 +111,8 @@ func lockWords(lock *record.Holder, now time.Time) string {
 		return "the lock is free"
 	case lock.Expired(now):
 		return fmt.Sprintf("its lock (held by %s) expired at %s", lock.Identity, ts(lock.ExpiresAt()))
+	case holderDead(lock.Identity):
+		return fmt.Sprintf("its lock is still held by %s, a process that no longer exists on this host; the lock expires at %s, and kship deploy or rollback on this host takes it over at once", lock.Identity, ts(lock.ExpiresAt()))
 	default:
 		return fmt.Sprintf("the lock is held by %s and expires at %s unless renewed (or take it now with --force-unlock)", lock.Identity, ts(lock.ExpiresAt()))
 	}
