@@ -2,33 +2,78 @@ package validate
 
 import (
 	"context"
+	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	policyv1 "k8s.io/api/policy/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/util/intstr"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/testenv"
 )
 
+// requestLog records the requests a client makes (method and path).
+type requestLog struct {
+	mu   sync.Mutex
+	reqs []string
+}
+
+func (l *requestLog) RoundTrip(rt http.RoundTripper) http.RoundTripper {
+	return roundTripFunc(func(req *http.Request) (*http.Response, error) {
+		l.mu.Lock()
+		l.reqs = append(l.reqs, req.Method+" "+req.URL.Path)
+		l.mu.Unlock()
+		return rt.RoundTrip(req)
+	})
+}
+
+func (l *requestLog) count(prefix string) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	n := 0
+	for _, r := range l.reqs {
+		if strings.HasPrefix(r, prefix) {
+			n++
+		}
+	}
+	return n
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
 // e2eSetup returns clients of the local cluster and a fresh namespace.
 func e2eSetup(t *testing.T) (*kube.Clients, string, context.Context) {
+	c, ns, ctx, _ := e2eSetupLogged(t)
+	return c, ns, ctx
+}
+
+// e2eSetupLogged is e2eSetup with a log of the clients' requests.
+func e2eSetupLogged(t *testing.T) (*kube.Clients, string, context.Context, *requestLog) {
 	t.Helper()
 	env := testenv.Get(t)
-	c, err := kube.NewForConfig(env.RESTConfig)
+	log := &requestLog{}
+	cfg := rest.CopyConfig(env.RESTConfig)
+	cfg.WrapTransport = log.RoundTrip
+	c, err := kube.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	ns := testenv.Namespace(t, env, "validate-")
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	t.Cleanup(cancel)
-	return c, ns, ctx
+	return c, ns, ctx, log
 }
 
 // decodeInto decodes a bundle and puts namespaced objects without a
@@ -77,7 +122,7 @@ func createLiveConfig(t *testing.T, ctx context.Context, cs kubernetes.Interface
 }
 
 func TestE2EReferencesAgainstLiveNamespace(t *testing.T) {
-	c, ns, ctx := e2eSetup(t)
+	c, ns, ctx, log := e2eSetupLogged(t)
 	createLiveConfig(t, ctx, c.Typed, ns)
 	rel := testRelease(t.TempDir())
 	rel.Spec.Namespace = ns
@@ -115,6 +160,35 @@ spec:
 			t.Fatalf("a Secret value leaked into the report: %s", ch.Message)
 		}
 	}
+	// One LIST per kind and namespace, never a GET per reference.
+	base := "GET /api/v1/namespaces/" + ns + "/"
+	for _, res := range []string{"secrets", "configmaps", "serviceaccounts", "persistentvolumeclaims"} {
+		if n := log.count(base + res); n != 1 {
+			t.Errorf("%d requests for %s, want 1 LIST: %v", n, res, log.reqs)
+		}
+		if n := log.count(base + res + "/"); n != 0 {
+			t.Errorf("%d GETs of single %s", n, res)
+		}
+	}
+}
+
+func TestE2ELivePodDisruptionBudgetCounts(t *testing.T) {
+	c, ns, ctx := e2eSetup(t)
+	one := intstr.FromInt32(1)
+	if _, err := c.Typed.PolicyV1().PodDisruptionBudgets(ns).Create(ctx, &policyv1.PodDisruptionBudget{
+		ObjectMeta: metav1.ObjectMeta{Name: "web"},
+		Spec: policyv1.PodDisruptionBudgetSpec{MaxUnavailable: &one,
+			Selector: &metav1.LabelSelector{MatchLabels: map[string]string{"app": "web"}}},
+	}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	rel := testRelease(t.TempDir())
+	rel.Spec.Namespace = ns
+	doc := goodDeployment + "---\n" + strings.ReplaceAll(goodDeployment, "web", "api")
+	r := Run(ctx, Input{Release: rel, Objects: decodeInto(t, rel.Dir, ns, doc), Clients: c})
+	assertProblems(t, familyProblems(r, IDHygiene), []string{
+		`warn 24: Deployment ` + ns + `/api: 2 replicas and no PodDisruptionBudget selects their pods`,
+	})
 }
 
 func TestE2EKubeVersionFromCluster(t *testing.T) {
