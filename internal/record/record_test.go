@@ -104,8 +104,8 @@ func TestPruneCandidates(t *testing.T) {
 	}{
 		{"under the limit", metas("deployed", "superseded"), 10, nil},
 		{"oldest beyond keep go", metas("deployed", "superseded", "superseded", "superseded"), 2, []int{2, 1}},
-		{"the deployed one stays even when old", metas("failed", "rolled-back", "failed", "deployed", "superseded"), 2, []int{3, 1}},
-		{"the newest successful one stays", metas("failed", "failed", "failed", "superseded", "superseded"), 3, []int{1}},
+		{"the deployed one stays even when old", metas("failed", "rolled-back", "failed", "deployed", "superseded"), 2, []int{4, 3, 1}},
+		{"the newest successful one stays", metas("failed", "failed", "failed", "superseded", "superseded"), 3, []int{3, 1}},
 		{"nothing successful: plain cut", metas("failed", "failed", "pending"), 1, []int{2, 1}},
 	}
 	for _, tt := range tests {

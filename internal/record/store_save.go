@@ -24,8 +24,8 @@ func (e *PruneError) Unwrap() error { return e.Err }
 // Save writes rev to its Secret. A revision read from the cluster or saved
 // before is updated with optimistic concurrency (a concurrent change is a
 // conflict error); a new revision is created, with the next free number when
-// rev.Number is 0. After saving, revisions beyond the last Keep are deleted,
-// never the newest deployed or the newest successful one.
+// rev.Number is 0. After saving, the release is pruned to Keep revisions,
+// always keeping the newest deployed and the newest successful one.
 func (s *Store) Save(ctx context.Context, rev *Revision) error {
 	if rev.Release == "" || rev.Namespace == "" {
 		return errors.New("save revision: release name and namespace are required")
@@ -152,8 +152,8 @@ func selector(release string) string {
 	return fmt.Sprintf("%s=%s,%s=%s", LabelManagedBy, ManagedBy, LabelRelease, release)
 }
 
-// prune deletes revisions beyond the newest Keep, except the newest deployed
-// one (in use) and the newest successful one (deployed or superseded).
+// prune keeps Keep revisions: the newest deployed one (in use), the newest
+// successful one (deployed or superseded), and the newest of the others.
 func (s *Store) prune(ctx context.Context, ns, release string) error {
 	metas, err := s.listMeta(ctx, ns, release)
 	if err != nil {
@@ -169,7 +169,9 @@ func (s *Store) prune(ctx context.Context, ns, release string) error {
 	return errors.Join(errs...)
 }
 
-// pruneCandidates picks what prune deletes from metas (newest first).
+// pruneCandidates picks what prune deletes from metas (newest first): the
+// protected revisions keep their place and the rest of the Keep slots go to
+// the newest others.
 func pruneCandidates(metas []revMeta, keep int) []revMeta {
 	protected := map[int]bool{}
 	for _, m := range metas {
@@ -184,9 +186,14 @@ func pruneCandidates(metas []revMeta, keep int) []revMeta {
 			break
 		}
 	}
+	slots := keep - len(protected)
 	var out []revMeta
-	for i, m := range metas {
-		if i >= keep && !protected[m.number] {
+	for _, m := range metas {
+		switch {
+		case protected[m.number]:
+		case slots > 0:
+			slots--
+		default:
 			out = append(out, m)
 		}
 	}
