@@ -43,18 +43,25 @@ type Spec struct {
 }
 
 // Source is where the manifests come from: exactly one of Path or Helm.
-// Path may be a plain folder of YAML/JSON or a folder with a kustomization.
+// Paths are relative to the release file's folder.
 type Source struct {
+	// Path is a plain folder of YAML/JSON manifests (nested folders
+	// included), a folder with a kustomization, or a single file.
 	Path string `json:"path,omitempty"`
 	Helm *Helm  `json:"helm,omitempty"`
 }
 
 // Helm renders a chart with values files (no Helm release state is written).
 type Helm struct {
-	Chart       string            `json:"chart"`
-	Values      []string          `json:"values,omitempty"`
-	Set         map[string]string `json:"set,omitempty"`
-	ReleaseName string            `json:"releaseName,omitempty"`
+	// Chart is a local chart folder or .tgz archive.
+	Chart string `json:"chart"`
+	// Values are values files, merged in order over the chart's values.yaml.
+	Values []string `json:"values,omitempty"`
+	// Set are values in Helm --set syntax (keys may be dotted paths),
+	// applied after the values files.
+	Set map[string]string `json:"set,omitempty"`
+	// ReleaseName is .Release.Name in templates (default: metadata.name).
+	ReleaseName string `json:"releaseName,omitempty"`
 }
 
 // Strategy types.
