@@ -139,7 +139,11 @@ func (r *Runner) jobPod(ctx context.Context, job *batchv1.Job) (*corev1.Pod, *in
 	for _, cs := range pod.Status.ContainerStatuses {
 		if term := cs.State.Terminated; cs.Name == containerName && term != nil {
 			code := int(term.ExitCode)
-			return pod, &code, strings.TrimSpace(term.Reason + " " + term.Message)
+			reason := term.Reason
+			if term.Message != "" {
+				reason = strings.TrimPrefix(reason+": "+term.Message, ": ")
+			}
+			return pod, &code, reason
 		}
 	}
 	return pod, nil, ""
