@@ -165,6 +165,22 @@ func TestLoadEmptyAndMissing(t *testing.T) {
 	}
 }
 
+func TestLoadPathForms(t *testing.T) {
+	rel := release(t, config.Source{Path: "kustomize/overlay/kustomization.yaml"})
+	objs, err := Load(context.Background(), rel, nil)
+	if err != nil || len(objs) != 3 {
+		t.Errorf("kustomization file as path: %v, %d objects", err, len(objs))
+	}
+	rel.Spec.Source.Path = "folder/nested/deploy.yml"
+	if objs, err := Load(context.Background(), rel, nil); err != nil || len(objs) != 1 || objs[0].Source.String() != "folder/nested/deploy.yml:1" {
+		t.Errorf("single file: %v, %v", err, objs)
+	}
+	rel.Spec.Source.Path = "chart"
+	if _, err := Load(context.Background(), rel, nil); err == nil || err.Error() != "chart: this folder is a Helm chart: write source: {helm: {chart: chart}} instead of path" {
+		t.Errorf("chart as path: %v", err)
+	}
+}
+
 func TestLoadHelmErrors(t *testing.T) {
 	dir := t.TempDir()
 	chart := filepath.Join(dir, "c")

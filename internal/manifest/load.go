@@ -71,22 +71,26 @@ func render(ctx context.Context, rel *config.Release) (*Rendered, error) {
 
 func renderPath(ctx context.Context, rel *config.Release) ([]Object, error) {
 	src := rel.Spec.Source
-	if src.Path == "" {
-		return nil, fmt.Errorf("release %s has no source: set spec.source.path or spec.source.helm", rel.Metadata.Name)
-	}
 	path := resolve(rel.Dir, src.Path)
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, fmt.Errorf("spec.source.path: %w", err)
 	}
-	if !st.IsDir() {
+	if !st.IsDir() && isKustomizationName(filepath.Base(path)) {
+		path, st = filepath.Dir(path), nil
+	}
+	if st != nil && !st.IsDir() {
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, err
 		}
 		return Decode(relPath(rel.Dir, path), data)
 	}
-	if k := kustomizationFile(path); k != "" {
+	if _, err := os.Stat(filepath.Join(path, "Chart.yaml")); err == nil {
+		return nil, &Error{Source: Location{File: relPath(rel.Dir, path)},
+			Msg: fmt.Sprintf("this folder is a Helm chart: write source: {helm: {chart: %s}} instead of path", relPath(rel.Dir, path))}
+	}
+	if kustomizationFile(path) != "" {
 		return renderKustomization(ctx, rel.Dir, path)
 	}
 	return loadFolder(ctx, rel.Dir, path)
