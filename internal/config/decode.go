@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -86,7 +87,40 @@ func (d *decoder) unknownField(k *yaml.Node, t reflect.Type, path string) {
 		d.c.add(k.Line, k.Column, "unknown field %q %s; did you mean %q?", k.Value, where, s)
 		return
 	}
+	if homes := fieldHomes()[k.Value]; len(homes) > 0 {
+		d.c.add(k.Line, k.Column, "unknown field %q %s; it belongs under %s", k.Value, where, strings.Join(homes, " or "))
+		return
+	}
 	d.c.add(k.Line, k.Column, "unknown field %q %s; known fields are %s", k.Value, where, strings.Join(names, ", "))
+}
+
+// fieldHomes maps every field name of the release file to the paths of
+// the mappings that hold it, to point a misplaced field to its place.
+var fieldHomes = sync.OnceValue(func() map[string][]string {
+	h := map[string][]string{}
+	collectHomes(reflect.TypeOf(Release{}), "the top level", h, 0)
+	return h
+})
+
+func collectHomes(t reflect.Type, path string, h map[string][]string, depth int) {
+	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct || t == durationType || depth > 8 {
+		return
+	}
+	for i := 0; i < t.NumField(); i++ {
+		name := jsonName(t.Field(i))
+		if name == "" {
+			continue
+		}
+		h[name] = append(h[name], path)
+		sub := name
+		if path != "the top level" {
+			sub = path + "." + name
+		}
+		collectHomes(t.Field(i).Type, sub, h, depth+1)
+	}
 }
 
 func (d *decoder) list(n *yaml.Node, v reflect.Value, path string) {

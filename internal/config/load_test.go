@@ -117,6 +117,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`kship.yaml:8: unknown field "rollbak" in spec; did you mean "rollback"?`}},
 		{"unknown without a near name lists fields", header + "  source: {path: ./deploy}\n  frobnicate: true\n",
 			[]string{`kship.yaml:8: unknown field "frobnicate" in spec; known fields are namespace, source,`}},
+		{"misplaced field points to its place", "apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  source: {path: ./deploy}\n",
+			[]string{`kship.yaml:5: unknown field "namespace" in metadata; it belongs under spec`, `kship.yaml:6: spec.namespace: is required`}},
 		{"unknown top level", "apiVersoin: kship.dev/v1alpha1\n" + header[31:] + "  source: {path: ./deploy}\n",
 			[]string{`kship.yaml:1: unknown field "apiVersoin" at the top level; did you mean "apiVersion"?`}},
 		{"wrong type int for string", header + "  source: {path: 7}\n",
