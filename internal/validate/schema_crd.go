@@ -8,11 +8,14 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apis/apiextensions"
 	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	structuralschema "k8s.io/apiextensions-apiserver/pkg/apiserver/schema"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel"
+	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+	celconfig "k8s.io/apiserver/pkg/apis/cel"
 )
 
 // crdInfo is one CRD and its compiled per-version schemas.
@@ -27,7 +30,9 @@ type crdInfo struct {
 type crdVersion struct {
 	structural *structuralschema.Structural
 	validator  apiservervalidation.SchemaCreateValidator
-	err        error
+	// cel evaluates the x-kubernetes-validations rules (nil when none).
+	cel *cel.Validator
+	err error
 }
 
 // bundleCRDs indexes the CRDs of the bundle by group and kind.
@@ -75,13 +80,20 @@ func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.Gro
 	}
 	r.checkName(o)
 	r.validateMetadata(o)
+	// As the API server does: prune unknown fields (reported), default,
+	// then validate the schema, list types and CEL rules.
 	obj := runtime.DeepCopyJSON(o.Obj.Object)
 	unknown := pruning.PruneWithOptions(obj, v.structural, true, structuralschema.UnknownFieldPathOptions{TrackUnknownFieldPaths: true})
 	for _, p := range unknown {
 		r.fail(IDSchema, o, parsePath(p), "unknown field %q (not in the schema of CRD %s)", p, info.crd.Name)
 	}
-	errs := apiservervalidation.ValidateCustomResource(nil, o.Obj.Object, v.validator)
-	errs = append(errs, listtype.ValidateListSetsAndMaps(nil, v.structural, o.Obj.Object)...)
+	defaulting.Default(obj, v.structural)
+	errs := apiservervalidation.ValidateCustomResource(nil, obj, v.validator)
+	errs = append(errs, listtype.ValidateListSetsAndMaps(nil, v.structural, obj)...)
+	if v.cel != nil && len(errs) == 0 { // rules assume a well-formed object
+		celErrs, _ := v.cel.Validate(ctx, nil, v.structural, obj, nil, celconfig.RuntimeCELCostBudget)
+		errs = append(errs, celErrs...)
+	}
 	for _, e := range errs {
 		r.fail(IDSchema, o, parsePath(e.Field), "%s: %s (CRD %s)", e.Field, e.ErrorBody(), info.crd.Name)
 	}
@@ -160,7 +172,7 @@ func compileVersion(cv *apiextv1.CustomResourceDefinitionVersion) *crdVersion {
 	if err != nil {
 		return &crdVersion{err: err}
 	}
-	return &crdVersion{structural: s, validator: validator}
+	return &crdVersion{structural: s, validator: validator, cel: cel.NewValidator(s, true, celconfig.PerCallLimit)}
 }
 
 func ptrTrue() *bool { t := true; return &t }

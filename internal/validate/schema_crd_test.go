@@ -23,6 +23,10 @@ spec:
             properties:
               size: {type: integer, minimum: 1}
               color: {type: string, enum: [red, blue]}
+              min: {type: integer, default: 1}
+            x-kubernetes-validations:
+            - rule: "self.size >= self.min"
+              message: size must be at least min
   - name: v0
     served: false
     storage: false
@@ -49,19 +53,29 @@ spec:
   color: green
   shape: round
 `, []string{
-			`fail 30: Widget shop/w: unknown field "metadata.labelz"`,
-			`fail 31: Widget shop/w: spec.size: Required value (CRD widgets.example.com)`,
-			`fail 32: Widget shop/w: spec.color: Unsupported value: "green"`,
-			`fail 33: Widget shop/w: unknown field "spec.shape" (not in the schema of CRD widgets.example.com)`,
+			`fail 34: Widget shop/w: unknown field "metadata.labelz"`,
+			`fail 35: Widget shop/w: spec.size: Required value (CRD widgets.example.com)`,
+			`fail 36: Widget shop/w: spec.color: Unsupported value: "green"`,
+			`fail 37: Widget shop/w: unknown field "spec.shape" (not in the schema of CRD widgets.example.com)`,
 		}},
+		{"CEL rules see defaults", widgetCRD + `apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+spec: {size: 3}
+`, nil},
+		{"CEL rule violated", widgetCRD + `apiVersion: example.com/v1
+kind: Widget
+metadata: {name: w}
+spec: {size: 2, min: 5}
+`, []string{`fail 35: Widget shop/w: spec: Invalid value: size must be at least min (CRD widgets.example.com)`}},
 		{"unserved version", widgetCRD + `apiVersion: example.com/v0
 kind: Widget
 metadata: {name: w}
-`, []string{`fail 28: Widget shop/w: version v0 of CRD widgets.example.com (in the bundle) is not served`}},
+`, []string{`fail 32: Widget shop/w: version v0 of CRD widgets.example.com (in the bundle) is not served`}},
 		{"unknown version", widgetCRD + `apiVersion: example.com/v2
 kind: Widget
 metadata: {name: w}
-`, []string{`fail 28: Widget shop/w: CRD widgets.example.com (in the bundle) has no version v2 (it has v1, v0)`}},
+`, []string{`fail 32: Widget shop/w: CRD widgets.example.com (in the bundle) has no version v2 (it has v1, v0)`}},
 		{"no CRD", `apiVersion: example.com/v1
 kind: Gadget
 metadata: {name: g}
