@@ -153,3 +153,57 @@ func TestE2EBadQueryAndUnreachableAreErrors(t *testing.T) {
 	}
 }
 
+
+func TestE2EMaxIncreaseOverBaselineAfterRollout(t *testing.T) {
+	env := testenv.Get(t)
+	cs := env.Clientset(t)
+	ns := testenv.Namespace(t, env, "gate-incr-")
+	demoApp(t, cs, ns, "web", "0")
+	q, err := NewPrometheus(env.Prometheus)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := config.Gate{Name: "error-rate", Query: errorRate(ns, "web"), MaxIncrease: f(0.05), MinSamples: 2}
+	e := &Evaluator{Q: q}
+	untilData(t, e, g, 90*time.Second)
+	base := e.Baseline(t.Context(), []config.Gate{g})
+	if b := base[g.Name]; b.Value == nil || *b.Value > 0.01 {
+		t.Fatalf("baseline of a healthy app: %s", b.Message)
+	}
+	first := e.Evaluate(t.Context(), []config.Gate{g}, base, nil)[0]
+	second := e.Evaluate(t.Context(), []config.Gate{g}, base, nil)[0]
+	if first.Verdict != Inconclusive || second.Verdict != Pass {
+		t.Fatalf("minSamples 2: %s then %s (%s / %s), want inconclusive then pass", first.Verdict, second.Verdict, first.Message, second.Message)
+	}
+	// Roll out a version that answers 30% errors.
+	d, err := cs.AppsV1().Deployments(ns).Get(t.Context(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Spec.Containers[0].Env[1].Value = "0.3"
+	if _, err := cs.AppsV1().Deployments(ns).Update(t.Context(), d, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
+	defer cancel()
+	tick := time.NewTicker(2 * time.Second)
+	defer tick.Stop()
+	for {
+		m := e.Evaluate(ctx, []config.Gate{g}, base, nil)[0]
+		if m.Verdict == Fail {
+			t.Logf("after the rollout: %s", m.Message)
+			if !strings.Contains(m.Message, "over the baseline") || m.Baseline == nil {
+				t.Errorf("the failure does not name the baseline: %s", m.Message)
+			}
+			return
+		}
+		if m.Verdict != Pass {
+			t.Fatalf("unexpected %s: %s", m.Verdict, m.Message)
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("the error rate never rose past maxIncrease: %s", m.Message)
+		case <-tick.C:
+		}
+	}
+}
