@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strings"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
@@ -90,9 +89,7 @@ type MigrationError struct {
 
 func (e *MigrationError) Error() string {
 	if e.Failure != nil {
-		f := *e.Failure
-		f.Object = manifest.Ref{}
-		return fmt.Sprintf("%s: migration failed, workloads left untouched: %s", e.Job, strings.TrimPrefix(f.String(), ": "))
+		return fmt.Sprintf("%s: migration failed, workloads left untouched: %s", e.Job, e.Failure.Detail())
 	}
 	return fmt.Sprintf("%s: migration failed, workloads left untouched: %v", e.Job, e.Err)
 }

@@ -39,15 +39,24 @@ type Failure struct {
 // String names everything the failure knows, e.g.
 // "Deployment shop/web: pod web-6d4f-x2x container app: CrashLoopBackOff: back-off 10s".
 func (f Failure) String() string {
+	if f.Object.Kind == "" {
+		return f.Detail()
+	}
+	return f.Object.String() + ": " + f.Detail()
+}
+
+// Detail is the failure without its object: "pod web-6d4f-x2x container
+// app: CrashLoopBackOff: back-off 10s".
+func (f Failure) Detail() string {
 	var b strings.Builder
-	b.WriteString(f.Object.String())
 	if f.Pod != "" {
-		fmt.Fprintf(&b, ": pod %s", f.Pod)
+		fmt.Fprintf(&b, "pod %s", f.Pod)
+		if f.Container != "" {
+			fmt.Fprintf(&b, " container %s", f.Container)
+		}
+		b.WriteString(": ")
 	}
-	if f.Container != "" {
-		fmt.Fprintf(&b, " container %s", f.Container)
-	}
-	fmt.Fprintf(&b, ": %s", f.Reason)
+	b.WriteString(f.Reason)
 	if f.Message != "" {
 		fmt.Fprintf(&b, ": %s", f.Message)
 	}

@@ -85,7 +85,7 @@ func JobFailure(ref manifest.Ref, job *batchv1.Job, pods []*corev1.Pod, now time
 		if cs != nil {
 			t := cs.State.Terminated
 			f.Container = cs.Name
-			f.Message = fmt.Sprintf("%s; pod %s container %s exited: %s (exit code %d)", f.Message, pod.Name, cs.Name, firstNonEmpty(t.Reason, "terminated"), t.ExitCode)
+			f.Message = fmt.Sprintf("%s; the container exited: %s (exit code %d)", f.Message, firstNonEmpty(t.Reason, "terminated"), t.ExitCode)
 			if t.Message != "" {
 				f.Message += ": " + t.Message
 			}

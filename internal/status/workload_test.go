@@ -176,7 +176,7 @@ status: {phase: Running}`} {
 	if f.Reason != "BackoffLimitExceeded" || f.Pod != "migrate-b" || f.Container != "db" {
 		t.Errorf("failure = %+v", f)
 	}
-	want := "Job has reached the specified backoff limit; pod migrate-b container db exited: Error (exit code 3): relation exists"
+	want := "Job has reached the specified backoff limit; the container exited: Error (exit code 3): relation exists"
 	if f.Message != want {
 		t.Errorf("message = %q, want %q", f.Message, want)
 	}

@@ -3,6 +3,7 @@ package wait
 import (
 	"fmt"
 	"sort"
+	"strings"
 	"time"
 
 	appsv1 "k8s.io/api/apps/v1"
@@ -61,11 +62,77 @@ func (t *tracker) onEvent(ev *corev1.Event) {
 	if ev.Reason == "FailedScheduling" && pod != nil && pod.Spec.NodeName != "" {
 		return
 	}
-	name := ""
-	if pod != nil {
-		name = pod.Name
+	if pod == nil {
+		t.verdict(status.EventFailure(ref, "", ev, t.th, t.w.now()))
+		return
 	}
-	t.verdict(status.EventFailure(ref, name, ev, t.th, t.w.now()))
+	v := status.EventFailure(ref, pod.Name, ev, t.th, t.w.now())
+	if v.Failure != nil && ev.Reason != "FailedScheduling" {
+		// The pod's status is the better witness (it names the container and
+		// the last exit); an Event seen first waits briefly for it.
+		v.Failure.Container = eventContainer(ev, pod)
+		t.deferFailure(pod, *v.Failure)
+		return
+	}
+	t.verdict(v)
+}
+
+// eventConfirm is how long a failure seen only in an Event about a pod
+// waits for the pod's status to show it too.
+const eventConfirm = time.Second
+
+// deferred is a failure from an Event waiting for the pod's status.
+type deferred struct {
+	failure status.Failure
+	pod     types.NamespacedName
+	owner   types.UID
+	at      time.Time
+}
+
+// deferFailure holds an Event's failure until eventConfirm passes.
+func (t *tracker) deferFailure(pod *corev1.Pod, f status.Failure) {
+	key := f.Key()
+	if _, ok := t.deferred[key]; ok || t.reported[key] {
+		return
+	}
+	d := deferred{failure: f, pod: types.NamespacedName{Namespace: pod.Namespace, Name: pod.Name}, owner: ownerUID(pod), at: t.w.now().Add(eventConfirm)}
+	t.deferred[key] = d
+	t.scheduleRecheck(d.at)
+}
+
+// settleDeferred reports held Event failures whose time has come, unless
+// the pod's status has shown a failure meanwhile.
+func (t *tracker) settleDeferred() {
+	now := t.w.now()
+	for key, d := range t.deferred {
+		if now.Before(d.at) {
+			t.scheduleRecheck(d.at)
+			continue
+		}
+		delete(t.deferred, key)
+		if t.podFailureReported(d.pod.Name) {
+			continue
+		}
+		t.fail(&d.failure)
+	}
+}
+
+// podFailureReported reports whether a failure of the pod was found.
+func (t *tracker) podFailureReported(pod string) bool {
+	return t.reportedPods[pod]
+}
+
+// eventContainer names the container an Event is about: from its field
+// path (spec.containers{app}), or the pod's only container.
+func eventContainer(ev *corev1.Event, pod *corev1.Pod) string {
+	fp := ev.InvolvedObject.FieldPath
+	if i := strings.Index(fp, "{"); i >= 0 && strings.HasSuffix(fp, "}") {
+		return fp[i+1 : len(fp)-1]
+	}
+	if len(pod.Spec.Containers) == 1 && len(pod.Spec.InitContainers) == 0 {
+		return pod.Spec.Containers[0].Name
+	}
+	return ""
 }
 
 // KubeEvent is the payload of a kube.event: a Warning Event about the
@@ -140,7 +207,7 @@ func (t *tracker) checkOwner(o owner) {
 func (t *tracker) checkPod(ref manifest.Ref, pod *corev1.Pod) {
 	v := status.PodFailure(ref, pod, t.th, t.w.now())
 	if v.Failure != nil {
-		if ev := t.latestEvent(pod.Namespace, pod.UID); ev != nil && ev.Message != v.Failure.Message {
+		if ev := t.latestEvent(pod.Namespace, pod.UID); ev != nil && !strings.Contains(v.Failure.Message, ev.Message) {
 			v.Failure.Message += fmt.Sprintf(" (event %s: %s)", ev.Reason, ev.Message)
 		}
 	}
@@ -158,6 +225,7 @@ func (t *tracker) verdict(v status.Verdict) {
 
 // sweep re-examines everything: run when a grace may have run out.
 func (t *tracker) sweep() {
+	defer t.settleDeferred()
 	for _, r := range t.refs {
 		if u := t.objs[r]; u != nil {
 			t.checkObject(r, u, t.results[r])

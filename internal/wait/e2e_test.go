@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"k8s.io/apimachinery/pkg/types"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
@@ -138,23 +138,24 @@ func TestWaitHealthyDeployment(t *testing.T) {
 
 // failureCase is a Deployment the detector must abort on, with the reason.
 type failureCase struct {
-	name     string
-	behavior string
-	spec     string // extra Deployment spec
-	podSpec  string
-	extra    []string // other objects, %s = namespace
-	detector config.Detector
-	timeout  time.Duration
-	reason   string
-	message  string // substring of the failure message
-	wantPod  bool
+	name      string
+	behavior  string
+	spec      string // extra Deployment spec
+	podSpec   string
+	extra     []string // other objects, %s = namespace
+	detector  config.Detector
+	timeout   time.Duration
+	reason    string
+	message   string // substring of the failure message
+	wantPod   bool
+	container string
 }
 
 func TestWaitAbortsOnFailure(t *testing.T) {
 	cases := []failureCase{
-		{name: "crashloop", behavior: "crashloop", reason: "CrashLoopBackOff", wantPod: true, message: "restarted 2 times"},
-		{name: "imagepullbackoff", behavior: "imagepullbackoff", reason: "ErrImagePull", wantPod: true, message: "not found"},
-		{name: "oomkilled", behavior: "oomkilled", spec: "\n  minReadySeconds: 10", reason: "OOMKilled", wantPod: true, message: "OOMKilled (exit code 137)"},
+		{name: "crashloop", behavior: "crashloop", reason: "CrashLoopBackOff", wantPod: true, container: "app", message: "restarted 2 times"},
+		{name: "imagepullbackoff", behavior: "imagepullbackoff", reason: "ErrImagePull", wantPod: true, container: "app", message: "not found"},
+		{name: "oomkilled", behavior: "oomkilled", spec: "\n  minReadySeconds: 10", reason: "OOMKilled", wantPod: true, container: "app", message: "OOMKilled (exit code 137)"},
 		{
 			name: "unschedulable", podSpec: "      nodeSelector: {kship.dev/no-such-node: \"true\"}\n",
 			detector: config.Detector{UnschedulableGrace: config.Duration{Duration: 2 * time.Second}},
@@ -215,7 +216,7 @@ func runFailureCase(t *testing.T, tc failureCase) {
 	if fe.Reason != tc.reason || fe.Object != web {
 		t.Errorf("failure = %s, want reason %s on %s", fe.Failure, tc.reason, web)
 	}
-	if tc.wantPod && (!strings.HasPrefix(fe.Pod, "web-") || fe.Container != "app") {
+	if tc.wantPod && (!strings.HasPrefix(fe.Pod, "web-") || fe.Container != tc.container) {
 		t.Errorf("failure does not name the pod and container: %+v", fe.Failure)
 	}
 	if !strings.Contains(fe.Message, tc.message) {

@@ -73,9 +73,11 @@ type tracker struct {
 	syncedCh chan struct{}
 	synced   bool
 
-	reported map[string]bool // failures already found
-	found    []status.Failure
-	seen     map[string]bool // Kubernetes Events already emitted
+	reported     map[string]bool // failures already found
+	reportedPods map[string]bool // pods with a failure found
+	deferred     map[string]deferred
+	found        []status.Failure
+	seen         map[string]bool // Kubernetes Events already emitted
 
 	recheckAt time.Time
 	recheck   *time.Timer
@@ -91,7 +93,7 @@ func (w *Waiter) newTracker(ctx context.Context, refs []manifest.Ref, opts Optio
 		results: map[manifest.Ref]status.Result{}, byUID: map[types.UID]manifest.Ref{},
 		owners: map[types.UID]owner{}, newRS: map[manifest.Ref]types.UID{}, ns: map[string]*nsWatches{},
 		updates: make(chan update, 512), syncedCh: make(chan struct{}),
-		reported: map[string]bool{}, seen: map[string]bool{},
+		reported: map[string]bool{}, reportedPods: map[string]bool{}, deferred: map[string]deferred{}, seen: map[string]bool{},
 		recheck: time.NewTimer(time.Hour),
 	}
 	t.recheck.Stop()
@@ -286,6 +288,9 @@ func (t *tracker) fail(f *status.Failure) {
 		return
 	}
 	t.reported[f.Key()] = true
+	if f.Pod != "" {
+		t.reportedPods[f.Pod] = true
+	}
 	t.found = append(t.found, *f)
 }
 
