@@ -64,7 +64,8 @@ func (e *LockedError) Error() string {
 // opts.Force); an expired one is taken over and Lease.Previous says whose it
 // was. Concurrent callers race with optimistic concurrency: one wins. The
 // lock is renewed in the background every TTL/3 until Release or until ctx
-// ends.
+// ends. Expiry compares the holder's renewTime with this machine's clock:
+// clocks are assumed to agree to well within the TTL.
 func (s *Store) Lock(ctx context.Context, ns, release, holder string, opts LockOptions) (*Lease, error) {
 	if opts.TTL <= 0 {
 		opts.TTL = DefaultLockTTL
@@ -175,6 +176,7 @@ func holderOf(l *coordinationv1.Lease) *Holder {
 	if l.Spec.LeaseDurationSeconds != nil {
 		h.Duration = time.Duration(*l.Spec.LeaseDurationSeconds) * time.Second
 	}
+	h.Previous = l.Annotations[AnnotationPreviousHolder]
 	return h
 }
 
