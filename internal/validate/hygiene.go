@@ -54,7 +54,10 @@ func (r *run) containerHygiene(o *object, spec map[string]any, path fieldPath, l
 			if list != "containers" {
 				continue
 			}
-			if req, _ := nested(c, keys("resources"))["requests"].(map[string]any); len(req) == 0 {
+			res := nested(c, keys("resources"))
+			req, _ := res["requests"].(map[string]any)
+			lim, _ := res["limits"].(map[string]any) // requests default to limits
+			if len(req) == 0 && len(lim) == 0 {
 				r.warn(IDHygiene, o, cp, "container %q has no resource requests: the scheduler cannot place it reliably", name)
 			}
 			if _, ok := c["readinessProbe"]; !ok && longRunning {

@@ -57,7 +57,7 @@ spec:
   template:
     spec:
       restartPolicy: Never
-      containers: [{name: m, image: "migrate:1", resources: {requests: {cpu: 1}}}]
+      containers: [{name: m, image: "migrate:1", resources: {limits: {cpu: 1}}}]
 `, nil},
 		{"autoscaled workload has no single-replica warning", `apiVersion: apps/v1
 kind: Deployment
