@@ -1,6 +1,8 @@
 package manifest
 
 import (
+	"sync"
+
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -8,15 +10,20 @@ import (
 
 // Scope answers whether a kind lives in a namespace. It asks, in order: a
 // built-in table of Kubernetes kinds, the CustomResourceDefinitions of the
-// bundle (their spec.scope), and the cluster's REST mapper when there is one.
+// bundle (their spec.scope), and the cluster's REST mapper when there is one
+// (each kind once). It is safe for concurrent use.
 type Scope struct {
 	mapper meta.RESTMapper
 	crds   map[schema.GroupKind]bool
+	mu     sync.Mutex
+	asked  map[schema.GroupKind]scopeAnswer // the mapper's answers, so each kind is asked once
 }
+
+type scopeAnswer struct{ namespaced, known bool }
 
 // NewScope builds a Scope for a bundle; mapper may be nil (offline).
 func NewScope(mapper meta.RESTMapper, bundle []Object) *Scope {
-	s := &Scope{mapper: mapper, crds: map[schema.GroupKind]bool{}}
+	s := &Scope{mapper: mapper, crds: map[schema.GroupKind]bool{}, asked: map[schema.GroupKind]scopeAnswer{}}
 	for _, o := range bundle {
 		if o.Obj.GroupVersionKind().GroupKind() != crdKind {
 			continue
@@ -45,12 +52,19 @@ func (s *Scope) IsNamespaced(gvk schema.GroupVersionKind) (namespaced, known boo
 	if ns, ok := s.crds[gk]; ok {
 		return ns, true
 	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if a, ok := s.asked[gk]; ok {
+		return a.namespaced, a.known
+	}
+	a := scopeAnswer{namespaced: true}
 	if s.mapper != nil {
 		if m, err := s.mapper.RESTMapping(gk, gvk.Version); err == nil {
-			return m.Scope.Name() == meta.RESTScopeNameNamespace, true
+			a = scopeAnswer{namespaced: m.Scope.Name() == meta.RESTScopeNameNamespace, known: true}
 		}
 	}
-	return true, false
+	s.asked[gk] = a
+	return a.namespaced, a.known
 }
 
 // IsNamespaced is NewScope(mapper, bundle).IsNamespaced(gvk) for a single
