@@ -30,6 +30,9 @@ type Holder struct {
 	Since     time.Time     `json:"since"`
 	RenewedAt time.Time     `json:"renewedAt"`
 	Duration  time.Duration `json:"duration"`
+	// Previous is the kship.dev/previous-holder note of the Lease: whose
+	// lock the holder took over, if any.
+	Previous string `json:"previous,omitempty"`
 }
 
 // ExpiresAt is when the lock lapses unless renewed.
