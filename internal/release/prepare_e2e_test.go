@@ -61,7 +61,7 @@ func TestCheckAcceptanceBadBundle(t *testing.T) {
 	group := "p3c" + suffix + ".kship.test"
 	crd := createWidgetCRD(ctx, t, env, group)
 	newNS := "p3c-new-" + suffix
-	file := fixture(t, "acceptance-bad", map[string]string{"__NS__": ns, "__NEWNS__": newNS, "__GROUP__": group, "__KIND__": "Widget"})
+	file := release.CopyFixture(t, "acceptance-bad", map[string]string{"__NS__": ns, "__NEWNS__": newNS, "__GROUP__": group, "__KIND__": "Widget"})
 	before := snapshot(ctx, t, env, ns, newNS, crd)
 
 	evDir := t.TempDir()
@@ -157,7 +157,7 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	defer cancel()
 	ns := testenv.Namespace(t, env, "p3c-clean-")
 	secret1, secret2 := "pw-one-"+rand.String(10), "pw-two-"+rand.String(10)
-	file := fixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__SECRET__": secret1})
+	file := release.CopyFixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__SECRET__": secret1})
 	evDir := t.TempDir()
 	var outputs []string
 
@@ -294,36 +294,6 @@ func runCLI(ctx context.Context, t *testing.T, env *testenv.Env, args ...string)
 		t.Logf("kship %s: %v", strings.Join(args, " "), err)
 	}
 	return stdout.String() + stderr.String(), cli.ExitCode(err)
-}
-
-// fixture copies testdata/name into a temporary folder, replacing the
-// placeholders, and returns the path of its kship.yaml.
-func fixture(t *testing.T, name string, repl map[string]string) string {
-	t.Helper()
-	dst := t.TempDir()
-	src := filepath.Join("testdata", name)
-	err := filepath.WalkDir(src, func(path string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, path)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(path)
-		if err != nil {
-			return err
-		}
-		s := string(data)
-		for k, v := range repl {
-			s = strings.ReplaceAll(s, k, v)
-		}
-		return os.WriteFile(filepath.Join(dst, rel), []byte(s), 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return filepath.Join(dst, "kship.yaml")
 }
 
 func replaceInFile(t *testing.T, path, old, nw string) {
