@@ -83,13 +83,25 @@ func runningPod(ip string, port int32, uid string) *corev1.Pod {
 // waitServing waits up to 10 s for the runner to serve ip:port.
 func waitServing(t *testing.T, r *Runner, ip string, port int32) {
 	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !r.Serving(ip, port) {
-		if time.Now().After(deadline) {
-			t.Fatalf("%s:%d not serving after 10s (processes %+v)", ip, port, r.Processes())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !until(10*time.Second, func() bool { return r.Serving(ip, port) }) {
+		t.Fatalf("%s:%d not serving after 10s (processes %+v)", ip, port, r.Processes())
 	}
+}
+
+// until checks cond every 20 ms until it holds (true) or limit passes.
+func until(limit time.Duration, cond func() bool) bool {
+	tick := time.NewTicker(20 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.NewTimer(limit)
+	defer deadline.Stop()
+	for !cond() {
+		select {
+		case <-deadline.C:
+			return cond()
+		case <-tick.C:
+		}
+	}
+	return true
 }
 
 func body(t *testing.T, addr string) string {
@@ -143,12 +155,8 @@ func TestRunnerStartsReplacesAndStopsProcesses(t *testing.T) {
 	if err := r.reconcile(ctx, "shop/web-1"); err != nil {
 		t.Fatal(err)
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for len(r.Processes()) > 0 || dialable(addr) {
-		if time.Now().After(deadline) {
-			t.Fatalf("process still there 5s after pod deletion: %+v", r.Processes())
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !until(5*time.Second, func() bool { return len(r.Processes()) == 0 && !dialable(addr) }) {
+		t.Fatalf("process still there 5s after pod deletion: %+v", r.Processes())
 	}
 }
 
@@ -257,12 +265,8 @@ func TestProcessDiesWithKilledParent(t *testing.T) {
 		t.Fatal(err)
 	}
 	_ = cmd.Wait()
-	deadline := time.Now().Add(5 * time.Second)
-	for syscall.Kill(pid, 0) == nil {
-		if time.Now().After(deadline) {
-			syscall.Kill(pid, syscall.SIGKILL)
-			t.Fatalf("demo app %d still alive 5s after its parent was killed", pid)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if !until(5*time.Second, func() bool { return syscall.Kill(pid, 0) != nil }) {
+		syscall.Kill(pid, syscall.SIGKILL)
+		t.Fatalf("demo app %d still alive 5s after its parent was killed", pid)
 	}
 }
