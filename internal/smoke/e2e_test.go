@@ -146,6 +146,26 @@ func TestE2EJobChecks(t *testing.T) {
 	}
 }
 
+func TestE2EJobTimeout(t *testing.T) {
+	env := testenv.Get(t)
+	cs := env.Clientset(t)
+	ns := testenv.Namespace(t, env, "smoke-jobto-")
+	check := config.SmokeCheck{Name: "stuck", Timeout: config.Duration{Duration: 4 * time.Second},
+		Job: &config.JobCheck{Image: "registry.example/kship/missing:1", Labels: map[string]string{"sim.kship.dev/behavior": "imagepullbackoff"}}}
+	start := time.Now()
+	res := (&Runner{Typed: cs}).Run(t.Context(), ns, []config.SmokeCheck{check}, nil)[0]
+	t.Logf("%s (after %s)", res.Message, time.Since(start).Round(time.Millisecond))
+	if res.Passed || !strings.Contains(res.Message, "did not finish within the per-try timeout of 4s") {
+		t.Errorf("stuck Job: %s", res.Message)
+	}
+	if !strings.Contains(res.Message, "ImagePull") && !strings.Contains(res.Message, "ErrImagePull") {
+		t.Errorf("the message does not say what the pod waits for: %s", res.Message)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("took %s with a 4s per-try timeout", d)
+	}
+}
+
 func jobNames(l *batchv1.JobList) []string {
 	var names []string
 	if l != nil {

@@ -38,8 +38,11 @@ func (r *Runner) runJob(ctx context.Context, ns string, c config.SmokeCheck) Res
 		return res
 	}
 	timeout := DefaultJobTimeout
+	if c.Timeout.Duration > 0 {
+		timeout = c.Timeout.Duration
+	}
 	tries := r.retry(ctx, c, timeout, func(tctx context.Context, _ int) Try {
-		t, logs := r.jobTry(ctx, tctx, ns, c)
+		t, logs := r.jobTry(ctx, tctx, ns, c, timeout)
 		res.LogTail = logs
 		return t
 	})
@@ -49,7 +52,7 @@ func (r *Runner) runJob(ctx context.Context, ns string, c config.SmokeCheck) Res
 
 // jobTry creates the check's Job, waits for it under tctx (the per-try
 // timeout), reads its exit code and log tail, and deletes it.
-func (r *Runner) jobTry(ctx, tctx context.Context, ns string, c config.SmokeCheck) (Try, string) {
+func (r *Runner) jobTry(ctx, tctx context.Context, ns string, c config.SmokeCheck, timeout time.Duration) (Try, string) {
 	jobs := r.Typed.BatchV1().Jobs(ns)
 	created, err := jobs.Create(tctx, smokeJob(ns, c), metav1.CreateOptions{FieldManager: "kship"})
 	if err != nil {
@@ -58,16 +61,15 @@ func (r *Runner) jobTry(ctx, tctx context.Context, ns string, c config.SmokeChec
 	defer r.deleteJob(ctx, created)
 	t := Try{Job: created.Name}
 	done, err := waitJob(tctx, r.Typed.BatchV1().RESTClient(), created)
-	if err != nil {
-		t.Got = fmt.Sprintf("Job %s/%s did not finish: %v", ns, created.Name, err)
-		if tctx.Err() != nil {
-			t.Got = fmt.Sprintf("Job %s/%s did not finish within the per-try timeout", ns, created.Name)
-		}
-	}
 	pod, exit, reason := r.jobPod(ctx, created)
 	t.ExitCode = exit
 	logs := r.logTail(ctx, ns, pod)
-	if err == nil {
+	switch {
+	case err != nil && tctx.Err() != nil:
+		t.Got = fmt.Sprintf("Job %s/%s did not finish within the per-try timeout of %s%s", ns, created.Name, timeout, podState(pod))
+	case err != nil:
+		t.Got = fmt.Sprintf("Job %s/%s did not finish: %v", ns, created.Name, err)
+	default:
 		t.Passed = jobSucceeded(done) && (exit == nil || *exit == 0)
 		t.Got = describeJob(done, exit, reason)
 	}
@@ -147,6 +149,24 @@ func (r *Runner) jobPod(ctx context.Context, job *batchv1.Job) (*corev1.Pod, *in
 		}
 	}
 	return pod, nil, ""
+}
+
+// podState says what a stuck pod is waiting for: " (pod p: ImagePullBackOff: ...)".
+func podState(pod *corev1.Pod) string {
+	if pod == nil {
+		return " (no pod was created)"
+	}
+	for _, cs := range pod.Status.ContainerStatuses {
+		if w := cs.State.Waiting; w != nil && w.Reason != "" {
+			return fmt.Sprintf(" (pod %s: %s: %s)", pod.Name, w.Reason, firstLine(w.Message))
+		}
+	}
+	for _, c := range pod.Status.Conditions {
+		if c.Type == corev1.PodScheduled && c.Status == corev1.ConditionFalse {
+			return fmt.Sprintf(" (pod %s: %s: %s)", pod.Name, c.Reason, firstLine(c.Message))
+		}
+	}
+	return fmt.Sprintf(" (pod %s: %s)", pod.Name, pod.Status.Phase)
 }
 
 func describeJob(j *batchv1.Job, exit *int, reason string) string {
