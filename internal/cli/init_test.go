@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/manifest"
 )
 
 func writeFiles(t *testing.T, root string, files map[string]string) {
@@ -162,5 +163,28 @@ func TestReleaseName(t *testing.T) {
 		if got := releaseName(dir); got != want {
 			t.Errorf("releaseName(%q) = %q, want %q", dir, got, want)
 		}
+	}
+}
+
+// TestInitWorkingFolder writes kship.yaml into the folder of manifests
+// itself; loading the folder then skips the release file.
+func TestInitWorkingFolder(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"web.yaml": initDeploy})
+	t.Chdir(root)
+	msg, err := runInit(t, &InitOptions{Dir: "."})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(msg, "wrote kship.yaml for folder . (3 objects, namespace payments)") {
+		t.Errorf("output %q", msg)
+	}
+	rel, err := config.Load("kship.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	objs, err := manifest.Load(context.Background(), rel, nil)
+	if err != nil || len(objs) != 3 {
+		t.Errorf("loading the folder: %v, %d objects", err, len(objs))
 	}
 }

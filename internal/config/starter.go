@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"strconv"
 	"text/template"
+
+	"go.yaml.in/yaml/v3"
 )
 
 // Starter is what `kship init` knows about a folder when it writes a
@@ -35,16 +37,16 @@ type Starter struct {
 	GateFrom string
 }
 
-var starterTemplate = template.Must(template.New("kship.yaml").Funcs(template.FuncMap{"q": strconv.Quote}).Parse(
+var starterTemplate = template.Must(template.New("kship.yaml").Funcs(template.FuncMap{"q": strconv.Quote, "s": plainOrQuoted}).Parse(
 	`# kship release file, written by kship init. Check it, then run kship check -f <this file>.
 apiVersion: kship.dev/v1alpha1
 kind: Release
 metadata:
   # The release name (a DNS label); kship records revisions under it.
-  name: {{.Name}}
+  name: {{s .Name}}
 spec:
   # Namespaced objects without a namespace go here{{if .NamespaceFrom}} (guessed from {{.NamespaceFrom}}){{end}}.
-  namespace: {{.Namespace}}
+  namespace: {{s .Namespace}}
   source:
 {{- if .Chart}}
     # Rendered like helm template; no Helm release state is written.
@@ -101,4 +103,16 @@ func (s Starter) Render() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// plainOrQuoted writes s bare when YAML reads it back as the same string,
+// quoted otherwise (a name such as 001 or true).
+func plainOrQuoted(s string) string {
+	var v any
+	if err := yaml.Unmarshal([]byte(s), &v); err == nil {
+		if str, ok := v.(string); ok && str == s {
+			return s
+		}
+	}
+	return strconv.Quote(s)
 }

@@ -20,6 +20,21 @@ func uncomment(s string) string {
 	return strings.Join(lines, "\n")
 }
 
+func TestStarterQuotesNames(t *testing.T) {
+	data, err := Starter{Name: "001", Namespace: "true", Path: "./deploy", SmokeURL: "http://x/", GateSelector: "a=\"b\""}.Render()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir, _ := filepath.Abs("testdata")
+	rel, err := Parse("kship.yaml", data, dir)
+	if err != nil {
+		t.Fatalf("%v\n%s", err, data)
+	}
+	if rel.Metadata.Name != "001" || rel.Spec.Namespace != "true" {
+		t.Errorf("name %q namespace %q", rel.Metadata.Name, rel.Spec.Namespace)
+	}
+}
+
 func TestStarterLoads(t *testing.T) {
 	dir, _ := filepath.Abs("testdata")
 	starters := map[string]Starter{
