@@ -4,6 +4,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -222,9 +223,10 @@ func TestLoadErrors(t *testing.T) {
 					t.Errorf("error does not contain %q:\n%s", w, err)
 				}
 			}
+			withLine := regexp.MustCompile(`^kship\.yaml:\d+: `)
 			for _, l := range lines {
-				if !strings.HasPrefix(l, "kship.yaml:") {
-					t.Errorf("error line %q does not name the file", l)
+				if !withLine.MatchString(l) && tt.name != "empty" {
+					t.Errorf("error %q does not name file and line", l)
 				}
 			}
 		})
