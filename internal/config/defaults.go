@@ -19,9 +19,9 @@ const (
 	DefaultStabilizeInterval  = 30 * time.Second
 	DefaultRestartThreshold   = 2
 	DefaultUnschedulableGrace = 15 * time.Second
-	DefaultHTTPTimeout        = 10 * time.Second
+	DefaultHTTPTimeout        = 5 * time.Second
 	DefaultJobTimeout         = 2 * time.Minute
-	DefaultSmokeBackoff       = 2 * time.Second
+	DefaultSmokeBackoff       = time.Second
 	DefaultHTTPMethod         = "GET"
 	DefaultExpectStatus       = 200
 	DefaultMinSamples         = 1

@@ -58,7 +58,7 @@ func TestLoadDefaults(t *testing.T) {
 		{"unschedulableGrace", s.Detector.UnschedulableGrace.Duration, 15 * time.Second},
 		{"method", s.Verify.Smoke[0].HTTP.Method, "GET"},
 		{"expectStatus", s.Verify.Smoke[0].HTTP.ExpectStatus, 200},
-		{"smoke timeout", s.Verify.Smoke[0].Timeout.Duration, 10 * time.Second},
+		{"smoke timeout", s.Verify.Smoke[0].Timeout.Duration, 5 * time.Second},
 		{"max", *s.Verify.Metrics.Gates[0].Max, 0.01},
 	}
 	for _, c := range checks {
