@@ -39,10 +39,11 @@ type Planner struct {
 // Compute is the package-level Compute with the planner's settings.
 func (p *Planner) Compute(ctx context.Context, rel *config.Release, objs []manifest.Object, previous []manifest.Object) (*Plan, error) {
 	sorted := manifest.SortForApply(objs)
-	s, err := p.newSession(ctx, sorted)
+	s, err := p.newSession(ctx, rel.Spec.Namespace, sorted)
 	if err != nil {
 		return nil, err
 	}
+	s.prefetch(ctx, sorted)
 	obs := make([]observed, len(sorted))
 	errs := make([]error, len(sorted))
 	var wg sync.WaitGroup

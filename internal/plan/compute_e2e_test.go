@@ -3,13 +3,16 @@ package plan_test
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/rest"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/kube"
@@ -201,3 +204,89 @@ metadata: {name: g, namespace: __NEW__}
 		t.Errorf("namespace %s exists after a dry-run plan", newNS)
 	}
 }
+
+// TestComputeBulkReadAndFreshReleaseNamespace plans four ConfigMaps (read
+// with one LIST: one live and changed, one live and equal, two new), and a
+// release whose own namespace does not exist yet (deploy creates it), whose
+// objects are dry-run in a stand-in rather than failing.
+func TestComputeBulkReadAndFreshReleaseNamespace(t *testing.T) {
+	env := testenv.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, env, "p3c-plan-")
+	var gets, lists atomic.Int32
+	cfg := rest.CopyConfig(env.RESTConfig)
+	cfg.Wrap(func(rt http.RoundTripper) http.RoundTripper {
+		return roundTripFunc(func(r *http.Request) (*http.Response, error) {
+			if r.Method == http.MethodGet && strings.Contains(r.URL.Path, "/configmaps") {
+				if strings.HasSuffix(r.URL.Path, "/configmaps") {
+					lists.Add(1)
+				} else {
+					gets.Add(1)
+				}
+			}
+			return rt.RoundTrip(r)
+		})
+	})
+	c, err := kube.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cms := `
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: a, namespace: __NS__}
+data: {k: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: b, namespace: __NS__}
+data: {k: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: c, namespace: __NS__}
+data: {k: "1"}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: d, namespace: __NS__}
+data: {k: "1"}
+`
+	all := decode(t, ns, cms)
+	ssa(ctx, t, c, all[:2])
+	next := decode(t, ns, strings.Replace(cms, `{name: a, namespace: __NS__}
+data: {k: "1"}`, `{name: a, namespace: __NS__}
+data: {k: "2"}`, 1))
+	p, err := plan.Compute(ctx, c, release(ns), next, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]plan.Action{"a": plan.ActionUpdate, "b": plan.ActionUnchanged, "c": plan.ActionCreate, "d": plan.ActionCreate}
+	for name, action := range want {
+		if got := change(t, p, "ConfigMap", name); got.Action != action {
+			t.Errorf("ConfigMap %s: %s, want %s", name, got.Action, action)
+		}
+	}
+	if d := change(t, p, "ConfigMap", "a").Diff; len(d) != 1 || d[0].String() != `data.k: "1" → "2"` {
+		t.Errorf("diff of a: %v", d)
+	}
+	if gets.Load() != 0 || lists.Load() != 1 {
+		t.Errorf("read 4 ConfigMaps with %d GETs and %d LISTs, want 0 and 1", gets.Load(), lists.Load())
+	}
+
+	fresh := "p3c-absent-" + rand.String(6)
+	p, err = plan.Compute(ctx, c, release(fresh), decode(t, fresh, cms), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, ch := range p.Changes {
+		if ch.DryRun.Mode != plan.DryRunStandIn || ch.DryRunError != "" || ch.Action != plan.ActionCreate {
+			t.Errorf("%s in the fresh release namespace: %+v", ch.Ref, ch)
+		}
+	}
+}
+
+type roundTripFunc func(*http.Request) (*http.Response, error)
+
+func (f roundTripFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }

@@ -47,10 +47,20 @@ type session struct {
 	// dry-run in.
 	standIn string
 	secrets []string
+	// live holds objects read in bulk (one LIST per resource and
+	// namespace) before the per-object dry-runs; see prefetch.
+	live   map[liveKey]*unstructured.Unstructured
+	listed map[bulkKey]bool
 }
 
-func (p *Planner) newSession(ctx context.Context, objs []manifest.Object) (*session, error) {
-	s := &session{c: p, newNamespaces: map[string]bool{}, bundleCRDs: map[schema.GroupKind]string{}}
+// newSession indexes the bundle: the Namespaces it creates that do not
+// exist yet (the release namespace counts too: deploy creates it for a
+// first release), the CRDs it defines, and its Secret values.
+func (p *Planner) newSession(ctx context.Context, releaseNS string, objs []manifest.Object) (*session, error) {
+	s := &session{c: p, newNamespaces: map[string]bool{}, bundleCRDs: map[schema.GroupKind]string{}, live: map[liveKey]*unstructured.Unstructured{}}
+	if releaseNS != "" {
+		s.newNamespaces[releaseNS] = true
+	}
 	var us []*unstructured.Unstructured
 	for _, o := range objs {
 		us = append(us, o.Obj)
@@ -170,6 +180,9 @@ func (s *session) unmapped(ctx context.Context, ob observed) (observed, error) {
 
 // get reads the live object; nil when it does not exist.
 func (s *session) get(ctx context.Context, m *meta.RESTMapping, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	if live, ok := s.prefetched(m, u); ok {
+		return live, nil
+	}
 	live, err := s.resource(m, u.GetNamespace()).Get(ctx, u.GetName(), metav1.GetOptions{})
 	switch {
 	case err == nil:

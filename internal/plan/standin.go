@@ -21,7 +21,7 @@ func (s *session) standInDryRun(ctx context.Context, ob observed, m *meta.RESTMa
 	real := ob.obj.Obj.GetNamespace()
 	ob.change.Action = ActionCreate
 	ob.change.DryRun = DryRun{Mode: DryRunStandIn, Note: fmt.Sprintf(
-		"namespace %s is created by this release: dry-run as a create in the existing namespace %s instead; admission that depends on namespace %s itself (its quotas, limit ranges, pod-security labels) is not exercised",
+		"namespace %s does not exist yet and is created by this release: dry-run as a create in the existing namespace %s instead; admission that depends on namespace %s itself (its quotas, limit ranges, pod-security labels) is not exercised",
 		real, s.standIn, real)}
 	u := ob.obj.Obj.DeepCopy()
 	u.SetNamespace(s.standIn)
@@ -35,7 +35,7 @@ func (s *session) standInDryRun(ctx context.Context, ob observed, m *meta.RESTMa
 	if apierrors.IsForbidden(err) && isAccess(err) {
 		// No rights in the stand-in: say so rather than fail the release.
 		ob.change.DryRun = DryRun{Mode: DryRunDeferred, Note: fmt.Sprintf(
-			"namespace %s is created by this release and the credentials may not dry-run in the stand-in namespace %s: checked by schema validation only", real, s.standIn)}
+			"namespace %s does not exist yet and the credentials may not dry-run in the stand-in namespace %s: checked by schema validation only", real, s.standIn)}
 		return ob, nil
 	}
 	if err != nil {
