@@ -35,7 +35,7 @@ func (c *converter) value(n *yaml.Node) any {
 	switch n.Kind {
 	case yaml.MappingNode:
 		m := make(map[string]any, len(n.Content)/2)
-		c.mapping(n, m, map[string]bool{})
+		c.mapping(n, m)
 		return m
 	case yaml.SequenceNode:
 		s := make([]any, len(n.Content))
@@ -54,7 +54,7 @@ func (c *converter) value(n *yaml.Node) any {
 
 // mapping fills m from n; explicit keys win over merged ("<<") ones and a
 // key written twice is an error, as it is for the API server's strict decoding.
-func (c *converter) mapping(n *yaml.Node, m map[string]any, explicit map[string]bool) {
+func (c *converter) mapping(n *yaml.Node, m map[string]any) {
 	var merges []*yaml.Node
 	for i := 0; i+1 < len(n.Content); i += 2 {
 		k, v := n.Content[i], n.Content[i+1]
@@ -66,34 +66,35 @@ func (c *converter) mapping(n *yaml.Node, m map[string]any, explicit map[string]
 			c.fail(k, "a mapping key must be a plain value, not %s", nodeKind(k))
 			continue
 		}
-		if explicit[k.Value] {
+		if _, dup := m[k.Value]; dup {
 			c.fail(k, "key %q is written twice in the same mapping; keep one", k.Value)
 			continue
 		}
-		explicit[k.Value] = true
 		m[k.Value] = c.value(v)
 	}
 	for _, mn := range merges {
-		c.merge(mn, m, explicit)
+		c.merge(mn, m)
 	}
 }
 
-func (c *converter) merge(n *yaml.Node, m map[string]any, explicit map[string]bool) {
+// merge adds the keys of a merged mapping (or list of mappings) that m
+// does not have yet.
+func (c *converter) merge(n *yaml.Node, m map[string]any) {
 	for n.Kind == yaml.AliasNode {
 		n = n.Alias
 	}
 	switch n.Kind {
 	case yaml.MappingNode:
 		tmp := map[string]any{}
-		c.mapping(n, tmp, map[string]bool{})
+		c.mapping(n, tmp)
 		for k, v := range tmp {
-			if _, set := m[k]; !set && !explicit[k] {
+			if _, set := m[k]; !set {
 				m[k] = v
 			}
 		}
 	case yaml.SequenceNode:
 		for _, item := range n.Content {
-			c.merge(item, m, explicit)
+			c.merge(item, m)
 		}
 	default:
 		c.fail(n, "a merge key (<<) must refer to a mapping")
