@@ -55,6 +55,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 
 func (d *decoder) structure(n *yaml.Node, v reflect.Value, path string) {
 	if n.Kind != yaml.MappingNode {
+		if _, typed := jsonFields(v.Type())["type"]; typed && n.Kind == yaml.ScalarNode {
+			d.c.add(n.Line, n.Column, "%s must be a mapping, not %s; write %s: {type: %s}", path, describe(n), path[strings.LastIndex(path, ".")+1:], n.Value)
+			return
+		}
 		d.wrongType(n, v.Type(), path)
 		return
 	}
@@ -89,6 +93,10 @@ func (d *decoder) unknownField(k *yaml.Node, t reflect.Type, path string) {
 	}
 	if homes := fieldHomes()[k.Value]; len(homes) > 0 {
 		d.c.add(k.Line, k.Column, "unknown field %q %s; it belongs under %s", k.Value, where, strings.Join(homes, " or "))
+		return
+	}
+	if s := prefixMatch(k.Value, names); s != "" {
+		d.c.add(k.Line, k.Column, "unknown field %q %s; did you mean %q?", k.Value, where, s)
 		return
 	}
 	d.c.add(k.Line, k.Column, "unknown field %q %s; known fields are %s", k.Value, where, strings.Join(names, ", "))

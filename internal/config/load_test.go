@@ -120,6 +120,11 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`kship.yaml:8: unknown field "frobnicate" in spec; known fields are namespace, source,`}},
 		{"misplaced field points to its place", "apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata:\n  name: web\n  namespace: shop\nspec:\n  source: {path: ./deploy}\n",
 			[]string{`kship.yaml:5: unknown field "namespace" in metadata; it belongs under spec`, `kship.yaml:6: spec.namespace: is required`}},
+		{"prefix suggests the field", header + "  source: {path: ./deploy}\n  verify:\n    metrics:\n      prometheus: {address: \"http://p:9090\"}\n      gates: [{name: g, query: up, maximum: 1}]\n",
+			// the missing threshold on the same line is not reported again
+			[]string{`kship.yaml:11: unknown field "maximum" in spec.verify.metrics.gates[0]; did you mean "max"?`}},
+		{"type shorthand", header + "  source: {path: ./deploy}\n  strategy: Canary\n",
+			[]string{`kship.yaml:8: spec.strategy must be a mapping, not "Canary"; write strategy: {type: Canary}`}},
 		{"unknown top level", "apiVersoin: kship.dev/v1alpha1\n" + header[31:] + "  source: {path: ./deploy}\n",
 			[]string{`kship.yaml:1: unknown field "apiVersoin" at the top level; did you mean "apiVersion"?`}},
 		{"wrong type int for string", header + "  source: {path: 7}\n",
@@ -257,8 +262,12 @@ func TestLoadFile(t *testing.T) {
 
 func TestClosest(t *testing.T) {
 	known := []string{"namespace", "source", "strategy", "verify", "stabilize", "rollback", "migrations", "detector"}
-	for in, want := range map[string]string{"rollbak": "rollback", "Namespace": "namespace", "sorce": "source", "xyz": "", "migration": "migrations", "verfy": "verify"} {
-		if got := closest(in, known); got != want {
+	for in, want := range map[string]string{"rollbak": "rollback", "Namespace": "namespace", "sorce": "source", "xyz": "", "migration": "migrations", "verfy": "verify", "sourceFolder": "source", "ns": ""} {
+		got := closest(in, known)
+		if got == "" {
+			got = prefixMatch(in, known)
+		}
+		if got != want {
 			t.Errorf("closest(%q) = %q, want %q", in, got, want)
 		}
 	}

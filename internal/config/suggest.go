@@ -12,10 +12,23 @@ func closest(s string, known []string) string {
 			best, bestDist = k, d
 		}
 	}
-	if bestDist < 0 || bestDist > max(2, len(s)/3) {
-		return ""
+	if bestDist >= 0 && bestDist <= max(2, len(s)/3) {
+		return best
 	}
-	return best
+	return ""
+}
+
+// prefixMatch returns a known name that s starts with or that starts with
+// s ("maximum" for "max", "smokeChecks" for "smoke"), or "".
+func prefixMatch(s string, known []string) string {
+	ls := strings.ToLower(s)
+	for _, k := range known {
+		lk := strings.ToLower(k)
+		if len(k) >= 3 && (strings.HasPrefix(ls, lk) || strings.HasPrefix(lk, ls) && len(s) >= 3) {
+			return k
+		}
+	}
+	return ""
 }
 
 // editDistance is the Levenshtein distance between a and b.
