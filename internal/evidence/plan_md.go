@@ -24,6 +24,17 @@ func PlanMarkdown(p *plan.Plan) []byte {
 	if !p.Generated.IsZero() {
 		fmt.Fprintf(&b, "- Generated: %s\n", p.Generated.UTC().Format(time.RFC3339))
 	}
+	if len(p.Defaults) > 0 {
+		b.WriteString("- Filled in by default:")
+		for i, d := range p.Defaults {
+			sep := ","
+			if i == 0 {
+				sep = ""
+			}
+			fmt.Fprintf(&b, "%s `%s: %s`", sep, d.Field, d.Value)
+		}
+		b.WriteString("\n")
+	}
 	writePlanScope(&b, p)
 	writePlanChanges(&b, p)
 	writePlanRisks(&b, p)

@@ -61,6 +61,7 @@ func samplePlan() *plan.Plan {
 	}}
 	web := manifest.Ref{Group: "apps", Kind: "Deployment", Namespace: "shop", Name: "web"}
 	p := &plan.Plan{Release: "web", Namespace: "shop", Cluster: "https://127.0.0.1:6443", Generated: testNow,
+		Defaults: []config.Default{{Field: "spec.strategy.type", Value: "RollingUpdate"}, {Field: "spec.verify.rolloutTimeout", Value: "5m"}},
 		Changes: []plan.Change{
 			{Ref: manifest.Ref{Kind: "Namespace", Name: "shop"}, Source: manifest.Location{File: "deploy/ns.yaml", Line: 1}, APIVersion: "v1",
 				Action: plan.ActionUnchanged, DryRun: plan.DryRun{Mode: plan.DryRunServer}},

@@ -44,6 +44,7 @@ func PlanText(p *plan.Plan) string {
 	}
 	writePlanTextRisks(&b, p.Risks)
 	writePlanTextCriteria(&b, p.Criteria)
+	writePlanTextDefaults(&b, p)
 	return b.String()
 }
 
@@ -71,4 +72,15 @@ func writePlanTextCriteria(b *strings.Builder, c plan.Criteria) {
 		fmt.Fprintf(b, "  - %s\n", t)
 	}
 	fmt.Fprintf(b, "Rollback restores: %s\n", c.RollbackRestores)
+}
+
+func writePlanTextDefaults(b *strings.Builder, p *plan.Plan) {
+	if len(p.Defaults) == 0 {
+		return
+	}
+	parts := make([]string, len(p.Defaults))
+	for i, d := range p.Defaults {
+		parts[i] = d.Field + "=" + d.Value
+	}
+	fmt.Fprintf(b, "Defaults filled in: %s\n", strings.Join(parts, ", "))
 }

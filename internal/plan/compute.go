@@ -84,7 +84,8 @@ func Offline(rel *config.Release, objs []manifest.Object) *Plan {
 
 // assemble builds the Plan from the per-object observations.
 func assemble(rel *config.Release, obs []observed, hasPrevious bool, prevRev int, host string) *Plan {
-	p := &Plan{Release: rel.Metadata.Name, Namespace: rel.Spec.Namespace, Cluster: host, Changes: []Change{}, Risks: []Risk{}}
+	p := &Plan{Release: rel.Metadata.Name, Namespace: rel.Spec.Namespace, Cluster: host, Changes: []Change{}, Risks: []Risk{},
+		Defaults: rel.Defaulted}
 	for _, o := range obs {
 		p.Changes = append(p.Changes, o.change)
 		p.Risks = append(p.Risks, risksOf(o)...)

@@ -26,6 +26,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -57,6 +58,9 @@ type Plan struct {
 	Criteria  Criteria       `json:"criteria"`
 	Cluster   string         `json:"cluster,omitempty"` // API server host the plan was computed against
 	Generated time.Time      `json:"generated,omitempty"`
+	// Defaults are the release-file values kship filled in because the
+	// file left them out, shown so nothing is implicit.
+	Defaults []config.Default `json:"defaults,omitempty"`
 }
 
 // Change is the planned action on one object.
