@@ -214,6 +214,10 @@ func (d *decoder) duration(n *yaml.Node, v reflect.Value, path string) {
 		return
 	}
 	dur, err := time.ParseDuration(n.Value)
+	if n.ShortTag() == "!!int" {
+		d.c.add(n.Line, n.Column, "%s must be a duration with a unit, not the number %s; write %ss or %sm", path, n.Value, n.Value, n.Value)
+		return
+	}
 	if n.ShortTag() != "!!str" || err != nil {
 		d.c.add(n.Line, n.Column, "%s must be a duration such as \"30s\", \"5m\" or \"1h30m\", not %q", path, n.Value)
 		return
@@ -230,7 +234,11 @@ func (d *decoder) wrongType(n *yaml.Node, t reflect.Type, path string) {
 	if name == "" {
 		name = "the release file"
 	}
-	d.c.add(n.Line, n.Column, "%s must be %s, not %s", name, typeName(t), describe(n))
+	hint := ""
+	if _, err := strconv.ParseFloat(n.Value, 64); err == nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
+		hint = "; write the number without quotes"
+	}
+	d.c.add(n.Line, n.Column, "%s must be %s, not %s%s", name, typeName(t), describe(n), hint)
 }
 
 func isNull(n *yaml.Node) bool {
