@@ -14,15 +14,26 @@ import (
 )
 
 // lineFinder maps a field path of an object to the line it was written on,
-// by re-reading the object's file as YAML nodes. Files are read lazily (only
-// for objects with problems) and once.
+// by re-reading the object's file. Files are read lazily (only for objects
+// with problems) and once; of a multi-document file only the documents
+// holding problems are parsed into YAML nodes.
 type lineFinder struct {
 	dir   string
-	files map[string][]*yaml.Node // document nodes per file; nil: unreadable
+	files map[string][]*chunk // documents per file; nil: unreadable
+}
+
+// chunk is one document of a file: its text, the file line it starts on
+// and, once parsed, its root mapping node (lines relative to the chunk).
+type chunk struct {
+	text   []byte
+	first  int // file line of the chunk's first line
+	last   int // file line of its last line
+	parsed bool
+	root   *yaml.Node
 }
 
 func newLineFinder(rel *config.Release) *lineFinder {
-	f := &lineFinder{files: map[string][]*yaml.Node{}}
+	f := &lineFinder{files: map[string][]*chunk{}}
 	if rel != nil {
 		f.dir = rel.Dir
 	}
@@ -35,53 +46,45 @@ func (f *lineFinder) locate(src manifest.Location, path fieldPath) manifest.Loca
 	if len(path) == 0 || src.File == "" {
 		return src
 	}
-	doc := f.document(src)
-	if doc == nil {
+	c := f.chunkAt(src)
+	if c == nil {
 		return src
 	}
-	if line := lineOf(doc, path); line > 0 {
-		return manifest.Location{File: src.File, Line: line}
+	node := c.node(src.Line - c.first + 1)
+	if node == nil {
+		return src
+	}
+	if line := lineOf(node, path); line > 0 {
+		return manifest.Location{File: src.File, Line: line + c.first - 1}
 	}
 	return src
 }
 
-// document returns the node of the object written at src: the document
-// starting on src.Line, or the item of a List document starting there.
-func (f *lineFinder) document(src manifest.Location) *yaml.Node {
-	docs, ok := f.files[src.File]
+// chunkAt returns the document of the file holding src.Line (the only
+// document when the line is unknown).
+func (f *lineFinder) chunkAt(src manifest.Location) *chunk {
+	chunks, ok := f.files[src.File]
 	if !ok {
-		docs = f.read(src.File)
-		f.files[src.File] = docs
+		chunks = f.read(src.File)
+		f.files[src.File] = chunks
 	}
 	if src.Line <= 0 {
-		if len(docs) == 1 {
-			return docs[0]
+		if len(chunks) == 1 {
+			return chunks[0]
 		}
 		return nil
 	}
-	var doc *yaml.Node
-	for _, d := range docs {
-		if d.Line > src.Line {
-			break
-		}
-		doc = d
-	}
-	if doc == nil || doc.Line == src.Line {
-		return doc
-	}
-	if _, items := mapEntry(doc, pathElem{key: "items", index: -1}); items != nil && items.Kind == yaml.SequenceNode {
-		for _, it := range items.Content {
-			if it.Line == src.Line && it.Kind == yaml.MappingNode {
-				return it
-			}
+	for _, c := range chunks {
+		if src.Line >= c.first && src.Line <= c.last {
+			return c
 		}
 	}
-	return doc
+	return nil
 }
 
-// read parses every document of a file; nil when it is not readable (as
-// for rendered Helm or kustomize output).
-func (f *lineFinder) read(file string) []*yaml.Node {
+// read splits a file into documents at "---" lines; nil when it is not
+// readable (as for rendered Helm or kustomize output).
+func (f *lineFinder) read(file string) []*chunk {
 	data, err := os.ReadFile(file)
 	if err != nil && f.dir != "" && !filepath.IsAbs(file) {
 		data, err = os.ReadFile(filepath.Join(f.dir, file))
@@ -89,17 +92,47 @@ func (f *lineFinder) read(file string) []*yaml.Node {
 	if err != nil {
 		return nil
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	var docs []*yaml.Node
-	for {
-		var n yaml.Node
-		if err := dec.Decode(&n); err != nil {
-			return docs // io.EOF, or a syntax error the loader reported
+	var chunks []*chunk
+	cur := &chunk{first: 1}
+	line, start := 1, 0
+	for i := 0; i <= len(data); i++ {
+		if i < len(data) && data[i] != '\n' {
+			continue
 		}
-		if len(n.Content) == 1 && n.Content[0].Kind == yaml.MappingNode {
-			docs = append(docs, n.Content[0])
+		next := i + 1
+		if next < len(data) && isDocMarker(data[next:]) {
+			cur.text, cur.last = data[start:next], line
+			chunks = append(chunks, cur)
+			cur, start = &chunk{first: line + 1}, next
+		}
+		line++
+	}
+	cur.text, cur.last = data[start:], line
+	return append(chunks, cur)
+}
+
+// node returns the object's node starting on chunk line l: the document,
+// or the item of a List document starting there.
+func (c *chunk) node(l int) *yaml.Node {
+	if !c.parsed {
+		c.parsed = true
+		var n yaml.Node
+		if yaml.Unmarshal(c.text, &n) == nil && len(n.Content) == 1 && n.Content[0].Kind == yaml.MappingNode {
+			c.root = n.Content[0]
 		}
 	}
+	doc := c.root
+	if doc == nil || doc.Line == l {
+		return doc
+	}
+	if _, items := mapEntry(doc, pathElem{key: "items", index: -1}); items != nil && items.Kind == yaml.SequenceNode {
+		for _, it := range items.Content {
+			if it.Line == l && it.Kind == yaml.MappingNode {
+				return it
+			}
+		}
+	}
+	return doc
 }
 
 // lineOf walks path down the node tree and returns the line of the deepest
@@ -175,4 +208,12 @@ func parsePath(s string) fieldPath {
 		}
 	}
 	return p
+}
+
+// isDocMarker reports whether b starts with a "---" document marker line.
+func isDocMarker(b []byte) bool {
+	if !bytes.HasPrefix(b, []byte("---")) {
+		return false
+	}
+	return len(b) == 3 || b[3] == ' ' || b[3] == '\n' || b[3] == '\r' || b[3] == '\t'
 }
