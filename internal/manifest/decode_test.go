@@ -212,3 +212,26 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestKustomizationOwnOriginAnnotations keeps the origin annotation when
+// the kustomization asks for it, and removes it otherwise.
+func TestKustomizationOwnOriginAnnotations(t *testing.T) {
+	dir := t.TempDir()
+	must(t, os.MkdirAll(filepath.Join(dir, "k"), 0o755))
+	must(t, os.WriteFile(filepath.Join(dir, "k", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"), 0o644))
+	for kust, keep := range map[string]bool{
+		"resources: [cm.yaml]\n": false,
+		"resources: [cm.yaml]\nbuildMetadata: [originAnnotations]\n": true,
+	} {
+		must(t, os.WriteFile(filepath.Join(dir, "k", "kustomization.yaml"), []byte(kust), 0o644))
+		rel := &config.Release{Dir: dir, Metadata: config.Metadata{Name: "web"}, Spec: config.Spec{Namespace: "shop", Source: config.Source{Path: "k"}}}
+		objs, err := Load(context.Background(), rel, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_, has := objs[0].Obj.GetAnnotations()[originAnnotation]
+		if has != keep || objs[0].Source.String() != "k/cm.yaml:1" {
+			t.Errorf("%q: origin annotation kept=%v, source %s", kust, has, objs[0].Source)
+		}
+	}
+}
