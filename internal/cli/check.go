@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -60,7 +61,11 @@ func (o *CheckOptions) Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return inputErr(err)
 	}
-	if err := o.print(out, p); err != nil {
+	var buf bytes.Buffer
+	if err := o.print(&buf, p); err != nil {
+		return err
+	}
+	if err := writeRedacted(out, buf.Bytes(), p); err != nil {
 		return err
 	}
 	if p.Report.Blocking() {

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -50,12 +51,16 @@ func (o *PlanOptions) Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return inputErr(err)
 	}
+	var buf bytes.Buffer
 	if o.Global.Output == OutputJSON {
-		err = writeJSON(out, planOutput{Plan: p.Plan, EvidenceDir: p.EvidenceDir})
+		err = writeJSON(&buf, planOutput{Plan: p.Plan, EvidenceDir: p.EvidenceDir})
 	} else {
-		_, err = fmt.Fprintf(out, "%s\nWrote %s\n", evidence.PlanText(p.Plan), p.EvidenceDir)
+		_, err = fmt.Fprintf(&buf, "%s\nWrote %s\n", evidence.PlanText(p.Plan), p.EvidenceDir)
 	}
 	if err != nil {
+		return err
+	}
+	if err := writeRedacted(out, buf.Bytes(), p); err != nil {
 		return err
 	}
 	if n := len(p.Plan.Failed()); n > 0 {
@@ -90,6 +95,13 @@ func prepareOptions(g *GlobalOptions, file string, offline bool) (release.Prepar
 // inputErr maps Prepare's errors to exit 1 (bad input) with its message.
 func inputErr(err error) error {
 	return &ExitError{Code: ExitInput, Err: err}
+}
+
+// writeRedacted writes a view through the Secret redactor: views never
+// hold Secret values, and this is the second line of defence.
+func writeRedacted(out io.Writer, view []byte, p *release.Prepared) error {
+	_, err := out.Write(evidence.NewRedactor(p.Objects).Bytes(view))
+	return err
 }
 
 func writeJSON(out io.Writer, v any) error {
