@@ -3,7 +3,10 @@ package release
 import (
 	"context"
 	"fmt"
+	"os"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
@@ -110,18 +113,30 @@ func (r *run) rollbackSteps(ns, name string, rev, target *record.Revision, live 
 	return st
 }
 
-// releaseOf parses the release file stored with a revision (defaults
-// filled); it falls back to fallback when the revision has none or it does
-// not parse.
+// releaseOf parses the release file stored with a revision, defaults
+// filled, for the checks and timeouts a rollback to it uses. Its source is
+// replaced by "." before parsing: the revision's manifests are stored, the
+// folder they were rendered from may be gone. It falls back to fallback, or
+// to an empty release (no checks) when there is none.
 func releaseOf(rev *record.Revision, fallback *config.Release) *config.Release {
+	if fallback == nil {
+		fallback = &config.Release{}
+	}
 	if rev == nil || len(rev.ReleaseFile) == 0 {
 		return fallback
 	}
-	dir := ""
-	if fallback != nil {
-		dir = fallback.Dir
+	var doc map[string]any
+	if err := yaml.Unmarshal(rev.ReleaseFile, &doc); err != nil {
+		return fallback
 	}
-	rel, err := config.Parse(fmt.Sprintf("release file of revision %d", rev.Number), rev.ReleaseFile, dir)
+	if spec, ok := doc["spec"].(map[string]any); ok {
+		spec["source"] = map[string]any{"path": "."}
+	}
+	data, err := yaml.Marshal(doc)
+	if err != nil {
+		return fallback
+	}
+	rel, err := config.Parse(fmt.Sprintf("release file of revision %d", rev.Number), data, os.TempDir())
 	if err != nil {
 		return fallback
 	}

@@ -243,7 +243,7 @@ func (h *harness) run() *run {
 }
 
 func (h *harness) deploy() (*Outcome, error) {
-	return h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml"})
+	return h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", EvidenceDir: h.dir})
 }
 
 var _ = evidence.KindDeploy
