@@ -22,7 +22,7 @@ func testRelease(dir string) *config.Release {
 			Namespace: "shop",
 			Rollback:  config.Rollback{Method: config.RollbackAuto},
 			Verify: config.Verify{
-				Smoke: []config.SmokeCheck{{Name: "health", HTTP: &config.HTTPCheck{URL: "http://web/healthz"}}},
+				Smoke:   []config.SmokeCheck{{Name: "health", HTTP: &config.HTTPCheck{URL: "http://web/healthz"}}},
 				Metrics: &config.Metrics{Gates: []config.Gate{{Name: "errors", Query: "x", Max: &max}}},
 			},
 		},
