@@ -113,6 +113,9 @@ func TestComputeImmutablePruneAndScale(t *testing.T) {
 	if web.Action != plan.ActionUpdate || !strings.Contains(web.DryRunError, "immutable") {
 		t.Errorf("selector change: %s, error %q; want update refused as immutable", web.Action, web.DryRunError)
 	}
+	if !strings.Contains(strings.Join(web.DryRunFields, ","), "spec.selector") {
+		t.Errorf("refused fields %v, want spec.selector among them", web.DryRunFields)
+	}
 	if old := change(t, p, "ConfigMap", "old"); old.Action != plan.ActionPrune {
 		t.Errorf("ConfigMap old: %s, want prune", old.Action)
 	}
@@ -193,6 +196,8 @@ metadata: {name: g, namespace: __NEW__}
 	}
 	if svc := change(t, p, "Service", "bad"); svc.DryRun.Mode != plan.DryRunStandIn || !strings.Contains(svc.DryRunError, "99999") {
 		t.Errorf("invalid Service in new namespace: %+v; want the server's error", svc)
+	} else if svc.DryRunFields[0] != "spec.ports[0].port" {
+		t.Errorf("refused fields %v, want spec.ports[0].port first", svc.DryRunFields)
 	}
 	if g := change(t, p, "Gadget", "g"); g.DryRun.Mode != plan.DryRunDeferred || g.DryRunError != "" {
 		t.Errorf("custom resource of the bundle's CRD: %+v; want deferred", g)

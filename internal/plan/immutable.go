@@ -3,6 +3,7 @@ package plan
 import (
 	"errors"
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 
@@ -97,6 +98,31 @@ func immutableFromError(err error) []string {
 		out = append(out, "spec")
 	}
 	return out
+}
+
+// undeclaredField finds the path in the server's strict-decoding message
+// ".spec.foo: field not declared in schema".
+var undeclaredField = regexp.MustCompile(`(\.[^\s:]+): field not declared in schema`)
+
+// causeFields returns the field paths an API error's causes name.
+func causeFields(err error) []string {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) {
+		return nil
+	}
+	var out []string
+	for _, m := range undeclaredField.FindAllStringSubmatch(st.Status().Message, -1) {
+		out = append(out, strings.TrimPrefix(m[1], "."))
+	}
+	if st.Status().Details == nil {
+		return mergePaths(out)
+	}
+	for _, c := range st.Status().Details.Causes {
+		if c.Field != "" {
+			out = append(out, strings.TrimPrefix(c.Field, "."))
+		}
+	}
+	return mergePaths(out)
 }
 
 func isImmutableMessage(m string) bool {

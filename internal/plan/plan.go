@@ -74,6 +74,9 @@ type Change struct {
 	// DryRunError is the API server's answer when the dry-run failed
 	// (Secret values scrubbed); empty when it passed.
 	DryRunError string `json:"dryRunError,omitempty"`
+	// DryRunFields are the field paths the server's refusal names
+	// ("spec.selector"), for locating the line in the source file.
+	DryRunFields []string `json:"dryRunFields,omitempty"`
 	// DryRun says how the object was checked by the server.
 	DryRun DryRun `json:"dryRun"`
 }

@@ -129,6 +129,7 @@ func (s *session) observe(ctx context.Context, o manifest.Object) (observed, err
 			return ob, accessErr(o.Ref(), o.Source, err)
 		}
 		ob.change.DryRunError = Scrub(err.Error(), s.secrets)
+		ob.change.DryRunFields = causeFields(err)
 		ob.immutable = mergePaths(immutableFromError(err), immutableFromManifest(o.Obj, live))
 	}
 	ob.result = result

@@ -43,6 +43,7 @@ func (s *session) standInDryRun(ctx context.Context, ob observed, m *meta.RESTMa
 			return ob, accessErr(ob.obj.Ref(), ob.obj.Source, err)
 		}
 		ob.change.DryRunError = Scrub(mapNamespace(err.Error(), s.standIn, real), s.secrets)
+		ob.change.DryRunFields = causeFields(err)
 	}
 	return ob, nil
 }

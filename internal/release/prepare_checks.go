@@ -28,7 +28,7 @@ var passPhrase = map[string]string{
 // API-version check is the same problem seen twice; it is added to that
 // item's evidence instead of being listed again, so each problem is listed
 // once. Immutable-field refusals are always their own item.
-func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool) {
+func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool, lines *lineFinder) {
 	if offline || p.Cluster == "" {
 		r.Add(validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Warn,
 			Message:  "not run: --offline, so no object was sent to an API server; admission, defaulting and immutable fields are unchecked",
@@ -46,7 +46,7 @@ func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool) {
 		switch {
 		case c.DryRunError != "":
 			if advice, immutable := risks[c.Ref]; immutable || !mergeIntoStatic(r, c) {
-				r.Add(dryRunFailure(c, advice))
+				r.Add(dryRunFailure(c, advice, lines))
 			} else {
 				merged++
 			}
@@ -75,12 +75,16 @@ func dryRunEvidence(p *plan.Plan, counts map[string]int) string {
 	return strings.Join(parts, "; ")
 }
 
-func dryRunFailure(c plan.Change, advice string) validate.Check {
+func dryRunFailure(c plan.Change, advice string, lines *lineFinder) validate.Check {
+	src := c.Source
+	if len(c.DryRunFields) > 0 && lines != nil {
+		src = lines.locate(c.Source, c.DryRunFields[0])
+	}
 	msg := fmt.Sprintf("%s: the API server refuses it: %s", c.Ref, c.DryRunError)
 	if advice != "" {
 		msg += "; what to do: " + advice
 	}
-	return validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Fail, Object: c.Ref, Source: c.Source,
+	return validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Fail, Object: c.Ref, Source: src,
 		Message: msg, Evidence: fmt.Sprintf("dry-run (%s) of %s %s", c.DryRun.Mode, c.APIVersion, c.Ref)}
 }
 

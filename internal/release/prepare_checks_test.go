@@ -46,7 +46,7 @@ func TestAddDryRunChecks(t *testing.T) {
 			r := &validate.Report{Checks: append([]validate.Check(nil), tt.static...)}
 			p := &plan.Plan{Cluster: "https://api", Changes: tt.changes, Risks: tt.risks}
 			p.Count()
-			addDryRunChecks(r, p, tt.offline)
+			addDryRunChecks(r, p, tt.offline, nil)
 			var got []string
 			for _, c := range r.Checks {
 				if c.ID != validate.IDDryRun {
