@@ -1,0 +1,77 @@
+package validate
+
+import (
+	"encoding/json"
+	"math/rand"
+	"reflect"
+	"testing"
+
+	"k8s.io/apimachinery/pkg/api/apitesting/fuzzer"
+	metafuzzer "k8s.io/apimachinery/pkg/apis/meta/fuzzer"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	clientscheme "k8s.io/client-go/kubernetes/scheme"
+)
+
+// TestEveryBuiltinKindRoundTrips encodes the zero value of every built-in
+// kind with the API types' own JSON encoding and checks that the reflected
+// schema accepts it: every field the types write is known and well-typed.
+func TestEveryBuiltinKindRoundTrips(t *testing.T) {
+	builtinType(schema.GroupVersionKind{})
+	n := 0
+	for gvk, typ := range builtinTypes {
+		obj := reflect.New(typ).Interface()
+		data, err := json.Marshal(obj)
+		if err != nil {
+			continue // kinds that do not encode on their own (internal events)
+		}
+		var m map[string]any
+		if err := json.Unmarshal(data, &m); err != nil {
+			t.Fatalf("%s: %v", gvk, err)
+		}
+		w := &schemaWalker{}
+		w.walk(builtinSchemas.of(typ), m)
+		for _, e := range w.errs {
+			if e.msg != "missing required field" {
+				t.Errorf("%s: %s: %s", gvk, e.path, e.msg)
+			}
+		}
+		n++
+	}
+	if n < 300 {
+		t.Fatalf("only %d built-in kinds checked", n)
+	}
+	t.Logf("%d built-in kinds checked", n)
+}
+
+// TestRandomBuiltinObjectsValidate fills every built-in kind with random
+// values (the API machinery's fuzzer, which knows quantities, times and
+// int-or-strings), encodes it with the types' own JSON encoding and checks
+// that the reflected schema accepts every field at any depth.
+func TestRandomBuiltinObjectsValidate(t *testing.T) {
+	builtinType(schema.GroupVersionKind{})
+	f := fuzzer.FuzzerFor(metafuzzer.Funcs, rand.NewSource(42), clientscheme.Codecs).NilChance(0.2).NumElements(1, 2).MaxDepth(12)
+	checked := 0
+	for gvk, typ := range builtinTypes {
+		for i := 0; i < 3; i++ {
+			obj := reflect.New(typ).Interface()
+			f.Fill(obj)
+			data, err := json.Marshal(obj)
+			if err != nil {
+				continue
+			}
+			var m map[string]any
+			if err := json.Unmarshal(data, &m); err != nil {
+				continue
+			}
+			w := &schemaWalker{}
+			w.walk(builtinSchemas.of(typ), m)
+			for _, e := range w.errs {
+				if e.msg != "missing required field" {
+					t.Errorf("%s: %s: %s", gvk, e.path, e.msg)
+				}
+			}
+			checked++
+		}
+	}
+	t.Logf("%d random objects checked", checked)
+}
