@@ -66,6 +66,13 @@ func TestE2ESaveListGetPrune(t *testing.T) {
 	if fmt.Sprint(nums) != "[12 11 10 9 8 7 6 5 4 1]" {
 		t.Errorf("kept revisions %v, want the last 9 and the deployed v1", nums)
 	}
+	records, err := s.ListRecords(ctx, ns, "web")
+	if err != nil || len(records) != len(revs) || records[0].Number != 12 || records[0].Objects != nil || records[0].Outcome != OutcomeFailed {
+		t.Fatalf("ListRecords = %d revisions (%v), first %+v", len(records), err, records[0])
+	}
+	if err := s.Save(ctx, &records[0]); err == nil || !strings.Contains(err.Error(), "without its manifests") {
+		t.Errorf("saving a record-only revision: %v, want a refusal", err)
+	}
 	latest, err := s.Latest(ctx, ns, "web")
 	if err != nil || latest.Number != 12 || latest.Outcome != OutcomeFailed || latest.Message != "crashloop" {
 		t.Fatalf("Latest = %+v, %v", latest, err)

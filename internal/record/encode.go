@@ -115,25 +115,31 @@ func toRecord(rev *Revision) recordJSON {
 
 // fromSecretData decodes a revision Secret's data.
 func fromSecretData(data map[string][]byte) (*Revision, error) {
-	var rec recordJSON
-	if err := json.Unmarshal(data[keyRecord], &rec); err != nil {
-		return nil, fmt.Errorf("decode %s: %w", keyRecord, err)
+	rev, err := recordOnly(data)
+	if err != nil {
+		return nil, err
 	}
 	manifests, err := decompress(data[keyManifests])
 	if err != nil {
 		return nil, fmt.Errorf("decompress %s: %w", keyManifests, err)
 	}
-	objs, err := decodeObjects(manifests)
-	if err != nil {
+	if rev.Objects, err = decodeObjects(manifests); err != nil {
 		return nil, err
 	}
-	releaseFile, err := decompress(data[keyReleaseFile])
-	if err != nil {
+	if rev.ReleaseFile, err = decompress(data[keyReleaseFile]); err != nil {
 		return nil, fmt.Errorf("decompress %s: %w", keyReleaseFile, err)
+	}
+	return rev, nil
+}
+
+// recordOnly decodes the JSON record of a revision Secret's data.
+func recordOnly(data map[string][]byte) (*Revision, error) {
+	var rec recordJSON
+	if err := json.Unmarshal(data[keyRecord], &rec); err != nil {
+		return nil, fmt.Errorf("decode %s: %w", keyRecord, err)
 	}
 	return &Revision{
 		Release: rec.Release, Namespace: rec.Namespace, Number: rec.Number,
-		Objects: objs, ReleaseFile: releaseFile,
 		Outcome: rec.Outcome, Message: rec.Message,
 		EvidenceDir: rec.EvidenceDir, EvidenceDigest: rec.EvidenceDigest,
 		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,

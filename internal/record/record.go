@@ -91,6 +91,9 @@ type Revision struct {
 	// resourceVersion of the Secret this revision was read from or saved
 	// to; Save updates with it, so a concurrent change is a conflict.
 	resourceVersion string
+	// recordOnly marks a revision read by ListRecords, without manifests:
+	// saving it would erase them, so Save refuses.
+	recordOnly bool
 }
 
 // Store reads and writes revisions and locks in the cluster.

@@ -72,3 +72,29 @@ func (s *Store) Get(ctx context.Context, ns, release string, number int) (*Revis
 func sortNewestFirst(revs []Revision) {
 	sort.Slice(revs, func(i, j int) bool { return revs[i].Number > revs[j].Number })
 }
+
+// ListRecords is List without the manifests and release files: the JSON
+// records only, cheap enough for `kship history` and `kship status` on big
+// releases. Get a revision to read its manifests.
+func (s *Store) ListRecords(ctx context.Context, ns, release string) ([]Revision, error) {
+	list, err := s.Typed.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: selector(release)})
+	if err != nil {
+		return nil, fmt.Errorf("release %s/%s: list revisions: %w", ns, release, err)
+	}
+	revs := make([]Revision, 0, len(list.Items))
+	var errs []error
+	for _, sec := range list.Items {
+		if sec.Type != SecretType {
+			continue
+		}
+		rev, err := recordOnly(sec.Data)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("Secret %s/%s: %w", ns, sec.Name, err))
+			continue
+		}
+		rev.resourceVersion, rev.recordOnly = sec.ResourceVersion, true
+		revs = append(revs, *rev)
+	}
+	sortNewestFirst(revs)
+	return revs, errors.Join(errs...)
+}

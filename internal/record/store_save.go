@@ -30,6 +30,9 @@ func (s *Store) Save(ctx context.Context, rev *Revision) error {
 	if rev.Release == "" || rev.Namespace == "" {
 		return errors.New("save revision: release name and namespace are required")
 	}
+	if rev.recordOnly {
+		return fmt.Errorf("release %s/%s revision %d was read without its manifests (ListRecords): Get it before saving", rev.Namespace, rev.Release, rev.Number)
+	}
 	if rev.Outcome == "" {
 		rev.Outcome = OutcomePending
 	}
