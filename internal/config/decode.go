@@ -238,7 +238,17 @@ func (d *decoder) wrongType(n *yaml.Node, t reflect.Type, path string) {
 	if _, err := strconv.ParseFloat(n.Value, 64); err == nil && n.Kind == yaml.ScalarNode && n.ShortTag() == "!!str" {
 		hint = "; write the number without quotes"
 	}
-	d.c.add(n.Line, n.Column, "%s must be %s, not %s%s", name, typeName(t), describe(n), hint)
+	what := describe(n)
+	if sensitive(path) && n.Kind == yaml.ScalarNode {
+		what, hint = "a single value", ""
+	}
+	d.c.add(n.Line, n.Column, "%s must be %s, not %s%s", name, typeName(t), what, hint)
+}
+
+// sensitive reports whether values under path may be secrets (request
+// headers, Helm set values), which error messages must not repeat.
+func sensitive(path string) bool {
+	return strings.Contains(path, ".headers") || strings.Contains(path, "helm.set")
 }
 
 func isNull(n *yaml.Node) bool {

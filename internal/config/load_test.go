@@ -125,6 +125,9 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`kship.yaml:11: unknown field "maximum" in spec.verify.metrics.gates[0]; did you mean "max"?`}},
 		{"type shorthand", header + "  source: {path: ./deploy}\n  strategy: Canary\n",
 			[]string{`kship.yaml:8: spec.strategy must be a mapping, not "Canary"; write strategy: {type: Canary}`}},
+		{"secrets are not repeated", header + "  source: {path: ./deploy}\n  verify:\n    smoke:\n      - name: h\n        http:\n          url: \"ftp://user:s3cret@x/\"\n          headers: \"Bearer s3cret\"\n",
+			[]string{`kship.yaml:12: spec.verify.smoke[0].http.url: "ftp://user:xxxxx@x/" must be an absolute http:// or https:// URL`,
+				`kship.yaml:13: spec.verify.smoke[0].http.headers must be a mapping of names to values, not a single value`}},
 		{"unknown top level", "apiVersoin: kship.dev/v1alpha1\n" + header[31:] + "  source: {path: ./deploy}\n",
 			[]string{`kship.yaml:1: unknown field "apiVersoin" at the top level; did you mean "apiVersion"?`}},
 		{"wrong type int for string", header + "  source: {path: 7}\n",
@@ -231,6 +234,9 @@ func TestLoadErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error does not contain %q:\n%s", w, err)
 				}
+			}
+			if strings.Contains(err.Error(), "s3cret") {
+				t.Errorf("error repeats a secret: %v", err)
 			}
 			withLine := regexp.MustCompile(`^kship\.yaml:\d+: `)
 			for _, l := range lines {

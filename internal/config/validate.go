@@ -213,8 +213,12 @@ func (v *validator) httpURL(p, s string) {
 		return
 	}
 	u, err := url.Parse(s)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		v.fail(p, "%q must be an absolute http:// or https:// URL", s)
+	if err != nil {
+		v.fail(p, "is not a valid URL: write it like http://web.shop.example/healthz")
+		return
+	}
+	if (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		v.fail(p, "%q must be an absolute http:// or https:// URL", u.Redacted())
 	}
 }
 

@@ -142,7 +142,7 @@ func (c *converter) scalar(n *yaml.Node) any {
 func (c *converter) slowScalar(n *yaml.Node) any {
 	var v any
 	if err := n.Decode(&v); err != nil {
-		c.fail(n, "cannot read %q: %v", n.Value, err)
+		c.fail(n, "cannot read the %s value on this line: %v", strings.TrimPrefix(n.ShortTag(), "!!"), err)
 		return nil
 	}
 	switch x := v.(type) {
