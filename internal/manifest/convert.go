@@ -142,7 +142,8 @@ func (c *converter) scalar(n *yaml.Node) any {
 func (c *converter) slowScalar(n *yaml.Node) any {
 	var v any
 	if err := n.Decode(&v); err != nil {
-		c.fail(n, "cannot read the %s value on this line: %v", strings.TrimPrefix(n.ShortTag(), "!!"), err)
+		_ = err // its text may hold the value, which may be a secret
+		c.fail(n, "cannot read the %s value on this line", strings.TrimPrefix(n.ShortTag(), "!!"))
 		return nil
 	}
 	switch x := v.(type) {
