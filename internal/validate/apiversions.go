@@ -83,7 +83,7 @@ func (r *run) checkAPIVersions() {
 	start := len(r.report.Checks)
 	for i := range r.objs {
 		o := &r.objs[i]
-		gvk := o.GVK()
+		gvk := o.gvk
 		f, ok := lookupAPIFact(gvk)
 		if !ok {
 			continue

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"sort"
 
+	"k8s.io/apimachinery/pkg/runtime/schema"
+
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 )
@@ -47,6 +49,7 @@ type run struct {
 type object struct {
 	manifest.Object
 	ref manifest.Ref
+	gvk schema.GroupVersionKind
 	// ns is the effective namespace: its own, else the release's.
 	ns string
 	// removed is set when its API version is removed in the target version.
@@ -64,12 +67,13 @@ func newRun(in Input) *run {
 		if o.Obj == nil {
 			continue
 		}
-		ref := o.Ref()
+		gvk := o.GVK()
+		ref := manifest.Ref{Group: gvk.Group, Kind: gvk.Kind, Namespace: o.Obj.GetNamespace(), Name: o.Obj.GetName()}
 		ns := ref.Namespace
 		if ns == "" && !clusterScoped(ref.Group, ref.Kind) {
 			ns = relNS
 		}
-		r.objs = append(r.objs, object{Object: o, ref: ref, ns: ns})
+		r.objs = append(r.objs, object{Object: o, ref: ref, gvk: gvk, ns: ns})
 	}
 	if in.Clients != nil {
 		r.cluster = newInventory(in.Clients)

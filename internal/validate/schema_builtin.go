@@ -40,7 +40,7 @@ func (r *run) checkSchemas(ctx context.Context) {
 	var builtin, custom int
 	for i := range r.objs {
 		o := &r.objs[i]
-		gvk := o.GVK()
+		gvk := o.gvk
 		if f, ok := lookupAPIFact(gvk); ok && r.version.atLeast(f.removed) {
 			o.removed = true // reported by the API-version check alone
 			continue

@@ -40,7 +40,7 @@ func (r *run) bundleCRDs() map[schema.GroupKind]*crdInfo {
 	out := map[schema.GroupKind]*crdInfo{}
 	for i := range r.objs {
 		o := &r.objs[i]
-		if o.ref.Group != "apiextensions.k8s.io" || o.ref.Kind != "CustomResourceDefinition" || o.GVK().Version != "v1" {
+		if o.ref.Group != "apiextensions.k8s.io" || o.ref.Kind != "CustomResourceDefinition" || o.gvk.Version != "v1" {
 			continue
 		}
 		crd := &apiextv1.CustomResourceDefinition{}
@@ -64,7 +64,7 @@ func (r *run) crdSourceNote() string {
 // fields (those the API server would prune), then the OpenAPI v3 schema,
 // list-type rules and metadata.
 func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.GroupKind]*crdInfo) {
-	gvk := o.GVK()
+	gvk := o.gvk
 	info := crds[gvk.GroupKind()]
 	if info == nil && r.cluster != nil {
 		info = r.cluster.crd(ctx, gvk.GroupKind())
