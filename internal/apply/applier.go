@@ -21,8 +21,10 @@ import (
 // DefaultFieldManager is the field manager kship applies with.
 const DefaultFieldManager = "kship"
 
-// DefaultWorkers is how many objects of one phase are applied at once.
-const DefaultWorkers = 16
+// DefaultWorkers is how many objects of one phase are applied at once
+// (measured on the local cluster, 300 objects: 1 worker 29 s, 16 10 s, 32
+// 8.7 s, 64 8.8 s).
+const DefaultWorkers = 32
 
 // Applier applies and prunes a release's objects.
 type Applier struct {

@@ -9,8 +9,10 @@ import (
 	"testing"
 	"time"
 
+	authv1 "k8s.io/api/authentication/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
@@ -149,11 +151,12 @@ type failureCase struct {
 	message   string // substring of the failure message
 	wantPod   bool
 	container string
+	kubeEvent string // reason of a Warning Event that must be emitted
 }
 
 func TestWaitAbortsOnFailure(t *testing.T) {
 	cases := []failureCase{
-		{name: "crashloop", behavior: "crashloop", reason: "CrashLoopBackOff", wantPod: true, container: "app", message: "restarted 2 times"},
+		{name: "crashloop", behavior: "crashloop", reason: "CrashLoopBackOff", wantPod: true, container: "app", kubeEvent: "BackOff", message: "restarted 2 times"},
 		{name: "imagepullbackoff", behavior: "imagepullbackoff", reason: "ErrImagePull", wantPod: true, container: "app", message: "not found"},
 		{name: "oomkilled", behavior: "oomkilled", spec: "\n  minReadySeconds: 10", reason: "OOMKilled", wantPod: true, container: "app", message: "OOMKilled (exit code 137)"},
 		{
@@ -165,7 +168,7 @@ func TestWaitAbortsOnFailure(t *testing.T) {
 			name:     "quota",
 			extra:    []string{"apiVersion: v1\nkind: ResourceQuota\nmetadata: {name: no-pods, namespace: %s}\nspec: {hard: {pods: \"0\"}}\n"},
 			detector: config.Detector{UnschedulableGrace: config.Duration{Duration: 2 * time.Second}},
-			reason:   "FailedCreate", message: "exceeded quota",
+			reason:   "FailedCreate", message: "exceeded quota", kubeEvent: "FailedCreate",
 		},
 		{
 			name: "progressdeadline", behavior: "unready", spec: "\n  progressDeadlineSeconds: 5",
@@ -225,6 +228,18 @@ func runFailureCase(t *testing.T, tc failureCase) {
 	if got := rec.of(event.TypeFailure); len(got) != 1 {
 		t.Errorf("want one detector.failure event, got %d", len(got))
 	}
+	if tc.kubeEvent != "" && !hasKubeEvent(rec, tc.kubeEvent) {
+		t.Errorf("no kube.event with reason %s among %+v", tc.kubeEvent, rec.of(event.TypeKubeEvent))
+	}
+}
+
+func hasKubeEvent(rec *recorder, reason string) bool {
+	for _, e := range rec.of(event.TypeKubeEvent) {
+		if ke, ok := e.Data.(wait.KubeEvent); ok && ke.Reason == reason {
+			return true
+		}
+	}
+	return false
 }
 
 func TestWaitTimeoutNamesPendingObjects(t *testing.T) {
@@ -315,4 +330,50 @@ func TestWatchDetectsLateFailure(t *testing.T) {
 	case <-wctx.Done():
 		t.Fatal("Watch found no failure")
 	}
+}
+
+// TestWaitReportsMissingPermission: a deployer allowed to watch
+// Deployments but not pods gets an error at once, not a silent timeout.
+func TestWaitReportsMissingPermission(t *testing.T) {
+	env := testenv.Get(t)
+	admin, ns := setup(t, "wait-rbac-")
+	refs := create(t, admin, deployment(ns, "web", 1, nil, ""))
+	create(t, admin, fmt.Sprintf(`apiVersion: v1
+kind: ServiceAccount
+metadata: {name: deployer, namespace: %[1]s}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: deployments-only, namespace: %[1]s}
+rules:
+- {apiGroups: [apps], resources: [deployments, replicasets], verbs: [get, list, watch]}
+- {apiGroups: [""], resources: [events], verbs: [get, list, watch]}
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: deployer, namespace: %[1]s}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: deployments-only}
+subjects: [{kind: ServiceAccount, name: deployer, namespace: %[1]s}]
+`, ns))
+	tok, err := admin.Typed.CoreV1().ServiceAccounts(ns).CreateToken(context.Background(), "deployer", &authv1.TokenRequest{}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg := rest.AnonymousClientConfig(env.RESTConfig)
+	cfg.BearerToken = tok.Status.Token
+	c, err := kube.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Mapper = admin.Mapper // discovery is allowed to every authenticated user; reuse the admin's cache
+	w := &wait.Waiter{Clients: c}
+	start := time.Now()
+	_, err = w.Wait(context.Background(), refs, wait.Options{Timeout: 30 * time.Second})
+	if err == nil || !strings.Contains(err.Error(), "cannot watch pods") || !strings.Contains(err.Error(), "forbidden") {
+		t.Fatalf("Wait without permission to watch pods = %v", err)
+	}
+	if d := time.Since(start); d > 10*time.Second {
+		t.Errorf("took %s to report the missing permission", d)
+	}
+	t.Logf("error: %v", err)
 }

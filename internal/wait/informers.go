@@ -4,11 +4,14 @@ import (
 	"context"
 	"fmt"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/fields"
 	"k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
 	appsinformers "k8s.io/client-go/informers/apps/v1"
 	coreinformers "k8s.io/client-go/informers/core/v1"
@@ -80,27 +83,54 @@ func (t *tracker) detectorInformers(ctx context.Context, ns string, needRS bool)
 	nw := &nsWatches{}
 	var err error
 	pods := coreinformers.NewFilteredPodInformer(cs, ns, 0, cache.Indexers{byOwner: ownerIndex}, nil)
-	if nw.pods, err = t.register(ctx, pods, kindPod, groupKey{}); err != nil {
+	if nw.pods, err = t.register(ctx, pods, kindPod, detectorKey("pods", ns)); err != nil {
 		return nil, err
 	}
 	warnings := func(o *metav1.ListOptions) { o.FieldSelector = "type=" + corev1.EventTypeWarning }
 	events := coreinformers.NewFilteredEventInformer(cs, ns, 0, cache.Indexers{byInvolved: involvedIndex}, warnings)
-	if nw.events, err = t.register(ctx, events, kindEvent, groupKey{}); err != nil {
+	if nw.events, err = t.register(ctx, events, kindEvent, detectorKey("events", ns)); err != nil {
 		return nil, err
 	}
 	if needRS {
 		rs := appsinformers.NewFilteredReplicaSetInformer(cs, ns, 0, cache.Indexers{byOwner: ownerIndex}, nil)
-		if nw.replicaSets, err = t.register(ctx, rs, kindReplicaSet, groupKey{}); err != nil {
+		if nw.replicaSets, err = t.register(ctx, rs, kindReplicaSet, detectorKey("replicasets", ns)); err != nil {
 			return nil, err
 		}
 	}
 	return nw, nil
 }
 
+// watchError reports list and watch errors that retrying cannot fix (no
+// permission, resource gone) to the tracker's loop; others are retried by
+// the informer as usual, without logging.
+func (t *tracker) watchError(key groupKey) cache.WatchErrorHandlerWithContext {
+	return func(ctx context.Context, r *cache.Reflector, err error) {
+		if !apierrors.IsForbidden(err) && !apierrors.IsUnauthorized(err) && !apierrors.IsNotFound(err) {
+			return
+		}
+		what := key.gvr.Resource
+		if key.namespace != "" {
+			what += " in namespace " + key.namespace
+		}
+		select {
+		case t.errs <- fmt.Errorf("cannot watch %s: %w", what, err):
+		default:
+		}
+	}
+}
+
+// detectorKey names a detector watch in errors.
+func detectorKey(resource, ns string) groupKey {
+	return groupKey{gvr: schema.GroupVersionResource{Resource: resource}, namespace: ns}
+}
+
 // register strips managed fields from the informer's cache and queues its
 // notifications on the tracker's channel.
 func (t *tracker) register(ctx context.Context, inf cache.SharedIndexInformer, kind updateKind, key groupKey) (cache.SharedIndexInformer, error) {
 	if err := inf.SetTransform(stripManagedFields); err != nil {
+		return nil, fmt.Errorf("watch %s: %w", key.gvr.Resource, err)
+	}
+	if err := inf.SetWatchErrorHandlerWithContext(t.watchError(key)); err != nil {
 		return nil, fmt.Errorf("watch %s: %w", key.gvr.Resource, err)
 	}
 	if _, err := inf.AddEventHandler(t.handlers(ctx, kind, key.gk)); err != nil {

@@ -70,6 +70,7 @@ type tracker struct {
 	ns      map[string]*nsWatches
 
 	updates  chan update
+	errs     chan error
 	syncedCh chan struct{}
 	synced   bool
 
@@ -92,7 +93,7 @@ func (w *Waiter) newTracker(ctx context.Context, refs []manifest.Ref, opts Optio
 		want: map[manifest.Ref]bool{}, objs: map[manifest.Ref]*unstructured.Unstructured{},
 		results: map[manifest.Ref]status.Result{}, byUID: map[types.UID]manifest.Ref{},
 		owners: map[types.UID]owner{}, newRS: map[manifest.Ref]types.UID{}, ns: map[string]*nsWatches{},
-		updates: make(chan update, 512), syncedCh: make(chan struct{}),
+		updates: make(chan update, 512), errs: make(chan error, 1), syncedCh: make(chan struct{}),
 		reported: map[string]bool{}, reportedPods: map[string]bool{}, deferred: map[string]deferred{}, seen: map[string]bool{},
 		recheck: time.NewTimer(time.Hour),
 	}
@@ -233,6 +234,8 @@ func (t *tracker) step(ctx context.Context, timeout <-chan time.Time) error {
 		return ctx.Err()
 	case <-timeout:
 		return errTimeout
+	case err := <-t.errs:
+		return err
 	case u := <-t.updates:
 		t.handle(u)
 	case <-t.recheck.C:

@@ -118,9 +118,10 @@ func (w *Waiter) Wait(ctx context.Context, objs []manifest.Ref, opts Options) (*
 	}
 }
 
-// ReasonDetectorError is the Reason of the one Failure Watch delivers when
-// it cannot start watching (for example a kind the cluster does not
-// serve): the release cannot be observed, so it cannot be verified.
+// ReasonDetectorError is the Reason of the Failure Watch delivers when it
+// cannot watch (a kind the cluster does not serve, no permission to watch
+// pods): the release cannot be observed, so it cannot be verified. Watch
+// ends after it.
 const ReasonDetectorError = "DetectorError"
 
 // Watch runs only the failure detector over objs until ctx ends, sending
@@ -133,6 +134,7 @@ func (w *Waiter) Watch(ctx context.Context, objs []manifest.Ref, opts Options) <
 		go func() {
 			defer close(out)
 			f := Failure{Reason: ReasonDetectorError, Message: err.Error(), At: w.now()}
+			w.emit(eventOf(f))
 			select {
 			case out <- f:
 			case <-ctx.Done():
@@ -151,6 +153,14 @@ func (w *Waiter) Watch(ctx context.Context, objs []manifest.Ref, opts Options) <
 				}
 			}
 			if err := t.step(ctx, nil); err != nil {
+				if ctx.Err() == nil {
+					f := Failure{Reason: ReasonDetectorError, Message: err.Error(), At: w.now()}
+					w.emit(eventOf(f))
+					select {
+					case out <- f:
+					case <-ctx.Done():
+					}
+				}
 				return
 			}
 		}
