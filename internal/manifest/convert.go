@@ -141,8 +141,8 @@ func (c *converter) scalar(n *yaml.Node) any {
 // stay text for the API server to reject.
 func (c *converter) slowScalar(n *yaml.Node) any {
 	var v any
-	if err := n.Decode(&v); err != nil {
-		_ = err // its text may hold the value, which may be a secret
+	if n.Decode(&v) != nil {
+		// The error's text may hold the value, which may be a secret.
 		c.fail(n, "cannot read the %s value on this line", strings.TrimPrefix(n.ShortTag(), "!!"))
 		return nil
 	}

@@ -220,7 +220,7 @@ func TestKustomizationOwnOriginAnnotations(t *testing.T) {
 	must(t, os.MkdirAll(filepath.Join(dir, "k"), 0o755))
 	must(t, os.WriteFile(filepath.Join(dir, "k", "cm.yaml"), []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n"), 0o644))
 	for kust, keep := range map[string]bool{
-		"resources: [cm.yaml]\n": false,
+		"resources: [cm.yaml]\n":                                     false,
 		"resources: [cm.yaml]\nbuildMetadata: [originAnnotations]\n": true,
 	} {
 		must(t, os.WriteFile(filepath.Join(dir, "k", "kustomization.yaml"), []byte(kust), 0o644))
