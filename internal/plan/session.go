@@ -14,7 +14,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
 
+	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -51,6 +53,7 @@ type session struct {
 	// namespace) before the per-object dry-runs; see prefetch.
 	live   map[liveKey]*unstructured.Unstructured
 	listed map[bulkKey]bool
+	dyn    dynamic.Interface
 }
 
 // newSession indexes the bundle: the Namespaces it creates that do not
@@ -61,6 +64,7 @@ func (p *Planner) newSession(ctx context.Context, releaseNS string, objs []manif
 	if releaseNS != "" {
 		s.newNamespaces[releaseNS] = true
 	}
+	s.dyn = unthrottled(p.Clients)
 	var us []*unstructured.Unstructured
 	for _, o := range objs {
 		us = append(us, o.Obj)
@@ -207,7 +211,7 @@ func (s *session) dryRunApply(ctx context.Context, m *meta.RESTMapping, u *unstr
 }
 
 func (s *session) resource(m *meta.RESTMapping, ns string) dynamic.ResourceInterface {
-	r := s.c.Clients.Dynamic.Resource(m.Resource)
+	r := s.dyn.Resource(m.Resource)
 	if m.Scope.Name() == meta.RESTScopeNameNamespace {
 		return r.Namespace(ns)
 	}
@@ -233,4 +237,21 @@ func accessErr(ref manifest.Ref, src manifest.Location, err error) error {
 		err = fmt.Errorf("the credentials of the kubeconfig are not allowed to read or dry-run it: %w", err)
 	}
 	return &AccessError{Object: ref, Source: src, Err: err}
+}
+
+// unthrottled returns a dynamic client without client-side rate limiting:
+// the plan's requests are bounded by its worker pool (workers in flight),
+// and the API server's priority and fairness protects it; a token bucket
+// on top only queues a 600-object plan for seconds.
+func unthrottled(c *kube.Clients) dynamic.Interface {
+	if c.Config == nil {
+		return c.Dynamic
+	}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.QPS, cfg.Burst, cfg.RateLimiter = -1, 0, nil
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return c.Dynamic
+	}
+	return d
 }
