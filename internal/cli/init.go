@@ -180,13 +180,16 @@ var genericNames = map[string]bool{"deploy": true, "deployment": true, "manifest
 	"kube": true, "chart": true, "charts": true, "helm": true, "base": true, "overlay": true, "overlays": true,
 	"config": true, "yaml": true, "prod": true, "production": true, "staging": true, "dev": true}
 
-var notLabel = regexp.MustCompile(`[^a-z0-9-]+`)
+var (
+	notLabel    = regexp.MustCompile(`[^a-z0-9-]+`)
+	versionName = regexp.MustCompile(`^v\d+(\.\d+)*$`) // v1, v2.3: a version of the app, not its name
+)
 
 // releaseName derives a DNS-label release name from a folder path.
 func releaseName(dir string) string {
 	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
 		base := filepath.Base(d)
-		if genericNames[strings.ToLower(base)] {
+		if genericNames[strings.ToLower(base)] || versionName.MatchString(base) {
 			continue
 		}
 		name := strings.Trim(notLabel.ReplaceAllString(strings.ToLower(base), "-"), "-")

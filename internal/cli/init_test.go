@@ -159,6 +159,7 @@ func TestReleaseName(t *testing.T) {
 		"/src/shop/k8s/overlays":   "shop",
 		"/deploy":                  "app",
 		"/src/web":                 "web",
+		"/examples/demo/v1":        "demo",
 	} {
 		if got := releaseName(dir); got != want {
 			t.Errorf("releaseName(%q) = %q, want %q", dir, got, want)
