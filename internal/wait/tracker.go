@@ -102,13 +102,24 @@ func (w *Waiter) newTracker(ctx context.Context, refs []manifest.Ref, opts Optio
 	if err != nil {
 		return nil, err
 	}
-	var informers []cache.SharedIndexInformer
+	informers, err := t.informers(ctx, groups)
+	if err != nil {
+		return nil, err
+	}
+	t.run(ctx, informers)
+	return t, nil
+}
+
+// informers creates the object informers of groups and the detector's
+// informers of every namespace with workloads.
+func (t *tracker) informers(ctx context.Context, groups map[groupKey][]string) ([]cache.SharedIndexInformer, error) {
+	var out []cache.SharedIndexInformer
 	for key, names := range groups {
 		inf, err := t.objectInformer(ctx, key, names)
 		if err != nil {
 			return nil, err
 		}
-		informers = append(informers, inf)
+		out = append(out, inf)
 	}
 	for ns, needRS := range t.workloadNamespaces() {
 		nw, err := t.detectorInformers(ctx, ns, needRS)
@@ -116,24 +127,27 @@ func (w *Waiter) newTracker(ctx context.Context, refs []manifest.Ref, opts Optio
 			return nil, err
 		}
 		t.ns[ns] = nw
-		informers = append(informers, nw.pods, nw.events)
+		out = append(out, nw.pods, nw.events)
 		if nw.replicaSets != nil {
-			informers = append(informers, nw.replicaSets)
+			out = append(out, nw.replicaSets)
 		}
 	}
-	for _, inf := range informers {
+	return out, nil
+}
+
+// run starts the informers until ctx ends and closes syncedCh once all
+// have listed.
+func (t *tracker) run(ctx context.Context, informers []cache.SharedIndexInformer) {
+	synced := make([]cache.InformerSynced, len(informers))
+	for i, inf := range informers {
 		go inf.RunWithContext(ctx)
+		synced[i] = inf.HasSynced
 	}
 	go func() {
-		synced := make([]cache.InformerSynced, len(informers))
-		for i, inf := range informers {
-			synced[i] = inf.HasSynced
-		}
 		if cache.WaitForCacheSync(ctx.Done(), synced...) {
 			close(t.syncedCh)
 		}
 	}()
-	return t, nil
 }
 
 // groupKey is one watch: a resource in a namespace ("" for cluster scope).

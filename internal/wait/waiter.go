@@ -130,42 +130,37 @@ const ReasonDetectorError = "DetectorError"
 func (w *Waiter) Watch(ctx context.Context, objs []manifest.Ref, opts Options) <-chan Failure {
 	out := make(chan Failure, 16)
 	t, err := w.newTracker(ctx, objs, opts)
-	if err != nil {
-		go func() {
-			defer close(out)
+	go func() {
+		defer close(out)
+		if err == nil {
+			err = w.detect(ctx, t, out)
+		}
+		if err != nil && ctx.Err() == nil {
 			f := Failure{Reason: ReasonDetectorError, Message: err.Error(), At: w.now()}
 			w.emit(eventOf(f))
 			select {
 			case out <- f:
 			case <-ctx.Done():
 			}
-		}()
-		return out
-	}
-	go func() {
-		defer close(out)
-		for {
-			for f := t.nextFailure(); f != nil; f = t.nextFailure() {
-				select {
-				case out <- *f:
-				case <-ctx.Done():
-					return
-				}
-			}
-			if err := t.step(ctx, nil); err != nil {
-				if ctx.Err() == nil {
-					f := Failure{Reason: ReasonDetectorError, Message: err.Error(), At: w.now()}
-					w.emit(eventOf(f))
-					select {
-					case out <- f:
-					case <-ctx.Done():
-					}
-				}
-				return
-			}
 		}
 	}()
 	return out
+}
+
+// detect sends every failure t finds on out until ctx ends or t fails.
+func (w *Waiter) detect(ctx context.Context, t *tracker, out chan<- Failure) error {
+	for {
+		for f := t.nextFailure(); f != nil; f = t.nextFailure() {
+			select {
+			case out <- *f:
+			case <-ctx.Done():
+				return nil
+			}
+		}
+		if err := t.step(ctx, nil); err != nil {
+			return err
+		}
+	}
 }
 
 func (w *Waiter) now() time.Time {
