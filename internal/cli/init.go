@@ -349,4 +349,3 @@ func ingressURL(objs []manifest.Object, service, probe string) (string, string) 
 	}
 	return "", ""
 }
-
