@@ -2,6 +2,7 @@ package record
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -41,6 +42,18 @@ func (h Holder) ExpiresAt() time.Time { return h.RenewedAt.Add(h.Duration) }
 // Expired reports whether the holder stopped renewing the lock (it died or
 // lost the API server) by now.
 func (h Holder) Expired(now time.Time) bool { return now.After(h.ExpiresAt()) }
+
+// MarshalJSON writes the holder with its expiry and the duration in seconds.
+func (h Holder) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		Identity        string    `json:"identity"`
+		Since           time.Time `json:"since"`
+		RenewedAt       time.Time `json:"renewedAt"`
+		ExpiresAt       time.Time `json:"expiresAt"`
+		DurationSeconds float64   `json:"durationSeconds"`
+		Previous        string    `json:"previous,omitempty"`
+	}{h.Identity, h.Since.UTC(), h.RenewedAt.UTC(), h.ExpiresAt().UTC(), h.Duration.Seconds(), h.Previous})
+}
 
 func (h Holder) String() string {
 	return fmt.Sprintf("%s (since %s, last renewed %s)", h.Identity,

@@ -2,6 +2,7 @@ package record
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -159,5 +160,18 @@ func TestIdentity(t *testing.T) {
 	id := Identity()
 	if !strings.Contains(id, "@") || !strings.Contains(id, " pid ") {
 		t.Errorf("Identity() = %q, want user@host pid N", id)
+	}
+}
+
+func TestHolderJSON(t *testing.T) {
+	at := time.Date(2026, 1, 1, 10, 0, 0, 0, time.UTC)
+	h := Holder{Identity: "a@h pid 1", Since: at, RenewedAt: at.Add(10 * time.Second), Duration: 30 * time.Second, Previous: "b@h pid 2"}
+	data, err := json.Marshal(h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `{"identity":"a@h pid 1","since":"2026-01-01T10:00:00Z","renewedAt":"2026-01-01T10:00:10Z","expiresAt":"2026-01-01T10:00:40Z","durationSeconds":30,"previous":"b@h pid 2"}`
+	if string(data) != want {
+		t.Errorf("got  %s\nwant %s", data, want)
 	}
 }
