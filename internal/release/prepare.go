@@ -92,6 +92,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	emit(o, event.StagePrepare, event.TypeStageStarted, "checking the release")
 	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
 	addDryRunChecks(p.Report, p.Plan, o.Offline, newLineFinder(p.Release.Dir))
+	addStrategyCheck(p.Report, p.Release)
 	if err := writeChecks(p, o); err != nil {
 		return p, err
 	}

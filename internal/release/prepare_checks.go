@@ -6,6 +6,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/validate"
@@ -121,4 +122,16 @@ func immutableAdvice(p *plan.Plan) map[manifest.Ref]string {
 
 func schemaGK(r manifest.Ref) schema.GroupKind {
 	return schema.GroupKind{Group: r.Group, Kind: r.Kind}
+}
+
+// addStrategyCheck refuses strategies the deploy executor does not run yet,
+// so kship check and kship deploy agree on what blocks.
+func addStrategyCheck(r *validate.Report, rel *config.Release) {
+	t := rel.Spec.Strategy.Type
+	if t == "" || t == config.StrategyRolling {
+		return
+	}
+	r.Add(validate.Check{ID: validate.IDGuardrail, Title: "Guardrails", Status: validate.Fail,
+		Message:  fmt.Sprintf("strategy %s is not supported by kship deploy yet: set spec.strategy.type to %s", t, config.StrategyRolling),
+		Evidence: "spec.strategy.type of the release file"})
 }

@@ -4,6 +4,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/validate"
@@ -73,5 +74,15 @@ func TestAddDryRunChecks(t *testing.T) {
 				t.Errorf("static item evidence %q, want it to contain %q", r.Checks[0].Evidence, tt.wantEvidence)
 			}
 		})
+	}
+}
+
+func TestAddStrategyCheck(t *testing.T) {
+	for typ, blocks := range map[string]bool{"": false, config.StrategyRolling: false, config.StrategyCanary: true, config.StrategyBlueGreen: true} {
+		r := &validate.Report{}
+		addStrategyCheck(r, &config.Release{Spec: config.Spec{Strategy: config.Strategy{Type: typ}}})
+		if r.Blocking() != blocks {
+			t.Errorf("strategy %q: blocking %v, want %v", typ, r.Blocking(), blocks)
+		}
 	}
 }
