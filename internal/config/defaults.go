@@ -25,12 +25,17 @@ const (
 	DefaultHTTPMethod         = "GET"
 	DefaultExpectStatus       = 200
 	DefaultMinSamples         = 1
+	// DefaultKubeVersion is the newest Kubernetes minor version kship is
+	// built against; Helm templates see it unless the release file says
+	// otherwise (Helm's own library default is 1.20).
+	DefaultKubeVersion = "1.37"
 )
 
 // Defaults lists every default kship applies, in file order ("[]" stands
 // for each item of a list).
 var Defaults = []Default{
 	{"spec.source.helm.releaseName", "metadata.name"},
+	{"spec.source.helm.kubeVersion", DefaultKubeVersion},
 	{"spec.strategy.type", StrategyRolling},
 	{"spec.verify.rolloutTimeout", DefaultRolloutTimeout.String()},
 	{"spec.verify.smoke[].http.method", DefaultHTTPMethod},
@@ -76,6 +81,7 @@ func applyDefaults(r *Release) []Default {
 	s := &r.Spec
 	if s.Source.Helm != nil {
 		d.str("spec.source.helm.releaseName", &s.Source.Helm.ReleaseName, r.Metadata.Name)
+		d.str("spec.source.helm.kubeVersion", &s.Source.Helm.KubeVersion, DefaultKubeVersion)
 	}
 	d.str("spec.strategy.type", &s.Strategy.Type, StrategyRolling)
 	d.dur("spec.verify.rolloutTimeout", &s.Verify.RolloutTimeout, DefaultRolloutTimeout)

@@ -97,7 +97,7 @@ func TestLoadKeepsGivenValues(t *testing.T) {
 		t.Fatal(err)
 	}
 	s := rel.Spec
-	if s.Source.Helm.ReleaseName != "web" || s.Source.Helm.Set["replicaCount"] != "3" {
+	if s.Source.Helm.ReleaseName != "web" || s.Source.Helm.Set["replicaCount"] != "3" || s.Source.Helm.KubeVersion != DefaultKubeVersion {
 		t.Errorf("helm = %+v", s.Source.Helm)
 	}
 	if s.Strategy.Steps[0].Pause.Duration != time.Minute || s.Rollback.Method != RollbackManual {
@@ -158,6 +158,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`kship.yaml:7: spec.source: set only one of path or helm`}},
 		{"missing path", header + "  source: {path: ./nowhere}\n",
 			[]string{`kship.yaml:7: spec.source.path: ./nowhere does not exist`}},
+		{"helm kube version", header + "  source: {helm: {chart: ./deploy, kubeVersion: latest}}\n",
+			[]string{`kship.yaml:7: spec.source.helm.kubeVersion: "latest" is not a Kubernetes version; write it like 1.37 or v1.37.2`}},
 		{"remote chart", header + "  source: {helm: {chart: oci://example.com/c}}\n",
 			[]string{`kship.yaml:7: spec.source.helm.chart: "oci://example.com/c": kship renders local charts only`}},
 		{"strategy type", header + "  source: {path: ./deploy}\n  strategy: {type: Rolling}\n",

@@ -62,6 +62,10 @@ type Helm struct {
 	Set map[string]string `json:"set,omitempty"`
 	// ReleaseName is .Release.Name in templates (default: metadata.name).
 	ReleaseName string `json:"releaseName,omitempty"`
+	// KubeVersion is the Kubernetes version templates see as
+	// .Capabilities.KubeVersion (default: DefaultKubeVersion); set it to
+	// the target cluster's version when charts choose APIs by version.
+	KubeVersion string `json:"kubeVersion,omitempty"`
 }
 
 // Strategy types.

@@ -93,6 +93,9 @@ func (v *validator) helm(h *Helm) {
 		return
 	}
 	v.exists("spec.source.helm.chart", h.Chart)
+	if !kubeVersion.MatchString(h.KubeVersion) {
+		v.fail("spec.source.helm.kubeVersion", "%q is not a Kubernetes version; write it like 1.37 or v1.37.2", h.KubeVersion)
+	}
 	for i, f := range h.Values {
 		v.exists(fmt.Sprintf("spec.source.helm.values[%d]", i), f)
 	}
@@ -189,6 +192,8 @@ func (v *validator) uniqueName(p, name string, names map[string]int, i int) {
 	}
 	names[name] = i
 }
+
+var kubeVersion = regexp.MustCompile(`^v?\d+\.\d+(\.\d+)?$`)
 
 var httpMethods = []string{"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"}
 

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/kship/kship/internal/config"
 )
 
@@ -232,6 +234,29 @@ func TestKustomizationOwnOriginAnnotations(t *testing.T) {
 		_, has := objs[0].Obj.GetAnnotations()[originAnnotation]
 		if has != keep || objs[0].Source.String() != "k/cm.yaml:1" {
 			t.Errorf("%q: origin annotation kept=%v, source %s", kust, has, objs[0].Source)
+		}
+	}
+}
+
+// TestHelmKubeVersion checks the Kubernetes version templates see: kship's
+// default (not Helm's library default, 1.20), or the release file's.
+func TestHelmKubeVersion(t *testing.T) {
+	dir := t.TempDir()
+	chart := filepath.Join(dir, "c")
+	must(t, os.MkdirAll(filepath.Join(chart, "templates"), 0o755))
+	must(t, os.WriteFile(filepath.Join(chart, "Chart.yaml"), []byte("apiVersion: v2\nname: c\nversion: 0.1.0\n"), 0o644))
+	must(t, os.WriteFile(filepath.Join(chart, "templates", "cm.yaml"), []byte(
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: v}\ndata: {kube: {{ .Capabilities.KubeVersion.Version | quote }}, pdb: {{ .Capabilities.APIVersions.Has \"policy/v1\" | quote }}}\n"), 0o644))
+	for given, want := range map[string]string{"": "v" + config.DefaultKubeVersion + ".0", "1.30": "v1.30.0"} {
+		rel := &config.Release{Dir: dir, Metadata: config.Metadata{Name: "web"}, Spec: config.Spec{Namespace: "shop",
+			Source: config.Source{Helm: &config.Helm{Chart: "c", ReleaseName: "web", KubeVersion: given}}}}
+		objs, err := Load(context.Background(), rel, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		data, _, _ := unstructured.NestedStringMap(objs[0].Obj.Object, "data")
+		if data["kube"] != want || data["pdb"] != "true" {
+			t.Errorf("kubeVersion %q: templates saw %v, want %s", given, data, want)
 		}
 	}
 }

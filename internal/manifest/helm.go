@@ -8,6 +8,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/cli/values"
 	"helm.sh/helm/v3/pkg/getter"
 	helmrelease "helm.sh/helm/v3/pkg/release"
@@ -23,6 +24,9 @@ import (
 // lifecycle, and applying pre-/post-install or test hooks as ordinary
 // objects would run them at the wrong time; they are listed in
 // Rendered.Skipped so the caller can say so. NOTES.txt is not an object.
+// Templates see .Capabilities.KubeVersion = spec.source.helm.kubeVersion
+// (default config.DefaultKubeVersion) and the built-in API versions; API
+// versions served only by the cluster's CRDs are not visible offline.
 // Each object's source is the template it was rendered from
 // (chart/templates/x.yaml, relative to the release file's folder); the line
 // is unknown (0) because rendered lines do not match template lines.
@@ -44,7 +48,12 @@ func renderHelm(ctx context.Context, rel *config.Release) (*Rendered, error) {
 	if err != nil {
 		return nil, fail("values: %v", err)
 	}
+	kv, err := chartutil.ParseKubeVersion(kubeVersionOr(h.KubeVersion))
+	if err != nil {
+		return nil, &Error{Source: Location{File: chartRel}, Msg: "spec.source.helm.kubeVersion: " + err.Error()}
+	}
 	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
+	inst.KubeVersion = kv
 	inst.DryRun, inst.ClientOnly, inst.Replace, inst.IncludeCRDs = true, true, true, true
 	inst.ReleaseName, inst.Namespace = h.ReleaseName, rel.Spec.Namespace
 	out, err := inst.RunWithContext(ctx, chrt, vals)
@@ -82,6 +91,18 @@ func helmSourceFile(src, chartRel string) string {
 		return chartRel + "/" + rest
 	}
 	return chartRel
+}
+
+// kubeVersionOr returns v, or kship's default, as a full version (1.37 →
+// 1.37.0) so templates comparing versions see a patch number.
+func kubeVersionOr(v string) string {
+	if v == "" {
+		v = config.DefaultKubeVersion
+	}
+	if strings.Count(v, ".") == 1 {
+		v += ".0"
+	}
+	return v
 }
 
 // helmValues merges the values files and set values of h.
