@@ -9,6 +9,9 @@
 // The stored manifests include the release's own Secrets (a rollback must
 // restore them exactly); they live only inside the revision Secret, protected
 // like the Secrets themselves, and are never printed by this package.
+//
+// Permissions needed in the release namespace: secrets get, list, create,
+// update, delete; leases (coordination.k8s.io) get, create, update, delete.
 package record
 
 import (

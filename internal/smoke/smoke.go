@@ -14,6 +14,10 @@
 // Redirects are not followed: a check sees exactly what the server answered.
 // Header values are never printed (they may hold credentials), nor is the
 // user:password part of a URL.
+//
+// Job checks need, in the release namespace: jobs (batch) create, get, list,
+// watch, delete; pods list; pods/log get (logs are optional: without them
+// the result says "logs unavailable" and why).
 package smoke
 
 import (
