@@ -1,0 +1,290 @@
+// Command bench measures `kship deploy` of one release of N Deployments
+// (2 replicas each, plus a ConfigMap and a Service each), first install and
+// an image update, against the controller-bound floor: the time a passive
+// watcher sees until the last Deployment is Available when the same objects
+// are applied by a plain server-side-apply loop. It prints kship's wall time,
+// the API requests kship made (counted by a wrapping RoundTripper), and the
+// real binary's peak RSS for the same change.
+//
+//	source .localcluster/env && go run ./hack/bench -n 200 -kship bin/kship
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/release"
+)
+
+func main() {
+	n := flag.Int("n", 200, "number of Deployments")
+	bin := flag.String("kship", "bin/kship", "kship binary for the peak-RSS run (empty: skip it)")
+	workers := flag.Int("floor-workers", 16, "concurrency of the plain SSA loop of the floor")
+	flag.Parse()
+	if err := run(*n, *bin, *workers); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}
+
+func run(n int, bin string, workers int) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Minute)
+	defer cancel()
+	cfg, err := clientcmd.BuildConfigFromFlags("", os.Getenv("KUBECONFIG"))
+	if err != nil {
+		return fmt.Errorf("kubeconfig (source .localcluster/env): %w", err)
+	}
+	b := &bench{n: n, workers: workers, cfg: cfg, dir: mustTemp()}
+	defer os.RemoveAll(b.dir)
+	defer b.cleanup()
+	fmt.Printf("bench: %d Deployments x 2 replicas + %d ConfigMaps + %d Services (%d objects)\n", n, n, n, 3*n)
+	for _, img := range []string{"bench:v1", "bench:v2"} {
+		step := "install"
+		if img == "bench:v2" {
+			step = "image update"
+		}
+		floor, err := b.floor(ctx, img)
+		if err != nil {
+			return fmt.Errorf("floor %s: %w", step, err)
+		}
+		k, err := b.kship(ctx, img)
+		if err != nil {
+			return fmt.Errorf("kship %s: %w", step, err)
+		}
+		fmt.Printf("%-12s floor (SSA loop x%d + passive watcher): %6.1fs | kship deploy: %6.1fs = %.2fx floor | kship API requests: %d (%s) | exit %d\n",
+			step, workers, floor.Seconds(), k.wall.Seconds(), k.wall.Seconds()/floor.Seconds(), k.requests, k.verbs, k.exit)
+	}
+	if bin != "" {
+		return b.rss(ctx, bin)
+	}
+	return nil
+}
+
+// bench holds the state of one benchmark run.
+type bench struct {
+	n, workers int
+	cfg        *rest.Config
+	dir        string
+	floorNS    string
+	kshipNS    string
+	nss        []string
+}
+
+func mustTemp() string {
+	d, err := os.MkdirTemp("", "kship-bench-")
+	if err != nil {
+		panic(err)
+	}
+	return d
+}
+
+// namespace creates a namespace for one side of the benchmark.
+func (b *bench) namespace(ctx context.Context, prefix string) (string, error) {
+	c, err := kube.NewForConfig(b.cfg)
+	if err != nil {
+		return "", err
+	}
+	name := prefix + rand.String(5)
+	_, err = c.Typed.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: name}}, metav1.CreateOptions{})
+	if err == nil {
+		b.nss = append(b.nss, name)
+	}
+	return name, err
+}
+
+// cleanup deletes the benchmark's namespaces.
+func (b *bench) cleanup() {
+	c, err := kube.NewForConfig(b.cfg)
+	if err != nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	for _, ns := range b.nss {
+		_ = c.Typed.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
+	}
+}
+
+// manifests renders the release's objects for an image.
+func manifests(n int, image string) string {
+	var s strings.Builder
+	for i := 0; i < n; i++ {
+		fmt.Fprintf(&s, `---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-%[1]d}
+data: {index: "%[1]d"}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app-%[1]d}
+spec: {selector: {app: app-%[1]d}, ports: [{port: 80, targetPort: 8080}]}
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app-%[1]d}
+spec:
+  replicas: 2
+  selector: {matchLabels: {app: app-%[1]d}}
+  template:
+    metadata: {labels: {app: app-%[1]d}}
+    spec:
+      containers:
+        - name: app
+          image: %[2]q
+          envFrom: [{configMapRef: {name: app-%[1]d}}]
+          resources: {requests: {cpu: 1m, memory: 4Mi}}
+`, i, image)
+	}
+	return s.String()
+}
+
+// releaseFile writes the release folder for an image and returns kship.yaml.
+func (b *bench) releaseFile(ns, image string) (string, error) {
+	dir := filepath.Join(b.dir, ns+"-"+strings.ReplaceAll(image, ":", "-"))
+	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
+		return "", err
+	}
+	rel := fmt.Sprintf("apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata: {name: bench}\nspec:\n  namespace: %s\n  source: {path: ./manifests}\n  verify: {rolloutTimeout: 15m}\n", ns)
+	if err := os.WriteFile(filepath.Join(dir, "kship.yaml"), []byte(rel), 0o644); err != nil {
+		return "", err
+	}
+	return filepath.Join(dir, "kship.yaml"), os.WriteFile(filepath.Join(dir, "manifests", "app.yaml"), []byte(manifests(b.n, image)), 0o644)
+}
+
+// kshipResult is one in-process kship deploy.
+type kshipResult struct {
+	wall     time.Duration
+	requests int
+	verbs    string
+	exit     int
+}
+
+// kship runs release.Deploy in-process with a counting transport.
+func (b *bench) kship(ctx context.Context, image string) (kshipResult, error) {
+	if b.kshipNS == "" {
+		ns, err := b.namespace(ctx, "bench-kship-")
+		if err != nil {
+			return kshipResult{}, err
+		}
+		b.kshipNS = ns
+	}
+	file, err := b.releaseFile(b.kshipNS, image)
+	if err != nil {
+		return kshipResult{}, err
+	}
+	cnt := &counter{byVerb: map[string]int{}}
+	cfg := rest.CopyConfig(b.cfg)
+	cfg.WrapTransport = cnt.wrap
+	clients, err := kube.NewForConfig(cfg)
+	if err != nil {
+		return kshipResult{}, err
+	}
+	start := time.Now()
+	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: clients, EvidenceDir: filepath.Join(b.dir, "evidence")})
+	wall := time.Since(start)
+	if err != nil {
+		return kshipResult{}, err
+	}
+	if out.ExitCode != 0 && out.ExitCode != 5 {
+		return kshipResult{}, fmt.Errorf("kship deploy ended %s: %s (%s)", out.Verdict, out.Summary, out.Trigger)
+	}
+	total, verbs := cnt.take()
+	return kshipResult{wall: wall, requests: total, verbs: verbs, exit: out.ExitCode}, nil
+}
+
+// counter counts HTTP requests by verb (a watch counts as WATCH, a
+// dry-run as its verb plus "-dryrun").
+type counter struct {
+	mu     sync.Mutex
+	byVerb map[string]int
+	total  int
+}
+
+func (c *counter) wrap(rt http.RoundTripper) http.RoundTripper {
+	return rtFunc(func(r *http.Request) (*http.Response, error) {
+		verb := r.Method
+		q := r.URL.Query()
+		if q.Get("watch") == "true" || q.Get("watch") == "1" {
+			verb = "WATCH"
+		}
+		if q.Get("dryRun") != "" {
+			verb += "-dryrun"
+		}
+		c.mu.Lock()
+		c.byVerb[verb]++
+		c.total++
+		c.mu.Unlock()
+		return rt.RoundTrip(r)
+	})
+}
+
+func (c *counter) take() (int, string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	parts := make([]string, 0, len(c.byVerb))
+	for v, n := range c.byVerb {
+		parts = append(parts, fmt.Sprintf("%s=%d", v, n))
+	}
+	sort.Strings(parts)
+	n := c.total
+	c.total, c.byVerb = 0, map[string]int{}
+	return n, strings.Join(parts, " ")
+}
+
+type rtFunc func(*http.Request) (*http.Response, error)
+
+func (f rtFunc) RoundTrip(r *http.Request) (*http.Response, error) { return f(r) }
+
+// rss runs the real binary for the same install and update in a fresh
+// namespace and reports its wall time and peak RSS (getrusage ru_maxrss of
+// the child, the same figure as VmHWM and /usr/bin/time -v).
+func (b *bench) rss(ctx context.Context, bin string) error {
+	ns, err := b.namespace(ctx, "bench-rss-")
+	if err != nil {
+		return err
+	}
+	for _, img := range []string{"bench:v1", "bench:v2"} {
+		file, err := b.releaseFile(ns, img)
+		if err != nil {
+			return err
+		}
+		cmd := exec.CommandContext(ctx, bin, "deploy", "-f", file, "--evidence-dir", filepath.Join(b.dir, "evidence-rss"))
+		cmd.Env = os.Environ()
+		start := time.Now()
+		out, err := cmd.CombinedOutput()
+		wall := time.Since(start)
+		code := cmd.ProcessState.ExitCode()
+		if err != nil && code != 5 {
+			return fmt.Errorf("%s deploy %s: exit %d: %v\n%s", bin, img, code, err, tail(out))
+		}
+		ru, _ := cmd.ProcessState.SysUsage().(*syscall.Rusage)
+		fmt.Printf("binary %-9s %s deploy: %6.1fs, exit %d, peak RSS %.1f MiB\n", img, bin, wall.Seconds(), code, float64(ru.Maxrss)/1024)
+	}
+	return nil
+}
+
+func tail(b []byte) string {
+	s := string(b)
+	if len(s) > 2000 {
+		s = s[len(s)-2000:]
+	}
+	return s
+}
