@@ -61,6 +61,7 @@ spec:
       # values: [values-prod.yaml]
 {{- end}}
       # set: {image.tag: "1.2.3"}
+      # kubeVersion: "1.37"   # the Kubernetes version templates see; set your cluster's
 {{- else}}
     # {{if .Kustomization}}A kustomization{{else}}A folder of YAML/JSON manifests, nested folders included{{end}}; or a Helm chart:
     path: {{q .Path}}
