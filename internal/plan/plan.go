@@ -9,17 +9,25 @@
 // Namespace or CRD they need is created by the same release, are handled
 // explicitly and the Plan says how each one was checked (DryRun.Mode):
 //
-//   - an object in a Namespace the release creates is dry-run as a create in
-//     an existing stand-in namespace (the release namespace when it exists,
-//     otherwise "default"), with every mention of the stand-in mapped back in
-//     errors. The API server then runs its full validation and admission
+//   - an object in a Namespace that does not exist yet and that the release
+//     creates (a Namespace of the bundle, or the release namespace, which
+//     deploy creates for a first release) is dry-run as a create in an
+//     existing stand-in namespace (the first existing namespace the bundle
+//     uses, otherwise "default"), with mentions of the stand-in mapped back
+//     in errors. The API server then runs its full validation and admission
 //     chain for the object; only admission that depends on the new
 //     namespace itself (its quotas, limit ranges, pod-security labels) is not
 //     exercised, and the Plan says so.
 //   - a custom resource of a CRD the release creates cannot be sent to the
 //     server at all (the kind is not served yet); it is marked deferred and
 //     relies on the CRD-schema validation of the validate package, which
-//     checks it against the CRD in the bundle.
+//     checks it against the CRD in the bundle. When the CRD already exists
+//     and the bundle changes it, custom resources are dry-run against the
+//     live (old) schema.
+//
+// Live objects are read with one LIST per resource and namespace when the
+// bundle has several of them, else one GET each; the dry-runs run on a
+// bounded worker pool and are reported in dependency order.
 package plan
 
 import (
