@@ -5,6 +5,9 @@ import (
 	"strings"
 	"testing"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 )
@@ -166,5 +169,37 @@ func TestChangeSetCounts(t *testing.T) {
 	cs := &ChangeSet{Changes: []Change{{Action: Created}, {Action: Created}, {Action: Unchanged}}}
 	if c := cs.Counts(); c[Created] != 2 || c[Unchanged] != 1 || c[Configured] != 0 {
 		t.Errorf("counts = %v", c)
+	}
+}
+
+func TestActionOf(t *testing.T) {
+	after := func(rv string, gen int64, labels, ann map[string]string) *unstructured.Unstructured {
+		u := &unstructured.Unstructured{}
+		u.SetResourceVersion(rv)
+		u.SetGeneration(gen)
+		u.SetLabels(labels)
+		u.SetAnnotations(ann)
+		return u
+	}
+	rev := map[string]string{"deployment.kubernetes.io/revision": "3"}
+	tests := []struct {
+		name   string
+		before *metav1.ObjectMeta
+		after  *unstructured.Unstructured
+		want   Action
+	}{
+		{"new", nil, after("5", 1, nil, nil), Created},
+		{"same version", &metav1.ObjectMeta{ResourceVersion: "5", Generation: 1}, after("5", 1, nil, nil), Unchanged},
+		{"configmap changed", &metav1.ObjectMeta{ResourceVersion: "5"}, after("6", 0, nil, nil), Configured},
+		{"spec changed", &metav1.ObjectMeta{ResourceVersion: "5", Generation: 1}, after("9", 2, nil, nil), Configured},
+		{"only status written meanwhile", &metav1.ObjectMeta{ResourceVersion: "5", Generation: 2}, after("9", 2, nil, nil), Unchanged},
+		{"controller annotation only", &metav1.ObjectMeta{ResourceVersion: "5", Generation: 2}, after("9", 2, nil, rev), Unchanged},
+		{"label changed", &metav1.ObjectMeta{ResourceVersion: "5", Generation: 2}, after("9", 2, map[string]string{"a": "b"}, nil), Configured},
+		{"annotation changed", &metav1.ObjectMeta{ResourceVersion: "5", Generation: 2, Annotations: rev}, after("9", 2, nil, map[string]string{"note": "x", "deployment.kubernetes.io/revision": "3"}), Configured},
+	}
+	for _, tt := range tests {
+		if got := actionOf(tt.before, tt.after); got != tt.want {
+			t.Errorf("%s: %s, want %s", tt.name, got, tt.want)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"regexp"
 	"sort"
 	"strings"
@@ -71,16 +72,16 @@ func (a *Applier) client(t target) dynamic.ResourceInterface {
 	return res
 }
 
-// applyOne server-side applies one object; before is its live
-// resourceVersion ("" when it did not exist). A Job whose template changed
-// is deleted and recreated (Jobs are immutable).
-func (a *Applier) applyOne(ctx context.Context, s *session, t target, before string) (Change, error) {
+// applyOne server-side applies one object; before is its live metadata
+// (nil when it did not exist). A Job whose template changed is deleted and
+// recreated (Jobs are immutable).
+func (a *Applier) applyOne(ctx context.Context, s *session, t target, before *metav1.ObjectMeta) (Change, error) {
 	ch := Change{Ref: t.ref, Source: t.obj.Source}
 	live, err := a.patch(ctx, t)
-	if err != nil && isJob(t.ref) && apierrors.IsInvalid(err) && before != "" && strings.Contains(err.Error(), "immutable") {
+	if err != nil && isJob(t.ref) && apierrors.IsInvalid(err) && before != nil && strings.Contains(err.Error(), "immutable") {
 		ch.Message = "Job template changed: deleted and recreated (Jobs are immutable)"
 		if err = a.deleteAndWait(ctx, s, t); err == nil {
-			before = ""
+			before = nil
 			live, err = a.patch(ctx, t)
 		}
 	}
@@ -88,16 +89,39 @@ func (a *Applier) applyOne(ctx context.Context, s *session, t target, before str
 		ch.Action, ch.Error = Failed, err.Error()
 		return ch, a.applyError(t, err)
 	}
-	after := live.GetResourceVersion()
-	switch {
-	case before == "":
-		ch.Action = Created
-	case before == after:
-		ch.Action = Unchanged
-	default:
-		ch.Action = Configured
-	}
+	ch.Action = actionOf(before, live)
 	return ch, nil
+}
+
+// controllerAnnotations are set on objects by controllers, not by the
+// apply; a change in them alone is not a change kship made.
+var controllerAnnotations = []string{"deployment.kubernetes.io/revision"}
+
+// actionOf decides created, configured or unchanged from the object's
+// metadata before and after the apply. A new resourceVersion alone is not
+// enough (a controller may have written the status in between): for
+// objects with a generation, the generation, labels or annotations must
+// have changed too.
+func actionOf(before *metav1.ObjectMeta, after *unstructured.Unstructured) Action {
+	switch {
+	case before == nil:
+		return Created
+	case before.ResourceVersion == after.GetResourceVersion():
+		return Unchanged
+	case before.Generation == 0 || before.Generation != after.GetGeneration():
+		return Configured
+	case !maps.Equal(before.Labels, after.GetLabels()):
+		return Configured
+	}
+	a1, a2 := maps.Clone(before.Annotations), maps.Clone(after.GetAnnotations())
+	for _, k := range controllerAnnotations {
+		delete(a1, k)
+		delete(a2, k)
+	}
+	if maps.Equal(a1, a2) {
+		return Unchanged
+	}
+	return Configured
 }
 
 // patch sends the server-side apply request.
@@ -206,14 +230,14 @@ func (t target) key() liveKey {
 }
 
 // liveVersions lists (metadata only, one request per resource and
-// namespace) the live resourceVersions of the targets' objects; objects
-// that do not exist are absent.
-func (a *Applier) liveVersions(ctx context.Context, s *session, targets []target) (map[liveKey]string, error) {
+// namespace) the live metadata of the targets' objects; objects that do
+// not exist are absent.
+func (a *Applier) liveVersions(ctx context.Context, s *session, targets []target) (map[liveKey]*metav1.ObjectMeta, error) {
 	keys := map[listKey]bool{}
 	for _, t := range targets {
 		keys[t.key().listKey] = true
 	}
-	out := map[liveKey]string{}
+	out := map[liveKey]*metav1.ObjectMeta{}
 	var mu sync.Mutex
 	var errs []error
 	var wg sync.WaitGroup
@@ -228,8 +252,8 @@ func (a *Applier) liveVersions(ctx context.Context, s *session, targets []target
 				errs = append(errs, fmt.Errorf("list %s in %q: %w", k.gvr.Resource, k.ns, err))
 				return
 			}
-			for _, it := range list.Items {
-				out[liveKey{k, it.Name}] = it.ResourceVersion
+			for i := range list.Items {
+				out[liveKey{k, list.Items[i].Name}] = &list.Items[i].ObjectMeta
 			}
 		}()
 	}
