@@ -13,6 +13,8 @@ func (r *run) checkGuardrails() {
 		r.fail(IDGuardrail, nil, nil, "no release file: no known rollback and no verification")
 		return
 	}
+	r.evidence = "spec.rollback and spec.verify of the release file"
+	defer func() { r.evidence = "" }()
 	method := rel.Spec.Rollback.Method
 	switch method {
 	case config.RollbackAuto, config.RollbackManual:

@@ -75,7 +75,13 @@ func familyProblems(r *Report, id string) []string {
 func runOffline(t testing.TB, rel *config.Release, doc string) *Report {
 	t.Helper()
 	objs := decodeFile(t, rel.Dir, "bundle.yaml", doc)
-	return Run(context.Background(), Input{Release: rel, Objects: objs})
+	r := Run(context.Background(), Input{Release: rel, Objects: objs})
+	for _, c := range r.Checks {
+		if c.Evidence == "" || c.Title == "" || c.ID == "" {
+			t.Errorf("item without ID, title or evidence: %+v", c)
+		}
+	}
+	return r
 }
 
 // assertProblems compares want (substrings, in order) with got exactly in count.

@@ -15,6 +15,11 @@ import (
 // PodDisruptionBudget.
 func (r *run) checkHygiene(ctx context.Context) {
 	start := len(r.report.Checks)
+	r.evidence = "pod templates of the bundle; PodDisruptionBudgets of the bundle"
+	if r.cluster != nil {
+		r.evidence += " and of the live namespaces"
+	}
+	defer func() { r.evidence = "" }()
 	pdbs := r.bundlePDBs()
 	scaled := r.autoscaled()
 	workloads := 0

@@ -60,14 +60,14 @@ func (r *run) resolveKubeVersion() {
 	case r.in.KubeVersion != "":
 		v, err := parseKubeVersion(r.in.KubeVersion)
 		if err != nil {
-			r.fail(IDAPIVersion, nil, nil, "%v", err)
+			r.add(IDAPIVersion, Fail, nil, nil, "the target version given: "+r.in.KubeVersion, "%v", err)
 			return
 		}
 		r.version, r.versionNote = v, "target version given: "+v.String()
 	case r.in.Clients != nil && r.in.Clients.Discovery != nil:
 		info, err := r.in.Clients.Discovery.ServerVersion()
 		if err != nil {
-			r.warn(IDAPIVersion, nil, nil, "could not read the cluster's version (%v): assumed %s", err, defaultKubeVersion)
+			r.add(IDAPIVersion, Warn, nil, nil, "GET /version of the cluster", "could not read the cluster's version (%v): assumed %s", err, defaultKubeVersion)
 			return
 		}
 		v, err := parseKubeVersion(info.Major + "." + info.Minor)
@@ -75,7 +75,7 @@ func (r *run) resolveKubeVersion() {
 			v, err = parseKubeVersion(info.GitVersion)
 		}
 		if err != nil {
-			r.warn(IDAPIVersion, nil, nil, "could not parse the cluster's version %q: assumed %s", info.GitVersion, defaultKubeVersion)
+			r.add(IDAPIVersion, Warn, nil, nil, "GET /version of the cluster", "could not parse the cluster's version %q: assumed %s", info.GitVersion, defaultKubeVersion)
 			return
 		}
 		r.version, r.versionNote = v, "version read from the cluster: "+info.GitVersion

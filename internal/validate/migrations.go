@@ -33,6 +33,8 @@ func (r *run) checkMigrations() {
 		return
 	}
 	jobs := r.bundleJobs()
+	r.evidence = "spec.migrations of the release file against the Jobs of the bundle"
+	defer func() { r.evidence = "" }()
 	for i, m := range r.in.Release.Spec.Migrations {
 		r.checkMigration(i, m, jobs)
 	}

@@ -68,6 +68,7 @@ func (r *run) checkReferences(ctx context.Context) {
 	if r.cluster == nil {
 		where = "the bundle (offline: the cluster was not consulted)"
 	}
+	r.evidence = ""
 	r.summarize(IDReference, start, "%s of %s resolved against %s",
 		plural(count, "reference"), plural(templates, "pod template"), where)
 }
@@ -80,6 +81,7 @@ func (r *run) resolve(ctx context.Context, o *object, idx bundleIndex, ref podRe
 	}
 	keys, found := idx[refKey{ref.kind, o.ns, ref.name}]
 	source := "in the bundle"
+	r.evidence = ""
 	if !found && r.cluster != nil {
 		var err error
 		found, keys, err = r.cluster.lookup(ctx, ref.kind, o.ns, ref.name)
@@ -89,6 +91,13 @@ func (r *run) resolve(ctx context.Context, o *object, idx bundleIndex, ref podRe
 				ref.where, ref.kind, ref.name, err)
 			return
 		}
+	}
+	if found && (ref.key == "" || keys[ref.key]) {
+		return
+	}
+	r.evidence = fmt.Sprintf("%ss of namespace %s in the bundle", ref.kind, o.ns)
+	if r.cluster != nil {
+		r.evidence += fmt.Sprintf(", then one LIST of %ss in namespace %s of the cluster", ref.kind, o.ns)
 	}
 	switch {
 	case !found:

@@ -43,6 +43,9 @@ type run struct {
 	cluster     *inventory // nil offline
 	// relFile is the release file, for release-level problems ("" unknown).
 	relFile string
+	// evidence is what the current check is comparing against; it is the
+	// Evidence of the problems reported while it is set.
+	evidence string
 }
 
 // object is one bundle object with what the checks ask of it repeatedly.
@@ -107,6 +110,9 @@ func (r *run) warn(id string, o *object, path fieldPath, format string, args ...
 }
 
 func (r *run) add(id string, st Status, o *object, path fieldPath, evidence, format string, args ...any) {
+	if evidence == "" {
+		evidence = r.evidence
+	}
 	c := Check{ID: id, Title: titles[id], Status: st, Message: fmt.Sprintf(format, args...), Evidence: evidence}
 	switch {
 	case o != nil:

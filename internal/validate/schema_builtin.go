@@ -2,6 +2,7 @@ package validate
 
 import (
 	"context"
+	"fmt"
 	"reflect"
 	"sync"
 
@@ -12,6 +13,9 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
 )
+
+// apiModuleVersion is the k8s.io/api release the built-in schemas come from.
+const apiModuleVersion = "v0.37.2"
 
 var (
 	builtinOnce  sync.Once
@@ -51,8 +55,10 @@ func (r *run) checkSchemas(ctx context.Context) {
 			continue
 		}
 		custom++
+		r.evidence = ""
 		r.validateCustom(ctx, o, crds)
 	}
+	r.evidence = ""
 	r.summarize(IDSchema, start, "%s validated against built-in schemas, %s against CRD schemas (%s)",
 		plural(builtin, "object"), plural(custom, "custom resource"), r.crdSourceNote())
 }
@@ -62,6 +68,10 @@ func (r *run) checkSchemas(ctx context.Context) {
 func (r *run) validateBuiltin(o *object, t reflect.Type) {
 	w := &schemaWalker{}
 	w.walk(builtinSchemas.of(t), o.Obj.Object)
+	if len(w.errs) == 0 && (o.Obj.GetName() != "" || o.Obj.GetGenerateName() != "") {
+		return
+	}
+	r.evidence = fmt.Sprintf("strict schema of %s %s (the typed API structs of k8s.io/api %s)", o.gvk.GroupVersion(), o.gvk.Kind, apiModuleVersion)
 	r.reportFieldErrors(o, w.sorted())
 	r.checkName(o)
 }

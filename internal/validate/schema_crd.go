@@ -73,6 +73,7 @@ func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.Gro
 		r.noCRD(o, gvk)
 		return
 	}
+	r.evidence = fmt.Sprintf("OpenAPI v3 schema of CRD %s version %s, taken from %s", info.crd.Name, gvk.Version, info.from)
 	v, msg := info.version(gvk.Version)
 	if v == nil {
 		r.fail(IDSchema, o, keys("apiVersion"), "%s", msg)
@@ -114,6 +115,10 @@ func (r *run) validateMetadata(o *object) {
 // kind the cluster serves without a CRD (an aggregated API) passes: its
 // schema is checked by the server-side dry-run.
 func (r *run) noCRD(o *object, gvk schema.GroupVersionKind) {
+	r.evidence = "built-in kinds of k8s.io/api " + apiModuleVersion + ", CRDs of the bundle"
+	if r.cluster != nil {
+		r.evidence += " and of the cluster"
+	}
 	if r.cluster != nil && r.cluster.serves(gvk) {
 		return
 	}
