@@ -10,7 +10,7 @@ func (r *run) checkGuardrails() {
 	start := len(r.report.Checks)
 	rel := r.in.Release
 	if rel == nil {
-		r.fail(IDGuardrail, nil, nil, "no release file: no known rollback and no verification")
+		r.add(IDGuardrail, Fail, nil, nil, "no release file was given", "no release file: no known rollback and no verification")
 		return
 	}
 	r.evidence = "spec.rollback and spec.verify of the release file"
