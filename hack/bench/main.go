@@ -6,6 +6,9 @@
 // the API requests kship made (counted by a wrapping RoundTripper), and the
 // real binary's peak RSS for the same change.
 //
+// The Services are headless (clusterIP: None): the local cluster's service
+// range is a /24, too small for several hundred ClusterIPs at once.
+//
 //	source .localcluster/env && go run ./hack/bench -n 200 -kship bin/kship
 package main
 
@@ -135,7 +138,7 @@ data: {index: "%[1]d"}
 apiVersion: v1
 kind: Service
 metadata: {name: app-%[1]d}
-spec: {selector: {app: app-%[1]d}, ports: [{port: 80, targetPort: 8080}]}
+spec: {clusterIP: None, selector: {app: app-%[1]d}, ports: [{port: 80, targetPort: 8080}]}
 ---
 apiVersion: apps/v1
 kind: Deployment
