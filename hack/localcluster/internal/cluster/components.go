@@ -135,7 +135,7 @@ func schedulerSpec(e *env) (proc.Spec, error) {
 
 // kwokSpec runs KWOK under this binary's supervisor, which restarts it when
 // it dies (KWOK v0.8.0 sometimes crashes at start with "concurrent map
-// writes").
+// writes") and holds the lock of the environment's pod CIDR block.
 func kwokSpec(e *env) (proc.Spec, error) {
 	cfg, err := writeKwokConfig(e.l)
 	if err != nil {
@@ -150,12 +150,12 @@ func kwokSpec(e *env) (proc.Spec, error) {
 		return proc.Spec{}, fmt.Errorf("create %s: %w", home, err)
 	}
 	return proc.Spec{Name: nameKwok, Path: self, Env: []string{"HOME=" + home}, Args: []string{
-		"supervise", "--name=kwok", "--",
+		"supervise", "--name=kwok", "--lock=" + e.st.PodCIDRLock, "--",
 		filepath.Join(e.opts.BinDir, "kwok"),
 		"--kubeconfig=" + e.l.kubeconfig(),
 		"--config=" + cfg,
 		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",
-		"--cidr=127.10.0.0/16",
+		"--cidr=" + e.st.PodCIDR,
 		"--node-ip=127.0.0.1",
 		"--node-lease-duration-seconds=40",
 		"--server-address=" + loopback(e.st.Ports.Kwok),

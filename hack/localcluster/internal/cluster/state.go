@@ -59,6 +59,10 @@ type State struct {
 	Ports Ports `json:"ports"`
 	// Podsim is false when bin/podsim was missing at start.
 	Podsim bool `json:"podsim"`
+	// PodCIDR is this environment's block of 127.10.0.0/16; PodCIDRLock is
+	// the machine-wide lock file the KWOK supervisor holds for it.
+	PodCIDR     string `json:"podCIDR"`
+	PodCIDRLock string `json:"podCIDRLock"`
 }
 
 // LockFile is the file in the state folder that `up` and `down` lock.

@@ -21,7 +21,7 @@ func Up(ctx context.Context, opts Options) error {
 		return err
 	}
 	st, err := e.l.loadState()
-	if err == nil && st.Ports.complete() {
+	if err == nil && st.Ports.complete() && st.PodCIDR != "" {
 		e.st = st
 		if e.coreAlive(ctx) {
 			e.logf("environment in %s is running; checking its components", opts.StateDir)
@@ -130,8 +130,12 @@ func (e *env) prepare() error {
 	if err != nil {
 		return err
 	}
+	cidr, lock, err := choosePodCIDR()
+	if err != nil {
+		return err
+	}
 	_, statErr := os.Stat(filepath.Join(e.opts.BinDir, "podsim"))
-	e.st = State{Ports: ports, Podsim: statErr == nil}
+	e.st = State{Ports: ports, Podsim: statErr == nil, PodCIDR: cidr, PodCIDRLock: lock}
 	if e.pki, err = pki.Generate(e.l.pkiDir()); err != nil {
 		return err
 	}

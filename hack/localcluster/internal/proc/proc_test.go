@@ -29,8 +29,9 @@ func waitTree(t *testing.T, pid, n int) []Process {
 
 func TestStopEndsGroupAndDescendantsInOtherSessions(t *testing.T) {
 	d := dirs(t)
-	// sh, a sleep in its group, and a sleep that left for its own session.
-	pid, err := d.Start(Spec{Name: "family", Path: "sh", Args: []string{"-c", "sleep 100 & setsid sleep 100 & echo started; wait"}})
+	// sh, a sleep in its group, and a sleep that left for its own session;
+	// sh writes to the log before it starts them.
+	pid, err := d.Start(Spec{Name: "family", Path: "sh", Args: []string{"-c", "echo started; sleep 100 & setsid sleep 100 & wait"}})
 	if err != nil {
 		t.Fatal(err)
 	}
