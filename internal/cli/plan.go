@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"os"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -80,6 +82,10 @@ type planOutput struct {
 func prepareOptions(g *GlobalOptions, file string, offline bool) (release.PrepareOptions, error) {
 	opts := release.PrepareOptions{ReleaseFile: file, Offline: offline, EvidenceDir: g.EvidenceDir,
 		Namespace: *g.Kube.Namespace, Now: time.Now, ToolVersion: Version}
+	if _, err := os.Stat(file); err != nil {
+		// Name the missing release file before any kubeconfig problem.
+		return opts, inputErr(fmt.Errorf("%s: cannot read the release file: %w", file, errors.Unwrap(err)))
+	}
 	if offline {
 		return opts, nil
 	}
