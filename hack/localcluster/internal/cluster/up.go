@@ -36,8 +36,12 @@ func Up(ctx context.Context, opts Options) error {
 	} else if !errors.Is(err, os.ErrNotExist) {
 		e.logf("ignoring unreadable state: %v", err)
 	}
-	if _, err := Down(ctx, opts); err != nil {
+	stopped, err := Down(ctx, opts)
+	if err != nil {
 		return fmt.Errorf("clean up before start: %w", err)
+	}
+	for _, r := range stopped {
+		e.logf("stopped leftover %s (pid %d): %s", r.Name, r.PID, r.How)
 	}
 	return e.fresh(ctx)
 }
