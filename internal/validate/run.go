@@ -21,6 +21,7 @@ import (
 func Run(ctx context.Context, in Input) *Report {
 	r := newRun(in)
 	r.resolveKubeVersion()
+	r.markRemoved()
 	r.checkSchemas(ctx)
 	r.checkAPIVersions()
 	r.checkReferences(ctx)
@@ -97,6 +98,16 @@ func releaseFile(in Input) string {
 		return ""
 	}
 	return guess
+}
+
+// markRemoved flags the objects whose API version the target version no
+// longer serves: only the API-version check reports them.
+func (r *run) markRemoved() {
+	for i := range r.objs {
+		if f, ok := lookupAPIFact(r.objs[i].gvk); ok && r.version.atLeast(f.removed) {
+			r.objs[i].removed = true
+		}
+	}
 }
 
 // fail, warn and pass add items of a check family; path locates the field

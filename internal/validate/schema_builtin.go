@@ -45,9 +45,8 @@ func (r *run) checkSchemas(ctx context.Context) {
 	for i := range r.objs {
 		o := &r.objs[i]
 		gvk := o.gvk
-		if f, ok := lookupAPIFact(gvk); ok && r.version.atLeast(f.removed) {
-			o.removed = true // reported by the API-version check alone
-			continue
+		if o.removed {
+			continue // reported by the API-version check alone
 		}
 		if t := builtinType(gvk); t != nil {
 			builtin++
