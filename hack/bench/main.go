@@ -57,6 +57,9 @@ func run(n int, bin string, workers int) error {
 	b := &bench{n: n, workers: workers, cfg: cfg, dir: mustTemp()}
 	defer os.RemoveAll(b.dir)
 	defer b.cleanup()
+	if err := b.addNodes(ctx); err != nil {
+		return err
+	}
 	fmt.Printf("bench: %d Deployments x 2 replicas + %d ConfigMaps + %d Services (%d objects)\n", n, n, n, 3*n)
 	for _, img := range []string{"bench:v1", "bench:v2"} {
 		step := "install"
@@ -88,6 +91,7 @@ type bench struct {
 	floorNS    string
 	kshipNS    string
 	nss        []string
+	nodes      []string
 }
 
 func mustTemp() string {
@@ -123,6 +127,7 @@ func (b *bench) cleanup() {
 	for _, ns := range b.nss {
 		_ = c.Typed.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{})
 	}
+	b.deleteNodes(ctx, c)
 }
 
 // manifests renders the release's objects for an image.
@@ -149,6 +154,8 @@ spec:
   template:
     metadata: {labels: {app: app-%[1]d}}
     spec:
+      nodeSelector: {kship.dev/bench: "true"}
+      tolerations: [{key: kship.dev/bench, operator: Exists, effect: NoSchedule}]
       containers:
         - name: app
           image: %[2]q
