@@ -10,6 +10,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/resource"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
 
 	"github.com/kship/kship/internal/testenv"
 )
@@ -79,4 +80,53 @@ func TestDeploymentBecomesAvailable(t *testing.T) {
 		nodes[p.Spec.NodeName] = true
 	}
 	t.Logf("pods spread over %d nodes", len(nodes))
+}
+
+// TestRollingUpdateReplacesPods checks what every kship rollout relies on:
+// a new pod template rolls out, old pods are deleted gracefully and go away.
+func TestRollingUpdateReplacesPods(t *testing.T) {
+	env := testenv.Get(t)
+	cs := env.Clientset(t)
+	ns := testenv.Namespace(t, env, "e2e-rollout-")
+	d, err := cs.AppsV1().Deployments(ns).Create(t.Context(), deployment("web", 3, nil), metav1.CreateOptions{})
+	if err != nil {
+		t.Fatalf("create Deployment %s/web: %v", ns, err)
+	}
+	waitAvailable(t, cs, ns, "web")
+	d, err = cs.AppsV1().Deployments(ns).Get(t.Context(), "web", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	d.Spec.Template.Spec.Containers[0].Image = "registry.example/kship/demoapp:2.0"
+	if _, err := cs.AppsV1().Deployments(ns).Update(t.Context(), d, metav1.UpdateOptions{}); err != nil {
+		t.Fatalf("update Deployment %s/web: %v", ns, err)
+	}
+	start := time.Now()
+	eventually(t, 60*time.Second, "only v2 pods, all Ready", func(ctx context.Context) (bool, string) {
+		pods, err := podsOf(ctx, cs, ns, "web")
+		if err != nil {
+			return false, err.Error()
+		}
+		ok := len(pods) == 3
+		var seen []string
+		for _, p := range pods {
+			v2 := p.Spec.Containers[0].Image == "registry.example/kship/demoapp:2.0"
+			ok = ok && v2 && podReady(&p) && p.DeletionTimestamp == nil
+			seen = append(seen, fmt.Sprintf("%s v2=%v ready=%v deleting=%v", p.Name, v2, podReady(&p), p.DeletionTimestamp != nil))
+		}
+		return ok, fmt.Sprint(seen)
+	})
+	t.Logf("rolled out in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// waitAvailable waits until Deployment ns/name is Available.
+func waitAvailable(t *testing.T, cs kubernetes.Interface, ns, name string) {
+	t.Helper()
+	eventually(t, 60*time.Second, "Deployment "+name+" Available", func(ctx context.Context) (bool, string) {
+		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
+		if err != nil {
+			return false, err.Error()
+		}
+		return available(d), fmt.Sprintf("status %+v", d.Status)
+	})
 }

@@ -30,7 +30,7 @@ func TestUpIdempotentAndDownLeavesNothing(t *testing.T) {
 	}
 	ctx, cancel := context.WithTimeout(t.Context(), 8*time.Minute)
 	defer cancel()
-	t.Cleanup(func() { _, _ = lc(context.Background(), "down") })
+	t.Cleanup(func() { _, _ = lc(context.WithoutCancel(t.Context()), "down") })
 
 	start := time.Now()
 	if out, err := lc(ctx, "up"); err != nil {

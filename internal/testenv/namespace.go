@@ -19,7 +19,7 @@ import (
 func Namespace(t testing.TB, env *Env, prefix string) string {
 	t.Helper()
 	cs := env.Clientset(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: prefix + rand.String(5)}}
 	created, err := cs.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{})
@@ -32,7 +32,8 @@ func Namespace(t testing.TB, env *Env, prefix string) string {
 			t.Logf("keeping namespace %s (KSHIP_KEEP_NS=1)", name)
 			return
 		}
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		// t.Context() is cancelled before cleanups run.
+		ctx, cancel := context.WithTimeout(context.WithoutCancel(t.Context()), 30*time.Second)
 		defer cancel()
 		err := cs.CoreV1().Namespaces().Delete(ctx, name, metav1.DeleteOptions{})
 		if err != nil && !apierrors.IsNotFound(err) {

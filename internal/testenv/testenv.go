@@ -63,7 +63,7 @@ func setup(t testing.TB) (*Env, error) {
 	if err != nil {
 		return nil, err
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), 40*time.Minute)
+	ctx, cancel := context.WithTimeout(t.Context(), 40*time.Minute)
 	defer cancel()
 	if env, err := load(ctx, root); err == nil {
 		return env, nil
