@@ -53,9 +53,10 @@ func (r *run) checkSchemas(ctx context.Context) {
 			r.validateBuiltin(o, t)
 			continue
 		}
-		custom++
 		r.evidence = ""
-		r.validateCustom(ctx, o, crds)
+		if r.validateCustom(ctx, o, crds) {
+			custom++
+		}
 	}
 	r.evidence = ""
 	r.summarize(IDSchema, start, "%s validated against built-in schemas, %s against CRD schemas (%s)",

@@ -62,8 +62,8 @@ func (r *run) crdSourceNote() string {
 
 // validateCustom validates a custom resource against its CRD: unknown
 // fields (those the API server would prune), then the OpenAPI v3 schema,
-// list-type rules and metadata.
-func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.GroupKind]*crdInfo) {
+// list-type rules and metadata. It reports whether a CRD was found.
+func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.GroupKind]*crdInfo) bool {
 	gvk := o.gvk
 	info := crds[gvk.GroupKind()]
 	if info == nil && r.cluster != nil {
@@ -71,13 +71,13 @@ func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.Gro
 	}
 	if info == nil {
 		r.noCRD(o, gvk)
-		return
+		return false
 	}
 	r.evidence = fmt.Sprintf("OpenAPI v3 schema of CRD %s version %s, taken from %s", info.crd.Name, gvk.Version, info.from)
 	v, msg := info.version(gvk.Version)
 	if v == nil {
 		r.fail(IDSchema, o, keys("apiVersion"), "%s", msg)
-		return
+		return true
 	}
 	r.checkName(o)
 	r.validateMetadata(o)
@@ -98,6 +98,7 @@ func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.Gro
 	for _, e := range errs {
 		r.fail(IDSchema, o, parsePath(e.Field), "%s: %s (CRD %s)", e.Field, e.ErrorBody(), info.crd.Name)
 	}
+	return true
 }
 
 // validateMetadata checks a custom resource's metadata like a built-in's.
@@ -112,14 +113,15 @@ func (r *run) validateMetadata(o *object) {
 }
 
 // noCRD reports a kind that is neither built in nor defined by a CRD. A
-// kind the cluster serves without a CRD (an aggregated API) passes: its
-// schema is checked by the server-side dry-run.
+// kind the cluster serves without a CRD (an aggregated API) is left to the
+// server-side dry-run, with a note.
 func (r *run) noCRD(o *object, gvk schema.GroupVersionKind) {
 	r.evidence = "built-in kinds of k8s.io/api " + apiModuleVersion + ", CRDs of the bundle"
 	if r.cluster != nil {
 		r.evidence += " and of the cluster"
 	}
 	if r.cluster != nil && r.cluster.serves(gvk) {
+		r.add(IDSchema, Pass, o, nil, r.evidence, "%s is served by an aggregated API (no CRD): its schema is checked by the server-side dry-run only", gvk.GroupVersion())
 		return
 	}
 	if msg := builtinMistake(gvk, r.version); msg != "" {
