@@ -48,14 +48,15 @@ type PrepareOptions struct {
 	// Sink receives the plan and prepare stage events; nil discards them.
 	Sink event.Sink
 	// History, when set and Previous is nil, is asked for the release's
-	// latest revision, whose objects become Previous (for prune).
+	// revisions; Previous becomes the objects that may be live from them,
+	// exactly as deploy computes what to prune.
 	History HistoryReader
 }
 
-// HistoryReader reads a release's latest revision (record.Store does);
-// nil, nil means the release has no history.
+// HistoryReader lists a release's revisions, newest first (record.Store
+// does); none means the release has no history.
 type HistoryReader interface {
-	Latest(ctx context.Context, ns, release string) (*record.Revision, error)
+	List(ctx context.Context, ns, release string) ([]record.Revision, error)
 }
 
 // Prepared is the outcome of Prepare: the loaded release, its rendered
@@ -198,17 +199,19 @@ func reachable(ctx context.Context, c *kube.Clients) error {
 	return ctx.Err()
 }
 
-// readHistory fills Previous from the release's latest revision.
+// readHistory fills Previous and PreviousRevision from the release's
+// history the way deploy does (liveObjects, lastDeployed).
 func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) error {
 	if o.History == nil || o.Previous != nil || o.Clients == nil {
 		return nil
 	}
-	rev, err := o.History.Latest(ctx, rel.Spec.Namespace, rel.Metadata.Name)
+	revs, err := o.History.List(ctx, rel.Spec.Namespace, rel.Metadata.Name)
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("release %s: read its history in namespace %s: %w", rel.Metadata.Name, rel.Spec.Namespace, err)}
 	}
-	if rev != nil {
-		o.Previous, o.PreviousRevision = rev.Objects, rev.Number
+	o.Previous = liveObjects(revs)
+	if prev := lastDeployed(revs); prev != nil {
+		o.PreviousRevision = prev.Number
 	}
 	return nil
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/testenv"
 	"github.com/kship/kship/internal/validate"
@@ -437,4 +438,49 @@ func describe(cs []validate.Check) string {
 		b.WriteString(string(c.Status) + " " + c.ID + " " + c.Source.String() + " " + c.Message + "\n")
 	}
 	return b.String()
+}
+
+// TestPlanPrunesFromHistory records a deployed revision holding one more
+// ConfigMap than the release files, as a previous kship deploy would have:
+// kship plan shows it pruned, flags the delete, and names the revision a
+// rollback restores.
+func TestPlanPrunesFromHistory(t *testing.T) {
+	env := testenv.Get(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	ns := testenv.Namespace(t, env, "p3c-prune-")
+	file := release.CopyFixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__SECRET__": "pw-" + rand.String(10)})
+	applyByOtherMeans(ctx, t, env, file)
+	retired, err := manifest.Decode("deploy/retired.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: retired, namespace: "+ns+"}\ndata: {a: b}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.Clientset(t).CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "retired"}}, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	store := &record.Store{Typed: env.Clientset(t), Now: time.Now}
+	rev := &record.Revision{Release: "acceptance-clean", Namespace: ns, Number: 4, Objects: retired, Outcome: record.OutcomeDeployed}
+	if err := store.Save(ctx, rev); err != nil {
+		t.Fatal(err)
+	}
+	out, code := runCLI(ctx, t, env, "plan", "-f", file, "--evidence-dir", t.TempDir(), "-o", "json")
+	p := planOf(t, out, code)
+	var pruned []string
+	for _, c := range p.Changes {
+		if c.Action == plan.ActionPrune {
+			pruned = append(pruned, c.Ref.String())
+		}
+	}
+	if strings.Join(pruned, ",") != "ConfigMap "+ns+"/retired" {
+		t.Errorf("pruned %v, want only ConfigMap %s/retired", pruned, ns)
+	}
+	deletes := 0
+	for _, r := range p.Risks {
+		if r.Kind == plan.RiskDelete {
+			deletes++
+		}
+	}
+	if deletes != 1 || !strings.Contains(p.Criteria.RollbackRestores, "revision 4") {
+		t.Errorf("%d delete risks, restores %q; want 1 and revision 4", deletes, p.Criteria.RollbackRestores)
+	}
 }
