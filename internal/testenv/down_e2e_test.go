@@ -3,6 +3,7 @@ package testenv_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -52,6 +53,18 @@ func TestUpIdempotentAndDownLeavesNothing(t *testing.T) {
 	if again := recordedPIDs(t, state); !equalMaps(pids, again) {
 		t.Errorf("second up changed the processes: %v, then %v", pids, again)
 	}
+
+	// KWOK dying (v0.8.0 sometimes does, at start) is repaired by its
+	// supervisor, without up's help.
+	kwok := childrenOf(pids["kwok"])
+	if len(kwok) != 1 {
+		t.Fatalf("kwok supervisor %d has children %v, want one kwok", pids["kwok"], kwok)
+	}
+	_ = syscall.Kill(kwok[0], syscall.SIGKILL)
+	eventually(t, 30*time.Second, "kwok restarted by its supervisor", func(context.Context) (bool, string) {
+		now := childrenOf(pids["kwok"])
+		return len(now) == 1 && now[0] != kwok[0], fmt.Sprintf("children %v", now)
+	})
 
 	// A component that died is restarted by up.
 	_ = syscall.Kill(-pids["prometheus"], syscall.SIGKILL)
@@ -126,6 +139,22 @@ func descendants(t *testing.T, roots map[string]int) []int {
 		queue = queue[1:]
 		out = append(out, pid)
 		queue = append(queue, children[pid]...)
+	}
+	return out
+}
+
+// childrenOf returns the live child processes of pid.
+func childrenOf(pid int) []int {
+	var out []int
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		child, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		if ppid, ok := parentOf(child); ok && ppid == pid && alive(child) {
+			out = append(out, child)
+		}
 	}
 	return out
 }
