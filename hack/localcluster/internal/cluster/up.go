@@ -20,21 +20,8 @@ func Up(ctx context.Context, opts Options) error {
 	if err := e.checkBinaries(); err != nil {
 		return err
 	}
-	st, err := e.l.loadState()
-	if err == nil && st.Ports.complete() && st.PodCIDR != "" {
-		e.st = st
-		if e.coreAlive(ctx) {
-			e.logf("environment in %s is running; checking its components", opts.StateDir)
-			if err := e.resume(ctx); err == nil {
-				return nil
-			} else {
-				e.logf("resuming failed (%v); starting afresh", err)
-			}
-		}
-	} else if err == nil {
-		e.logf("state in %s is from an older localcluster; starting afresh", opts.StateDir)
-	} else if !errors.Is(err, os.ErrNotExist) {
-		e.logf("ignoring unreadable state: %v", err)
+	if e.tryResume(ctx) {
+		return nil
 	}
 	stopped, err := Down(ctx, opts)
 	if err != nil {
@@ -44,6 +31,34 @@ func Up(ctx context.Context, opts Options) error {
 		e.logf("stopped leftover %s (pid %d): %s", r.Name, r.PID, r.How)
 	}
 	return e.fresh(ctx)
+}
+
+// tryResume reports whether the environment recorded in the state folder
+// is ready, after restarting any of its components that died. It says why
+// when it is not.
+func (e *env) tryResume(ctx context.Context) bool {
+	st, err := e.l.loadState()
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return false
+	case err != nil:
+		e.logf("ignoring unreadable state: %v", err)
+		return false
+	case !st.Ports.complete() || st.PodCIDR == "":
+		e.logf("state in %s is from an older localcluster; starting afresh", e.opts.StateDir)
+		return false
+	}
+	e.st = st
+	if !e.coreAlive(ctx) {
+		e.logf("etcd or the API server of %s is not running; starting afresh", e.opts.StateDir)
+		return false
+	}
+	e.logf("environment in %s is running; checking its components", e.opts.StateDir)
+	if err := e.resume(ctx); err != nil {
+		e.logf("resuming failed (%v); starting afresh", err)
+		return false
+	}
+	return true
 }
 
 // checkBinaries fails early, with the make target to run, when a binary is missing.
