@@ -24,6 +24,9 @@ type RollbackSteps struct {
 	Recreate []manifest.Ref `json:"recreate,omitempty"`
 	// DownJobs are the down Jobs of reversible migrations to run.
 	DownJobs []string `json:"downJobs,omitempty"`
+	// OwnManifests is a shell command printing this revision's manifests
+	// (where the down Jobs are).
+	OwnManifests string `json:"ownManifests,omitempty"`
 }
 
 // RollbackMarkdown renders rollback.md: how to roll this attempt back with
@@ -42,7 +45,9 @@ func RollbackMarkdown(b *Bundle) string {
 	s.WriteString("## By hand with kubectl\n\n```sh\n")
 	step := 1
 	for _, j := range st.DownJobs {
-		fmt.Fprintf(&s, "# %d. run the down step of the reversible migration (Job %s/%s in this revision's manifests) and wait for it\n", step, b.Namespace, j)
+		fmt.Fprintf(&s, "# %d. run the down step of the reversible migration: create Job %s/%s from this revision's manifests\n", step, b.Namespace, j)
+		fmt.Fprintf(&s, "#    (print them with: %s)\n", st.OwnManifests)
+		fmt.Fprintf(&s, "kubectl -n %s create -f job-%s.yaml   # the Job document saved from those manifests\n", b.Namespace, j)
 		fmt.Fprintf(&s, "kubectl -n %s wait --for=condition=complete job/%s --timeout=5m\n", b.Namespace, j)
 		step++
 	}

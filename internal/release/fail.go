@@ -101,6 +101,9 @@ func manualSteps(dir string, st evidence.RollbackSteps) string {
 func (r *run) rollbackSteps(ns, name string, rev, target *record.Revision, live []manifest.Object, downs []string) evidence.RollbackSteps {
 	all := union(rev.Objects, live)
 	st := evidence.RollbackSteps{Command: fmt.Sprintf("kship rollback %s -n %s", name, ns), DownJobs: downs}
+	if len(downs) > 0 {
+		st.OwnManifests = showManifestsCommand(ns, name, rev.Number)
+	}
 	if target == nil {
 		st.Delete = refs(all)
 		return st

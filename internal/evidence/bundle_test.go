@@ -1,0 +1,128 @@
+package evidence
+
+import (
+	"encoding/base64"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/manifest"
+)
+
+const secretValue = "hunter2-very-secret"
+
+func secretObject() manifest.Object {
+	return manifest.Object{Obj: &unstructured.Unstructured{Object: map[string]any{
+		"apiVersion": "v1", "kind": "Secret", "metadata": map[string]any{"name": "db", "namespace": "shop"},
+		"data":       map[string]any{"password": base64.StdEncoding.EncodeToString([]byte(secretValue))},
+		"stringData": map[string]any{"token": "tok-\"quoted\"-value", "short": "abc"},
+	}}}
+}
+
+func TestRedactorMasksEveryForm(t *testing.T) {
+	r := NewRedactor([]manifest.Object{secretObject()})
+	cases := map[string]string{
+		"decoded":      "password is " + secretValue,
+		"base64":       "data " + base64.StdEncoding.EncodeToString([]byte(secretValue)),
+		"json-escaped": `{"v":"tok-\"quoted\"-value"}`,
+		"raw":          `tok-"quoted"-value`,
+	}
+	for name, in := range cases {
+		t.Run(name, func(t *testing.T) {
+			out := r.String(in)
+			if !strings.Contains(out, Mask) || strings.Contains(out, secretValue) || strings.Contains(out, "quoted") {
+				t.Errorf("String(%q) = %q", in, out)
+			}
+			if b := string(r.Bytes([]byte(in))); b != out {
+				t.Errorf("Bytes and String differ: %q vs %q", b, out)
+			}
+		})
+	}
+	if got := r.String("abc is a short value"); got != "abc is a short value" {
+		t.Errorf("values shorter than %d are left alone, got %q", MinSecretLen, got)
+	}
+	var nilR *Redactor
+	if nilR.String("x") != "x" {
+		t.Error("a nil Redactor must pass text through")
+	}
+}
+
+func sampleBundle() *Bundle {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	v := 0.31
+	ok := 0.01
+	return &Bundle{
+		Kind: KindDeploy, Release: "web", Namespace: "shop", Revision: 3, StartedAt: t0, FinishedAt: t0.Add(40 * time.Second),
+		Verdict: "rolled-back", ExitCode: 3, Summary: "revision 3 failed and was rolled back to revision 2",
+		Trigger: "gate error-rate failed", Checked: []string{"smoke health (http): passed"},
+		Rollback: RollbackSteps{Command: "kship rollback web -n shop --to-revision 2", TargetRevision: 2,
+			ShowManifests: "kubectl -n shop get secret kship.web.v2 -o jsonpath='{.data.manifests\\.yaml\\.gz}' | base64 -d | gunzip",
+			Delete:        []manifest.Ref{{Kind: "ConfigMap", Namespace: "shop", Name: "added"}, {Group: "batch", Kind: "Job", Namespace: "shop", Name: "migrate-3"}},
+			Recreate:      []manifest.Ref{{Kind: "Service", Namespace: "shop", Name: "legacy"}},
+			DownJobs:      []string{"migrate-3-down"},
+			OwnManifests:  "kubectl -n shop get secret kship.web.v3 -o jsonpath='{.data.manifests\\.yaml\\.gz}' | base64 -d | gunzip"},
+		Events: []event.Event{
+			{Time: t0, Stage: event.StageRollout, Type: event.TypeStageStarted, Message: "apply 5 objects"},
+			{Time: t0.Add(5 * time.Second), Stage: event.StageRollout, Type: event.TypeStageFinished, Message: "ready"},
+			{Time: t0.Add(6 * time.Second), Stage: event.StageVerify, Type: event.TypeGate, Message: "error-rate pass",
+				Data: map[string]any{"gate": "error-rate", "value": ok, "threshold": "max 0.05", "verdict": "pass"}},
+			{Time: t0.Add(20 * time.Second), Stage: event.StageStabilize, Type: event.TypeGate, Message: "error-rate fail " + secretValue,
+				Data: map[string]any{"gate": "error-rate", "value": v, "threshold": "max 0.05", "verdict": "fail", "leak": secretValue}},
+			{Time: t0.Add(20 * time.Second), Stage: event.StageStabilize, Type: event.TypeDecision, Message: "rollback trigger: <gate>"},
+		},
+	}
+}
+
+func TestWriteBundleMasksSecretsAndIsSelfContained(t *testing.T) {
+	dir := t.TempDir()
+	digest, err := Write(dir, sampleBundle(), NewRedactor([]manifest.Object{secretObject()}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(digest, "sha256:") {
+		t.Errorf("digest %q", digest)
+	}
+	for _, f := range []string{EvidenceFile, RollbackFile, ReportFile} {
+		data, err := os.ReadFile(filepath.Join(dir, f))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(string(data), secretValue) {
+			t.Errorf("%s contains the Secret value", f)
+		}
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, ReportFile))
+	for _, external := range []string{"<script", "<link", "src=", "href=", "@import", "url("} {
+		if strings.Contains(string(html), external) {
+			t.Errorf("report.html refers to something outside itself: %q", external)
+		}
+	}
+	for _, want := range []string{"<svg", "<polyline", "<circle", "stroke-dasharray", "Gate error-rate", "&lt;gate&gt;"} {
+		if !strings.Contains(string(html), want) {
+			t.Errorf("report.html lacks %q", want)
+		}
+	}
+	b, err := Read(dir)
+	if err != nil || len(b.Events) != 5 || b.Rollback.TargetRevision != 2 {
+		t.Fatalf("Read: %v %+v", err, b)
+	}
+}
+
+func TestRollbackMarkdownGolden(t *testing.T) {
+	golden(t, "rollback.golden.md", []byte(RollbackMarkdown(sampleBundle())))
+	first := sampleBundle()
+	first.Rollback = RollbackSteps{Command: "kship rollback web -n shop", Delete: []manifest.Ref{{Kind: "Deployment", Group: "apps", Namespace: "shop", Name: "web"}}}
+	golden(t, "rollback-first.golden.md", []byte(RollbackMarkdown(first)))
+}
+
+func TestFolderName(t *testing.T) {
+	got := Folder("/ev", "web", 7, time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)))
+	if got != "/ev/web/7-20260102T020405Z" {
+		t.Errorf("Folder = %q", got)
+	}
+}
