@@ -173,3 +173,12 @@ func TestSchemaPassSummary(t *testing.T) {
 	}
 	t.Fatal("no schema item")
 }
+
+func TestUnknownVersionSuggestsOnlyServedVersions(t *testing.T) {
+	r := runOffline(t, testRelease(t.TempDir()), "apiVersion: apps/v2\nkind: Deployment\nmetadata: {name: b}\n")
+	got := familyProblems(r, IDSchema)
+	want := "fail 2: Deployment shop/b: apps/v2 has no kind Deployment: use apps/v1"
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+}
