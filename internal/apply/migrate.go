@@ -125,7 +125,7 @@ func (a *Applier) runMigration(ctx context.Context, s *session, job manifest.Obj
 		defer cancel()
 	}
 	w := &wait.Waiter{Clients: a.Clients, Sink: a.Sink, Now: a.Now, Stage: a.Stage}
-	_, err = w.Wait(ctx, []manifest.Ref{job.Ref()}, wait.Options{Detector: opts.Detector, JobsComplete: true})
+	_, err = w.Wait(ctx, []manifest.Ref{job.Ref()}, wait.Options{Detector: opts.Detector})
 	var fe *wait.FailureError
 	if errors.As(err, &fe) {
 		return ch, &MigrationError{Job: job.Ref(), Failure: &fe.Failure, Err: err}

@@ -377,3 +377,55 @@ subjects: [{kind: ServiceAccount, name: deployer, namespace: %[1]s}]
 	}
 	t.Logf("error: %v", err)
 }
+
+// TestWaitDetectsOtherWorkloads: the detector follows the pods of
+// StatefulSets, DaemonSets and Jobs, not only Deployments.
+func TestWaitDetectsOtherWorkloads(t *testing.T) {
+	cases := []struct{ kind, doc, reason string }{
+		{"StatefulSet", `apiVersion: apps/v1
+kind: StatefulSet
+metadata: {name: db, namespace: %[1]s}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: db}}
+  template:
+    metadata: {labels: {app: db, sim.kship.dev/behavior: crashloop}}
+    spec: {containers: [{name: db, image: "demo:v1"}]}
+`, "CrashLoopBackOff"},
+		{"DaemonSet", `apiVersion: apps/v1
+kind: DaemonSet
+metadata: {name: agent, namespace: %[1]s}
+spec:
+  selector: {matchLabels: {app: agent}}
+  template:
+    metadata: {labels: {app: agent, sim.kship.dev/behavior: imagepullbackoff}}
+    spec: {containers: [{name: agent, image: "agent:nope"}]}
+`, "ErrImagePull"},
+		{"Job", `apiVersion: batch/v1
+kind: Job
+metadata: {name: report, namespace: %[1]s}
+spec:
+  template:
+    metadata: {labels: {sim.kship.dev/behavior: imagepullbackoff}}
+    spec: {restartPolicy: Never, containers: [{name: report, image: "report:nope"}]}
+`, "ErrImagePull"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.kind, func(t *testing.T) {
+			t.Parallel()
+			c, ns := setup(t, "wait-"+strings.ToLower(tc.kind)+"-")
+			refs := create(t, c, fmt.Sprintf(tc.doc, ns))
+			w := &wait.Waiter{Clients: c}
+			ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+			defer cancel()
+			_, err := w.Wait(ctx, refs, wait.Options{Timeout: 45 * time.Second, Detector: config.Detector{RestartThreshold: 1}})
+			var fe *wait.FailureError
+			if !errors.As(err, &fe) {
+				t.Fatalf("Wait = %v, want a FailureError", err)
+			}
+			if fe.Reason != tc.reason || fe.Object != refs[0] || fe.Pod == "" {
+				t.Errorf("failure = %s, want %s on %s", fe.Failure, tc.reason, refs[0])
+			}
+		})
+	}
+}

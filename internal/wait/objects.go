@@ -35,7 +35,7 @@ func (t *tracker) onObject(gk schema.GroupKind, u *unstructured.Unstructured, de
 	t.objs[ref] = u
 	t.byUID[u.GetUID()] = ref
 	res := status.Compute(u)
-	if t.opts.JobsComplete && ref.Group == "batch" && ref.Kind == "Job" {
+	if ref.Group == "batch" && ref.Kind == "Job" {
 		res = jobCompletion(u, res)
 	}
 	t.setResult(ref, res)

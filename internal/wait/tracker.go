@@ -57,7 +57,6 @@ type nsWatches struct {
 type tracker struct {
 	w     *Waiter
 	th    status.Thresholds
-	opts  Options
 	start time.Time
 
 	refs    []manifest.Ref
@@ -89,7 +88,7 @@ type tracker struct {
 // for pods, ReplicaSets and Warning Events.
 func (w *Waiter) newTracker(ctx context.Context, refs []manifest.Ref, opts Options) (*tracker, error) {
 	t := &tracker{
-		w: w, th: status.ThresholdsFrom(opts.Detector), opts: opts, start: w.now(),
+		w: w, th: status.ThresholdsFrom(opts.Detector), start: w.now(),
 		want: map[manifest.Ref]bool{}, objs: map[manifest.Ref]*unstructured.Unstructured{},
 		results: map[manifest.Ref]status.Result{}, byUID: map[types.UID]manifest.Ref{},
 		owners: map[types.UID]owner{}, newRS: map[manifest.Ref]types.UID{}, ns: map[string]*nsWatches{},

@@ -36,9 +36,6 @@ type Options struct {
 	Detector config.Detector
 	// Namespace is used for namespaced refs that have none.
 	Namespace string
-	// JobsComplete makes a Job Current only once it is Complete (kstatus
-	// counts a started Job as Current); migrations wait this way.
-	JobsComplete bool
 }
 
 // Failure is the failure detector's finding (see status.Failure).
@@ -85,7 +82,9 @@ func (e *TimeoutError) Error() string {
 }
 
 // Wait watches objs until every one is Current by kstatus rules and
-// returns their statuses. It returns a *FailureError as soon as the
+// returns their statuses. One difference: a Job is Current only once it is
+// Complete (kstatus counts a started Job as Current; a release whose Job
+// has not finished is not done, as kapp and helm --wait-for-jobs agree). It returns a *FailureError as soon as the
 // failure detector finds a failure, a *TimeoutError when opts.Timeout
 // passes first, and ctx's error when ctx ends first.
 func (w *Waiter) Wait(ctx context.Context, objs []manifest.Ref, opts Options) (*Result, error) {
