@@ -162,7 +162,7 @@ func secretObj(name, password string) *unstructured.Unstructured {
 func TestE2ELockContention(t *testing.T) {
 	s, ns := e2eStore(t)
 	ctx := testCtx(t)
-	first, err := s.Lock(ctx, ns, "web", "alice@box pid 1", LockOptions{TTL: 3 * time.Second})
+	first, err := s.Lock(ctx, ns, "web", "alice@box pid 1", LockOptions{TTL: 4 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -170,7 +170,7 @@ func TestE2ELockContention(t *testing.T) {
 		t.Errorf("a free lock reported a previous holder %v", first.Previous)
 	}
 	// Outlive the TTL: renewal must keep the lock ours.
-	time.Sleep(4 * time.Second)
+	time.Sleep(5 * time.Second)
 	_, err = s.Lock(ctx, ns, "web", "bob@box pid 2", LockOptions{TTL: 3 * time.Second})
 	var locked *LockedError
 	if !errors.As(err, &locked) {
@@ -203,7 +203,7 @@ func TestE2ELockExpiryTakeover(t *testing.T) {
 	ctx := testCtx(t)
 	// A holder that died: its context ends, so it stops renewing.
 	deadCtx, die := context.WithCancel(ctx)
-	dead, err := s.Lock(deadCtx, ns, "web", "carol@box pid 3", LockOptions{TTL: time.Second})
+	dead, err := s.Lock(deadCtx, ns, "web", "carol@box pid 3", LockOptions{TTL: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -213,7 +213,7 @@ func TestE2ELockExpiryTakeover(t *testing.T) {
 	if !errors.As(err, new(*LockedError)) {
 		t.Fatalf("Lock while the dead holder's lease is still valid: %v, want *LockedError", err)
 	}
-	time.Sleep(2100 * time.Millisecond)
+	untilExpired(t, s, ns, "web")
 	l, err := s.Lock(ctx, ns, "web", "dave@box pid 4", LockOptions{})
 	if err != nil {
 		t.Fatalf("Lock of an expired lease: %v", err)
@@ -308,7 +308,7 @@ func TestE2EInterruptedRevision(t *testing.T) {
 	s, ns := e2eStore(t)
 	ctx := testCtx(t)
 	deadCtx, die := context.WithCancel(ctx)
-	l, err := s.Lock(deadCtx, ns, "web", "gina@box pid 7", LockOptions{TTL: time.Second})
+	l, err := s.Lock(deadCtx, ns, "web", "gina@box pid 7", LockOptions{TTL: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -322,10 +322,20 @@ func TestE2EInterruptedRevision(t *testing.T) {
 	}
 	die() // SIGKILL: no Release, no more renewals
 	<-l.done
-	time.Sleep(2100 * time.Millisecond)
+	untilExpired(t, s, ns, "web")
 	holder, _ = s.LockHolder(ctx, ns, "web")
 	latest, _ := s.Latest(ctx, ns, "web")
 	if !Interrupted(latest, holder, time.Now()) {
 		t.Fatalf("pending revision with an expired lock (%v) not reported interrupted", holder)
 	}
+}
+
+// untilExpired waits until the release's lock, no longer renewed, expires.
+func untilExpired(t *testing.T, s *Store, ns, release string) {
+	t.Helper()
+	h, err := s.LockHolder(t.Context(), ns, release)
+	if err != nil || h == nil {
+		t.Fatalf("LockHolder = %v, %v", h, err)
+	}
+	time.Sleep(time.Until(h.ExpiresAt()) + 200*time.Millisecond)
 }
