@@ -20,7 +20,7 @@ import (
 )
 
 const usage = `usage: localcluster up|down|status [flags]
-       localcluster supervise --name NAME [--lock FILE] -- COMMAND [ARGS...]
+       localcluster supervise --name NAME [--hold-fd N] -- COMMAND [ARGS...]
        localcluster prometheus-sd --kubeconfig FILE --listen HOST:PORT`
 
 func main() {
@@ -122,22 +122,16 @@ func status(opts cluster.Options) error {
 func runSupervise(ctx context.Context, args []string) error {
 	fs := flag.NewFlagSet("supervise", flag.ContinueOnError)
 	name := fs.String("name", "child", "name of the supervised command")
-	lock := fs.String("lock", "", "file to hold an exclusive lock on while running")
+	holdFD := fs.Int("hold-fd", -1, "inherited file descriptor to keep open while running (a lock handed over by up)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
 	if fs.NArg() == 0 {
 		return errors.New("supervise: no command")
 	}
-	if *lock != "" {
-		f, err := os.OpenFile(*lock, os.O_CREATE|os.O_RDWR, 0o666)
-		if err != nil {
-			return fmt.Errorf("supervise: open lock: %w", err)
-		}
-		defer f.Close()
-		if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
-			return fmt.Errorf("supervise: lock %s (held by another environment?): %w", *lock, err)
-		}
+	if *holdFD >= 0 {
+		held := os.NewFile(uintptr(*holdFD), "held")
+		defer held.Close() // keeps it referenced (and open) until the supervisor ends
 	}
 	s := &supervise.Supervisor{Name: *name, Argv: fs.Args(), Log: os.Stderr, MaxBackoff: 10 * time.Second}
 	return s.Run(ctx)

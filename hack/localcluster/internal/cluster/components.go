@@ -17,6 +17,9 @@ type env struct {
 	l    layout
 	st   State
 	pki  pki.Files
+	// cidrLock is the locked file of the pod CIDR block, handed to KWOK's
+	// supervisor.
+	cidrLock *os.File
 }
 
 // component is one process of the environment.
@@ -149,8 +152,16 @@ func kwokSpec(e *env) (proc.Spec, error) {
 	if err := os.MkdirAll(home, 0o755); err != nil {
 		return proc.Spec{}, fmt.Errorf("create %s: %w", home, err)
 	}
-	return proc.Spec{Name: nameKwok, Path: self, Env: []string{"HOME=" + home}, Args: []string{
-		"supervise", "--name=kwok", "--lock=" + e.st.PodCIDRLock, "--",
+	if e.cidrLock == nil { // restarting KWOK of a running environment
+		if e.cidrLock, err = lockNB(e.st.PodCIDRLock); err != nil {
+			return proc.Spec{}, err
+		}
+		if e.cidrLock == nil {
+			return proc.Spec{}, fmt.Errorf("pod CIDR %s is held by another environment (%s)", e.st.PodCIDR, e.st.PodCIDRLock)
+		}
+	}
+	return proc.Spec{Name: nameKwok, Path: self, Env: []string{"HOME=" + home}, ExtraFiles: []*os.File{e.cidrLock}, Args: []string{
+		"supervise", "--name=kwok", "--hold-fd=3", "--",
 		filepath.Join(e.opts.BinDir, "kwok"),
 		"--kubeconfig=" + e.l.kubeconfig(),
 		"--config=" + cfg,

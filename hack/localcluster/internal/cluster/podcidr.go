@@ -23,35 +23,39 @@ func podCIDRLock(n int) string {
 	return filepath.Join(os.TempDir(), "kship-localcluster", fmt.Sprintf("podcidr-%d.lock", n))
 }
 
-// choosePodCIDR returns the first block no running environment holds.
-func choosePodCIDR() (cidr, lock string, err error) {
+// choosePodCIDR locks the first block no running environment holds and
+// returns its CIDR, lock path and the locked file. The lock lives as long
+// as the file is open in any process: up hands it to the KWOK supervisor,
+// so there is no moment when the block is chosen but unlocked.
+func choosePodCIDR() (cidr, path string, f *os.File, err error) {
 	for n := range podCIDRBlocks {
-		free, err := lockFree(podCIDRLock(n))
+		f, err := lockNB(podCIDRLock(n))
 		if err != nil {
-			return "", "", err
+			return "", "", nil, err
 		}
-		if free {
-			return podCIDR(n), podCIDRLock(n), nil
+		if f != nil {
+			return podCIDR(n), podCIDRLock(n), f, nil
 		}
 	}
-	return "", "", errors.New("choose a pod CIDR: all 16 blocks of 127.10.0.0/16 are held by running environments")
+	return "", "", nil, errors.New("choose a pod CIDR: all 16 blocks of 127.10.0.0/16 are held by running environments")
 }
 
-// lockFree reports whether path can be locked now (and unlocks it again).
-func lockFree(path string) (bool, error) {
+// lockNB locks path if nobody holds it and returns the open, locked file;
+// it returns nil when another process holds the lock.
+func lockNB(path string) (*os.File, error) {
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return false, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
+		return nil, fmt.Errorf("create %s: %w", filepath.Dir(path), err)
 	}
 	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o666)
 	if err != nil {
-		return false, fmt.Errorf("open %s: %w", path, err)
+		return nil, fmt.Errorf("open %s: %w", path, err)
 	}
-	defer f.Close()
 	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX|syscall.LOCK_NB); err != nil {
+		f.Close()
 		if errors.Is(err, syscall.EWOULDBLOCK) {
-			return false, nil
+			return nil, nil
 		}
-		return false, fmt.Errorf("lock %s: %w", path, err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
-	return true, nil
+	return f, nil
 }

@@ -149,10 +149,11 @@ func (e *env) prepare() error {
 	if err != nil {
 		return err
 	}
-	cidr, lock, err := choosePodCIDR()
+	cidr, lock, lockFile, err := choosePodCIDR()
 	if err != nil {
 		return err
 	}
+	e.cidrLock = lockFile
 	_, statErr := os.Stat(filepath.Join(e.opts.BinDir, "podsim"))
 	e.st = State{Ports: ports, Podsim: statErr == nil, PodCIDR: cidr, PodCIDRLock: lock}
 	if e.pki, err = pki.Generate(e.l.pkiDir()); err != nil {

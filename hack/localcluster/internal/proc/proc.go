@@ -26,6 +26,8 @@ type Spec struct {
 	Env []string
 	// Dir is the working directory (empty: the current one).
 	Dir string
+	// ExtraFiles are passed to the process as file descriptors 3, 4, ….
+	ExtraFiles []*os.File
 }
 
 // Dirs are the folders a Runner keeps its logs and PID files in.
@@ -53,6 +55,7 @@ func (d Dirs) Start(spec Spec) (int, error) {
 	cmd.Dir = spec.Dir
 	cmd.Env = append(os.Environ(), spec.Env...)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
+	cmd.ExtraFiles = spec.ExtraFiles
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true}
 	if err := cmd.Start(); err != nil {
 		return 0, fmt.Errorf("start %s (%s): %w", spec.Name, spec.Path, err)
