@@ -90,22 +90,31 @@ func (p *Planner) newSession(ctx context.Context, releaseNS string, objs []manif
 		}
 	}
 	s.standIn = "default"
-	if ns := objsNamespace(objs, s.newNamespaces); ns != "" {
-		s.standIn = ns
+	if len(s.newNamespaces) > 0 {
+		s.standIn = s.pickStandIn(ctx, objs)
 	}
 	return s, nil
 }
 
-// objsNamespace returns an existing namespace the bundle uses, preferring
-// the first namespaced object's, so stand-in dry-runs run where the
-// credentials are known to have rights.
-func objsNamespace(objs []manifest.Object, fresh map[string]bool) string {
+// pickStandIn returns an existing namespace the bundle uses (the first of
+// up to three candidates that exists), so stand-in dry-runs run where the
+// credentials are known to have rights; "default" when none does.
+func (s *session) pickStandIn(ctx context.Context, objs []manifest.Object) string {
+	tried := map[string]bool{}
 	for _, o := range objs {
-		if ns := o.Obj.GetNamespace(); ns != "" && !fresh[ns] {
+		ns := o.Obj.GetNamespace()
+		if ns == "" || s.newNamespaces[ns] || tried[ns] {
+			continue
+		}
+		if len(tried) == 3 {
+			break
+		}
+		tried[ns] = true
+		if _, err := s.c.Clients.Typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); err == nil {
 			return ns
 		}
 	}
-	return ""
+	return "default"
 }
 
 // observe dry-runs one object and compares the result with the live object.
