@@ -34,7 +34,7 @@ localcluster: ## build the local environment: bin/k8s, bin/kubectl, bin/localclu
 	  else echo "warning: $(LC)/cmd/$$c has no sources yet; not built"; fi; \
 	done
 
-kwok: $(BIN)/kwok ## install KWOK $(KWOK_VERSION) into bin/
+kwok: $(BIN)/kwok ## install KWOK (pinned version) into bin/
 
 $(BIN)/kwok:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
