@@ -106,7 +106,7 @@ func TestHTTPRetriesWithBackoff(t *testing.T) {
 		t.Fatalf("passed %v after %d attempts (%d requests): %s", res.Passed, res.Attempts, n.Load(), res.Message)
 	}
 	// Waits of 100ms then 200ms: exponential.
-	if elapsed < 300*time.Millisecond || elapsed > 3*time.Second {
+	if elapsed < 300*time.Millisecond || elapsed > 10*time.Second {
 		t.Errorf("took %s, want about 300ms of backoff", elapsed)
 	}
 	gap := res.Tries[2].Start.Sub(res.Tries[1].Start)
@@ -160,7 +160,7 @@ func TestHTTPPerTryTimeout(t *testing.T) {
 	if !strings.Contains(res.Message, "no answer within the per-try timeout of 150ms") {
 		t.Errorf("message %q", res.Message)
 	}
-	if d := time.Since(start); d > 2*time.Second {
+	if d := time.Since(start); d > 10*time.Second {
 		t.Errorf("took %s: the per-try timeout did not cut the tries", d)
 	}
 }
