@@ -212,3 +212,20 @@ func BenchmarkValidateOffline5000Problems(b *testing.B) {
 	}
 	reportRates(b, len(objs), cpuTime()-cpu0)
 }
+
+// BenchmarkValidateOffline5000RunOnly is BenchmarkValidateOffline5000
+// without the decode: the cost of Run alone on already-decoded objects.
+func BenchmarkValidateOffline5000RunOnly(b *testing.B) {
+	dir := b.TempDir()
+	files := benchBundle(b, dir, 5000)
+	rel := testRelease(dir)
+	objs := decodeBundle(b, files)
+	b.ResetTimer()
+	cpu0 := cpuTime()
+	for i := 0; i < b.N; i++ {
+		if r := Run(context.Background(), Input{Release: rel, Objects: objs}); r.Blocking() {
+			b.Fatal("blocking")
+		}
+	}
+	reportRates(b, len(objs), cpuTime()-cpu0)
+}
