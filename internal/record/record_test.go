@@ -175,3 +175,26 @@ func TestHolderJSON(t *testing.T) {
 		t.Errorf("got  %s\nwant %s", data, want)
 	}
 }
+
+// BenchmarkSecretData encodes and compresses the 600-object release.
+func BenchmarkSecretData(b *testing.B) {
+	rev := &Revision{Release: "big", Namespace: "ns", Objects: bigRelease()}
+	for b.Loop() {
+		if _, err := secretData(rev); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkFromSecretData decodes it.
+func BenchmarkFromSecretData(b *testing.B) {
+	data, err := secretData(&Revision{Release: "big", Namespace: "ns", Objects: bigRelease()})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for b.Loop() {
+		if _, err := fromSecretData(data); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
