@@ -100,6 +100,27 @@ func TestNewPrometheusAddress(t *testing.T) {
 	}
 }
 
+func TestPrometheusBasicAuthNeverPrinted(t *testing.T) {
+	var user, pass string
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		user, pass, _ = r.BasicAuth()
+		w.WriteHeader(http.StatusServiceUnavailable)
+		fmt.Fprint(w, `{"status":"error","errorType":"unavailable","error":"overloaded"}`)
+	}))
+	defer srv.Close()
+	q, err := NewPrometheus(strings.Replace(srv.URL, "http://", "http://kship:hunter2@", 1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := (&Evaluator{Q: q}).Evaluate(t.Context(), []config.Gate{{Name: "g", Query: "up"}}, nil, nil)[0]
+	if user != "kship" || pass != "hunter2" {
+		t.Errorf("basic auth not sent: %q %q", user, pass)
+	}
+	if m.Verdict != Error || strings.Contains(m.Message, "hunter2") {
+		t.Errorf("verdict %s, message %q", m.Verdict, m.Message)
+	}
+}
+
 func TestUnreachablePrometheusIsError(t *testing.T) {
 	srv := httptest.NewServer(http.NotFoundHandler())
 	addr := srv.URL

@@ -21,7 +21,8 @@ type prometheus struct {
 // NewPrometheus returns a Querier for the Prometheus-compatible API at
 // address (a base URL such as http://127.0.0.1:9090). The address may name
 // environment variables, as in ${KSHIP_PROMETHEUS}, so one release file works
-// on every machine; an unset variable is an error.
+// on every machine; an unset variable is an error. Basic auth may be given
+// in the URL (https://user:password@host); the password is never printed.
 func NewPrometheus(address string) (Querier, error) {
 	expanded, err := expandEnv(address)
 	if err != nil {
@@ -29,13 +30,13 @@ func NewPrometheus(address string) (Querier, error) {
 	}
 	u, err := url.Parse(expanded)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus address %q: want a base URL such as http://127.0.0.1:9090", expanded)
+		return nil, fmt.Errorf("prometheus address %q: want a base URL such as http://127.0.0.1:9090", address)
 	}
 	c, err := api.NewClient(api.Config{Address: expanded})
 	if err != nil {
-		return nil, fmt.Errorf("prometheus address %q: %w", expanded, err)
+		return nil, fmt.Errorf("prometheus address %q: %w", u.Redacted(), err)
 	}
-	return &prometheus{address: expanded, api: promv1.NewAPI(c)}, nil
+	return &prometheus{address: u.Redacted(), api: promv1.NewAPI(c)}, nil
 }
 
 // Query runs an instant query at ts. Warnings and infos from the server are dropped.
