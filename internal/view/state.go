@@ -72,9 +72,6 @@ func fields(v any) map[string]any {
 	return out
 }
 
-// lines is how many lines render prints.
-func (s *state) lines() int { return 1 + len(s.gates) }
-
 // render draws the block: one line for stage and readiness, one per gate.
 func (s *state) render(elapsed time.Duration) string {
 	ready, waiting := 0, []string{}

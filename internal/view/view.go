@@ -50,9 +50,10 @@ type View struct {
 	mode  Mode
 	start time.Time
 
-	mu     sync.Mutex
-	state  state
-	footer bool // a status block is on screen
+	mu    sync.Mutex
+	state state
+	// footer is how many lines of status block are on screen.
+	footer int
 }
 
 // New returns a View writing to w in mode; start is the run's start time
@@ -134,15 +135,13 @@ func (v *View) line(e event.Event) string {
 
 // clearFooter erases the status block (ANSI: cursor up, erase line).
 func (v *View) clearFooter() {
-	if !v.footer {
-		return
-	}
-	fmt.Fprint(v.w, strings.Repeat("\x1b[1A\x1b[2K", v.state.lines()))
-	v.footer = false
+	fmt.Fprint(v.w, strings.Repeat("\x1b[1A\x1b[2K", v.footer))
+	v.footer = 0
 }
 
 // drawFooter prints the status block.
 func (v *View) drawFooter() {
-	fmt.Fprint(v.w, v.state.render(time.Since(v.start)))
-	v.footer = true
+	block := v.state.render(time.Since(v.start))
+	fmt.Fprint(v.w, block)
+	v.footer = strings.Count(block, "\n")
 }

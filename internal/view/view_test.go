@@ -103,7 +103,7 @@ func TestLiveBlockShowsReadinessAndGates(t *testing.T) {
 func TestSummaryGolden(t *testing.T) {
 	o := &release.Outcome{Release: "web", Namespace: "shop", Verdict: release.RollbackFailed, ExitCode: 4, Revision: 3,
 		Summary: "revision 3 failed and its rollback FAILED: restored revision 2 is not ready", Trigger: "smoke check health failed",
-		Checked: []string{"smoke health (http): passed", "after rollback: restored revision 2: all objects ready"},
+		Checked:     []string{"smoke health (http): passed", "after rollback: restored revision 2: all objects ready"},
 		EvidenceDir: ".kship/evidence/web/3-20261126T010000Z", StartedAt: t0, FinishedAt: t0.Add(42 * time.Second),
 		ManualSteps: "roll back with kship:\n  kship rollback web -n shop --to-revision 2\nor by hand with kubectl: see .kship/evidence/web/3-20261126T010000Z/rollback.md\n"}
 	golden(t, "summary.golden.txt", Summary("deploy", o))
