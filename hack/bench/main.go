@@ -32,6 +32,7 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
 )
@@ -74,8 +75,8 @@ func run(n int, bin string, workers int) error {
 		if err != nil {
 			return fmt.Errorf("kship %s: %w", step, err)
 		}
-		fmt.Printf("%-12s floor (SSA loop x%d + passive watcher): %6.1fs | kship deploy: %6.1fs = %.2fx floor | kship API requests: %d (%s) | exit %d\n",
-			step, workers, floor.Seconds(), k.wall.Seconds(), k.wall.Seconds()/floor.Seconds(), k.requests, k.verbs, k.exit)
+		fmt.Printf("%-12s floor (SSA loop x%d + passive watcher): %6.1fs | kship deploy: %6.1fs = %.2fx floor (%s) | kship API requests: %d (%s) | exit %d\n",
+			step, workers, floor.Seconds(), k.wall.Seconds(), k.wall.Seconds()/floor.Seconds(), k.stages, k.requests, k.verbs, k.exit)
 	}
 	if bin != "" {
 		return b.rss(ctx, bin)
@@ -185,6 +186,7 @@ type kshipResult struct {
 	requests int
 	verbs    string
 	exit     int
+	stages   string
 }
 
 // kship runs release.Deploy in-process with a counting transport.
@@ -207,8 +209,9 @@ func (b *bench) kship(ctx context.Context, image string) (kshipResult, error) {
 	if err != nil {
 		return kshipResult{}, err
 	}
+	st := &stageTimes{}
 	start := time.Now()
-	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: clients, EvidenceDir: filepath.Join(b.dir, "evidence")})
+	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: st})
 	wall := time.Since(start)
 	if err != nil {
 		return kshipResult{}, err
@@ -217,7 +220,7 @@ func (b *bench) kship(ctx context.Context, image string) (kshipResult, error) {
 		return kshipResult{}, fmt.Errorf("kship deploy ended %s: %s (%s)", out.Verdict, out.Summary, out.Trigger)
 	}
 	total, verbs := cnt.take()
-	return kshipResult{wall: wall, requests: total, verbs: verbs, exit: out.ExitCode}, nil
+	return kshipResult{wall: wall, requests: total, verbs: verbs, exit: out.ExitCode, stages: st.String()}, nil
 }
 
 // counter counts HTTP requests by verb (a watch counts as WATCH, a
@@ -257,6 +260,42 @@ func (c *counter) take() (int, string) {
 	n := c.total
 	c.total, c.byVerb = 0, map[string]int{}
 	return n, strings.Join(parts, " ")
+}
+
+// stageTimes is an event.Sink keeping when each stage started and ended.
+type stageTimes struct {
+	mu    sync.Mutex
+	start map[event.Stage]time.Time
+	dur   map[event.Stage]time.Duration
+	order []event.Stage
+}
+
+// Emit records stage boundaries.
+func (s *stageTimes) Emit(e event.Event) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.start == nil {
+		s.start, s.dur = map[event.Stage]time.Time{}, map[event.Stage]time.Duration{}
+	}
+	switch e.Type {
+	case event.TypeStageStarted:
+		s.start[e.Stage] = e.Time
+	case event.TypeStageFinished:
+		if t, ok := s.start[e.Stage]; ok {
+			s.dur[e.Stage] = e.Time.Sub(t)
+			s.order = append(s.order, e.Stage)
+		}
+	}
+}
+
+func (s *stageTimes) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	parts := make([]string, 0, len(s.order))
+	for _, st := range s.order {
+		parts = append(parts, fmt.Sprintf("%s %.1fs", st, s.dur[st].Seconds()))
+	}
+	return strings.Join(parts, ", ")
 }
 
 type rtFunc func(*http.Request) (*http.Response, error)
