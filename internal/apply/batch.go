@@ -32,9 +32,9 @@ func (a *Applier) applyBatch(ctx context.Context, s *session, objs []manifest.Ob
 	}
 	live, err := a.liveVersions(ctx, s, targets)
 	if err != nil {
-		return nil, err
+		return applied(changes), err
 	}
-	a.forEach(ctx, len(targets), func(j int) {
+	forEach(ctx, a.workers(), len(targets), func(j int) {
 		t := targets[j]
 		ch, err := a.applyOne(ctx, s, t, live[t.key()])
 		changes[index[j]], errs[index[j]] = ch, err
@@ -43,21 +43,26 @@ func (a *Applier) applyBatch(ctx context.Context, s *session, objs []manifest.Ob
 	if err := ctx.Err(); err != nil {
 		errs = append(errs, err)
 	}
+	return applied(changes), collect(errs)
+}
+
+// applied drops the empty changes of objects never handled.
+func applied(changes []Change) []Change {
 	out := changes[:0]
 	for _, ch := range changes {
 		if ch.Action != "" {
 			out = append(out, ch)
 		}
 	}
-	return out, collect(errs)
+	return out
 }
 
-// forEach runs fn(0..n-1) on up to a.workers() goroutines; it stops
-// handing out work when ctx ends.
-func (a *Applier) forEach(ctx context.Context, n int, fn func(i int)) {
+// forEach runs fn(0..n-1) on up to workers goroutines; it stops handing
+// out work when ctx ends.
+func forEach(ctx context.Context, workers, n int, fn func(i int)) {
 	work := make(chan int)
 	var wg sync.WaitGroup
-	for w := 0; w < min(a.workers(), n); w++ {
+	for w := 0; w < min(workers, n); w++ {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()

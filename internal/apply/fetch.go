@@ -22,8 +22,7 @@ import (
 func Fetch(ctx context.Context, c *kube.Clients, ns string, refs []manifest.Ref) ([]*unstructured.Unstructured, error) {
 	out := make([]*unstructured.Unstructured, len(refs))
 	errs := make([]error, len(refs))
-	a := &Applier{Clients: c}
-	a.forEach(ctx, len(refs), func(i int) {
+	forEach(ctx, DefaultWorkers, len(refs), func(i int) {
 		out[i], errs[i] = fetchOne(ctx, c, ns, refs[i])
 	})
 	if err := ctx.Err(); err != nil {

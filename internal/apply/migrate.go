@@ -87,6 +87,7 @@ type MigrationError struct {
 	Err     error
 }
 
+// Error names the Job and why it failed.
 func (e *MigrationError) Error() string {
 	if e.Failure != nil {
 		return fmt.Sprintf("%s: migration failed, workloads left untouched: %s", e.Job, e.Failure.Detail())
@@ -94,6 +95,8 @@ func (e *MigrationError) Error() string {
 	return fmt.Sprintf("%s: migration failed, workloads left untouched: %v", e.Job, e.Err)
 }
 
+// Unwrap returns the underlying error (a *wait.FailureError, a timeout, an
+// apply error).
 func (e *MigrationError) Unwrap() error { return e.Err }
 
 // RunMigration applies one migration Job and waits until it is Complete,

@@ -166,6 +166,8 @@ type Conflict struct {
 	Field   string `json:"field"`
 }
 
+// Error names the object, each conflicting field with its manager, and
+// the way out.
 func (e *ConflictError) Error() string {
 	byManager := map[string][]string{}
 	for _, c := range e.Conflicts {

@@ -38,7 +38,7 @@ func (a *Applier) Prune(ctx context.Context, objs []manifest.Object) (*ChangeSet
 		}
 		targets[i] = &t
 	}
-	a.forEach(ctx, len(sorted), func(i int) {
+	forEach(ctx, a.workers(), len(sorted), func(i int) {
 		if targets[i] != nil {
 			changes[i], errs[i] = a.deleteOne(ctx, *targets[i])
 		}

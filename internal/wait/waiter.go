@@ -60,6 +60,7 @@ type FailureError struct {
 	Failure
 }
 
+// Error says the release cannot succeed and why.
 func (e *FailureError) Error() string {
 	return "release cannot succeed: " + e.Failure.String()
 }
@@ -72,6 +73,7 @@ type TimeoutError struct {
 	Pending []ObjectStatus
 }
 
+// Error names every object that was not Current, with its status.
 func (e *TimeoutError) Error() string {
 	parts := make([]string, 0, len(e.Pending))
 	for _, p := range e.Pending {
