@@ -39,9 +39,15 @@ kwok: $(BIN)/kwok ## install KWOK (pinned version) into bin/
 $(BIN)/kwok:
 	GOBIN=$(BIN) $(GO) install sigs.k8s.io/kwok/cmd/kwok@$(KWOK_VERSION)
 
-cluster-up: localcluster kwok ## start the local environment (idempotent); writes .localcluster/env
+# A running environment is only checked (no build): its processes would not
+# pick up new binaries anyway. Otherwise build what is needed and start it.
+cluster-up: ## start the local environment (idempotent); writes .localcluster/env
 	@command -v prometheus >/dev/null || test -x /usr/bin/prometheus || \
 	  { echo "prometheus not found: apt-get install -y prometheus"; exit 1; }
+	@if [ -f $(STATE)/env ] && [ -x $(BIN)/localcluster ] && \
+	    $(BIN)/localcluster status --state-dir $(STATE) >/dev/null 2>&1; then \
+	  echo "local environment running; checking it (make cluster-down first to rebuild)"; \
+	else $(MAKE) --no-print-directory localcluster kwok; fi
 	$(BIN)/localcluster up --state-dir $(STATE) --bin-dir $(BIN)
 	@cat $(STATE)/env
 
