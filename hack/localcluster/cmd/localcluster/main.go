@@ -115,6 +115,9 @@ func status(opts cluster.Options) error {
 	if dead > 0 {
 		return fmt.Errorf("%d components not running", dead)
 	}
+	if env, err := os.ReadFile(filepath.Join(opts.StateDir, "env")); err == nil {
+		fmt.Printf("\n%s", env)
+	}
 	return nil
 }
 
