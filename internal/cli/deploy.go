@@ -50,10 +50,12 @@ func (o *DeployOptions) Run(cmd *cobra.Command) error {
 	ctx, stop := signalContext(cmd.Context())
 	defer stop()
 	v := view.New(cmd.OutOrStdout(), view.ModeFor(o.g.Output, cmd.OutOrStdout()), time.Now())
+	stopTick := v.Tick()
 	out, err := release.Deploy(ctx, release.DeployOptions{
 		ReleaseFile: o.File, Clients: clients, EvidenceDir: o.g.EvidenceDir, Namespace: *o.g.Kube.Namespace,
 		ForceConflicts: o.ForceConflicts, ForceUnlock: o.ForceUnlock, Sink: v,
 	})
+	stopTick()
 	return finish(v, "deploy", out, err)
 }
 

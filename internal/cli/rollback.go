@@ -55,10 +55,12 @@ func (o *RollbackOptions) Run(cmd *cobra.Command, name string) error {
 	ctx, stop := signalContext(cmd.Context())
 	defer stop()
 	v := view.New(cmd.OutOrStdout(), view.ModeFor(o.g.Output, cmd.OutOrStdout()), time.Now())
+	stopTick := v.Tick()
 	out, err := release.Rollback(ctx, release.RollbackOptions{
 		Name: name, Namespace: ns, ToRevision: o.ToRevision, Drill: o.Drill, Clients: clients,
 		EvidenceDir: o.g.EvidenceDir, ForceUnlock: o.ForceUnlock, Sink: v,
 	})
+	stopTick()
 	kind := "rollback"
 	if o.Drill {
 		kind = "rollback drill"

@@ -145,3 +145,33 @@ func (v *View) drawFooter() {
 	fmt.Fprint(v.w, block)
 	v.footer = strings.Count(block, "\n")
 }
+
+// Tick redraws the live block every second (so the elapsed time moves while
+// nothing happens, e.g. in a stabilize window) until the returned function
+// is called. It does nothing in the other modes.
+func (v *View) Tick() (stop func()) {
+	if v.mode != Live {
+		return func() {}
+	}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		t := time.NewTicker(time.Second)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				v.mu.Lock()
+				if v.footer > 0 {
+					v.clearFooter()
+					v.drawFooter()
+				}
+				v.mu.Unlock()
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
