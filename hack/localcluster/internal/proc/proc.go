@@ -67,13 +67,32 @@ func (d Dirs) Start(spec Spec) (int, error) {
 	if err := os.WriteFile(d.pidPath(spec.Name), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 		return pid, fmt.Errorf("start %s: write pid file: %w", spec.Name, err)
 	}
+	// The start time tells our process apart from a later one that got the
+	// same PID (after a reboot, or a long time after ours died).
+	if st, err := readStat(pid); err == nil {
+		if err := os.WriteFile(d.startPath(spec.Name), []byte(st.start+"\n"), 0o644); err != nil {
+			return pid, fmt.Errorf("start %s: write start file: %w", spec.Name, err)
+		}
+	}
 	return pid, nil
 }
 
 // LogPath returns the log file of component name.
 func (d Dirs) LogPath(name string) string { return filepath.Join(d.Logs, name+".log") }
 
-func (d Dirs) pidPath(name string) string { return filepath.Join(d.PIDs, name+".pid") }
+func (d Dirs) pidPath(name string) string   { return filepath.Join(d.PIDs, name+".pid") }
+func (d Dirs) startPath(name string) string { return filepath.Join(d.PIDs, name+".start") }
+
+// ours reports whether pid is still the process recorded for name: its
+// start time matches the recorded one (when one was recorded).
+func (d Dirs) ours(name string, pid int) bool {
+	want, err := os.ReadFile(d.startPath(name))
+	if err != nil {
+		return true // recorded by an older localcluster: only the group check applies
+	}
+	st, err := readStat(pid)
+	return err == nil && st.start == strings.TrimSpace(string(want))
+}
 
 // PID returns the PID recorded for name, or 0 if there is no PID file.
 func (d Dirs) PID(name string) (int, error) {
@@ -110,14 +129,14 @@ func (d Dirs) Recorded() ([]string, error) {
 }
 
 // Alive reports whether the component recorded under name is running: its
-// PID exists, is not a zombie and still leads its own process group (which
-// guards against a recycled PID).
+// PID exists, is not a zombie, still leads its own process group and
+// started when the recorded one did (which guards against a recycled PID).
 func (d Dirs) Alive(name string) bool {
 	pid, err := d.PID(name)
 	if err != nil || pid <= 0 {
 		return false
 	}
-	return Alive(pid)
+	return Alive(pid) && d.ours(name, pid)
 }
 
 // Alive reports whether pid is a live (non-zombie) process group leader.

@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -84,4 +85,32 @@ func TestStopWithoutPIDFile(t *testing.T) {
 	if err != nil || res.How != "not running" {
 		t.Errorf("Stop = %+v, %v; want not running", res, err)
 	}
+}
+
+func TestRecycledPIDIsNotOurs(t *testing.T) {
+	d := dirs(t)
+	pid, err := d.Start(Spec{Name: "app", Path: "sleep", Args: []string{"100"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Stop(context.Background(), "app", time.Second) //nolint:errcheck
+	if !d.Alive("app") {
+		t.Fatal("Alive = false right after Start")
+	}
+	// Pretend the recorded process started at another time: the live
+	// process with that PID is someone else's, and must not be stopped.
+	if err := os.WriteFile(d.startPath("app"), []byte("1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if d.Alive("app") {
+		t.Error("Alive = true for a PID whose start time differs")
+	}
+	res, err := d.Stop(context.Background(), "app", time.Second)
+	if err != nil || res.How != "not running" {
+		t.Errorf("Stop = %+v, %v; want not running", res, err)
+	}
+	if !Alive(pid) {
+		t.Error("Stop signalled a process that was not ours")
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }

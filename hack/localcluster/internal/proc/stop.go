@@ -27,14 +27,16 @@ func (d Dirs) Stop(ctx context.Context, name string, grace time.Duration) (StopR
 		return StopResult{Name: name}, err
 	}
 	res := StopResult{Name: name, PID: pid, How: "not running"}
-	if tree := Tree(pid); pid > 0 && len(tree) > 0 {
+	if tree := Tree(pid); pid > 0 && len(tree) > 0 && d.ours(name, pid) {
 		res.How, err = stopTree(ctx, pid, tree, grace)
 		if err != nil {
 			return res, fmt.Errorf("stop %s (pgid %d): %w", name, pid, err)
 		}
 	}
-	if err := os.Remove(d.pidPath(name)); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return res, fmt.Errorf("stop %s: remove pid file: %w", name, err)
+	for _, p := range []string{d.pidPath(name), d.startPath(name)} {
+		if err := os.Remove(p); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return res, fmt.Errorf("stop %s: remove %s: %w", name, p, err)
+		}
 	}
 	return res, nil
 }
