@@ -113,3 +113,14 @@ type Verdict struct {
 func pending(since time.Time, grace time.Duration) Verdict {
 	return Verdict{RecheckAt: since.Add(grace)}
 }
+
+// latest returns the latest instant a condition timestamp may stand for:
+// the API server stores them to the second, so a whole-second time may be
+// up to a second earlier than the transition. Graces count from it, so a
+// grace never ends early.
+func latest(t time.Time) time.Time {
+	if t.Nanosecond() == 0 {
+		return t.Add(time.Second)
+	}
+	return t
+}

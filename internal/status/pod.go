@@ -94,8 +94,8 @@ func unschedulable(owner manifest.Ref, pod *corev1.Pod, th Thresholds, now time.
 		if since.IsZero() {
 			since = pod.CreationTimestamp.Time
 		}
-		if now.Sub(since) < th.Grace {
-			return pending(since, th.Grace)
+		if now.Sub(latest(since)) < th.Grace {
+			return pending(latest(since), th.Grace)
 		}
 		msg := fmt.Sprintf("unschedulable for %s: %s", now.Sub(since).Round(time.Second), c.Message)
 		return Verdict{Failure: &Failure{Object: owner, Pod: pod.Name, Reason: ReasonUnschedulable, Message: msg, At: now}}

@@ -148,7 +148,15 @@ status:
 status:
   phase: Pending
   conditions: [{type: PodScheduled, status: "False", reason: Unschedulable, lastTransitionTime: '2026-01-01T00:00:50Z', message: '0/3 nodes are available'}]`,
-			wantRecheck: time.Date(2026, 1, 1, 0, 1, 5, 0, time.UTC),
+			wantRecheck: time.Date(2026, 1, 1, 0, 1, 6, 0, time.UTC), // +1s: the timestamp is to the second
+		},
+		{
+			name: "unschedulable exactly the grace by a whole-second timestamp: not yet",
+			status: `
+status:
+  phase: Pending
+  conditions: [{type: PodScheduled, status: "False", reason: Unschedulable, lastTransitionTime: '2026-01-01T00:00:45Z'}]`,
+			wantRecheck: time.Date(2026, 1, 1, 0, 1, 1, 0, time.UTC),
 		},
 		{
 			name: "unschedulable beyond grace",

@@ -54,8 +54,8 @@ func replicaFailure(owner manifest.Ref, what, reason, message string, since time
 	if since.IsZero() {
 		since = now
 	}
-	if now.Sub(since) < th.Grace {
-		return pending(since, th.Grace)
+	if now.Sub(latest(since)) < th.Grace {
+		return pending(latest(since), th.Grace)
 	}
 	if reason == "" {
 		reason = ReasonFailedCreate
