@@ -1,6 +1,7 @@
 package status
 
 import (
+	"fmt"
 	"strings"
 	"time"
 
@@ -62,6 +63,7 @@ func EventFailure(owner manifest.Ref, pod string, ev *corev1.Event, th Threshold
 		}
 	case "FailedScheduling":
 		if now.Sub(first) >= th.Grace {
+			msg = fmt.Sprintf("unschedulable for %s: %s", now.Sub(first).Round(time.Second), ev.Message)
 			return fail(ReasonUnschedulable)
 		}
 		return pending(first, th.Grace)

@@ -1,6 +1,7 @@
 package status
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -96,7 +97,7 @@ eventTime: '2026-01-01T00:00:55.000000Z'`,
 			if v.Failure == nil || v.Failure.Reason != tt.wantReason {
 				t.Fatalf("failure = %+v, want %s", v.Failure, tt.wantReason)
 			}
-			if v.Failure.Message != ev.Message || v.Failure.Pod != "web-1-x" {
+			if !strings.HasSuffix(v.Failure.Message, ev.Message) || v.Failure.Pod != "web-1-x" {
 				t.Errorf("failure does not carry the event text and pod: %+v", v.Failure)
 			}
 		})
