@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"time"
 
 	"github.com/kship/kship/internal/event"
@@ -86,7 +87,10 @@ func (r *run) rollbackTarget(ctx context.Context, revs []record.Revision, from *
 	}
 	for i := range revs {
 		rev := &revs[i]
-		if rev.Number >= from.Number || rev.Number == from.RollbackOf {
+		// Skip the revision a rollback undid, and a revision with the very
+		// objects of the current one (the one a rollback restored): rolling
+		// back to it would change nothing.
+		if rev.Number >= from.Number || rev.Number == from.RollbackOf || sameObjects(rev.Objects, from.Objects) {
 			continue
 		}
 		if rev.Outcome == OutcomeDeployed || rev.Outcome == OutcomeSuperseded {
@@ -141,4 +145,17 @@ func objectsOf(rev *record.Revision) []manifest.Object {
 		return nil
 	}
 	return rev.Objects
+}
+
+// sameObjects reports whether two revisions hold exactly the same objects.
+func sameObjects(a, b []manifest.Object) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if !reflect.DeepEqual(a[i].Obj.Object, b[i].Obj.Object) {
+			return false
+		}
+	}
+	return true
 }
