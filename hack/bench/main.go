@@ -27,6 +27,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/util/rand"
 	"k8s.io/client-go/rest"
@@ -62,26 +63,68 @@ func run(n int, bin string, workers int) error {
 		return err
 	}
 	fmt.Printf("bench: %d Deployments x 2 replicas + %d ConfigMaps + %d Services (%d objects)\n", n, n, n, 3*n)
-	for _, img := range []string{"bench:v1", "bench:v2"} {
-		step := "install"
-		if img == "bench:v2" {
-			step = "image update"
-		}
-		floor, err := b.floor(ctx, img)
-		if err != nil {
-			return fmt.Errorf("floor %s: %w", step, err)
-		}
-		k, err := b.kship(ctx, img)
-		if err != nil {
-			return fmt.Errorf("kship %s: %w", step, err)
-		}
-		fmt.Printf("%-12s floor (SSA loop x%d + passive watcher): %6.1fs | kship deploy: %6.1fs = %.2fx floor (%s) | kship API requests: %d (%s) | exit %d\n",
-			step, workers, floor.Seconds(), k.wall.Seconds(), k.wall.Seconds()/floor.Seconds(), k.stages, k.requests, k.verbs, k.exit)
+	// The two sides run with the same background: the floor's install on an
+	// empty cluster, then its namespace is deleted before kship's install;
+	// for the update, each side runs while the other's release is present.
+	floorInstall, err := b.floor(ctx, "bench:v1")
+	if err != nil {
+		return fmt.Errorf("floor install: %w", err)
 	}
+	if err := b.dropFloor(ctx); err != nil {
+		return err
+	}
+	kInstall, err := b.kship(ctx, "bench:v1")
+	if err != nil {
+		return fmt.Errorf("kship install: %w", err)
+	}
+	report("install", workers, floorInstall, kInstall)
+	if _, err := b.floor(ctx, "bench:v1"); err != nil {
+		return fmt.Errorf("floor re-install: %w", err)
+	}
+	floorUpdate, err := b.floor(ctx, "bench:v2")
+	if err != nil {
+		return fmt.Errorf("floor update: %w", err)
+	}
+	kUpdate, err := b.kship(ctx, "bench:v2")
+	if err != nil {
+		return fmt.Errorf("kship update: %w", err)
+	}
+	report("image update", workers, floorUpdate, kUpdate)
 	if bin != "" {
 		return b.rss(ctx, bin)
 	}
 	return nil
+}
+
+// report prints one step's figures.
+func report(step string, workers int, floor time.Duration, k kshipResult) {
+	fmt.Printf("%-12s floor (SSA loop x%d + passive watcher): %6.1fs | kship deploy: %6.1fs = %.2fx floor (%s) | kship API requests: %d (%s) | exit %d\n",
+		step, workers, floor.Seconds(), k.wall.Seconds(), k.wall.Seconds()/floor.Seconds(), k.stages, k.requests, k.verbs, k.exit)
+}
+
+// dropFloor deletes the floor's namespace and waits until it is gone.
+func (b *bench) dropFloor(ctx context.Context) error {
+	c, err := kube.NewForConfig(b.cfg)
+	if err != nil {
+		return err
+	}
+	ns := b.floorNS
+	b.floorNS = ""
+	if err := c.Typed.CoreV1().Namespaces().Delete(ctx, ns, metav1.DeleteOptions{}); err != nil {
+		return fmt.Errorf("delete namespace %s: %w", ns, err)
+	}
+	tick := time.NewTicker(time.Second)
+	defer tick.Stop()
+	for {
+		if _, err := c.Typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{}); apierrors.IsNotFound(err) {
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-tick.C:
+		}
+	}
 }
 
 // bench holds the state of one benchmark run.
