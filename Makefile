@@ -19,7 +19,7 @@ build: ## build bin/kship
 	$(GO) build -o $(BIN)/kship ./cmd/kship
 
 # The control-plane binary is big: the first build takes ~9 minutes, later
-# ones reuse the Go build cache (and skip linking when nothing changed).
+# ones reuse the Go build cache (what is left is a 10-30 s check and link).
 # flock serialises concurrent `make localcluster` runs (parallel test
 # binaries each starting the environment): one k8s build at a time.
 localcluster: ## build the local environment: bin/k8s, bin/kubectl, bin/localcluster, bin/podsim, bin/demoapp
