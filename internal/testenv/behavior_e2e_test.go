@@ -104,7 +104,7 @@ func TestBehaviorLabels(t *testing.T) {
 				t.Fatalf("create Deployment %s/%s: %v", ns, name, err)
 			}
 			obs := &observation{reasons: map[string]bool{}, lastStates: map[string]bool{}}
-			eventually(t, 45*time.Second, "behavior "+tc.behavior, func(ctx context.Context) (bool, string) {
+			eventually(t, 2*time.Minute, "behavior "+tc.behavior, func(ctx context.Context) (bool, string) {
 				pods, err := podsOf(ctx, cs, ns, name)
 				if err != nil || len(pods) == 0 {
 					return false, fmt.Sprintf("no pod yet (%v)", err)

@@ -65,7 +65,7 @@ func TestDeploymentBecomesAvailable(t *testing.T) {
 	if _, err := cs.AppsV1().Deployments(ns).Create(t.Context(), deployment("web", 3, nil), metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create Deployment %s/web: %v", ns, err)
 	}
-	eventually(t, 60*time.Second, "Deployment web Available", func(ctx context.Context) (bool, string) {
+	eventually(t, 2*time.Minute, "Deployment web Available", func(ctx context.Context) (bool, string) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
@@ -114,7 +114,7 @@ func TestRollingUpdateReplacesPods(t *testing.T) {
 		t.Fatalf("update Deployment %s/web: %v", ns, err)
 	}
 	start := time.Now()
-	eventually(t, 60*time.Second, "only v2 pods, all Ready", func(ctx context.Context) (bool, string) {
+	eventually(t, 2*time.Minute, "only v2 pods, all Ready", func(ctx context.Context) (bool, string) {
 		pods, err := podsOf(ctx, cs, ns, "web")
 		if err != nil {
 			return false, err.Error()
@@ -134,7 +134,7 @@ func TestRollingUpdateReplacesPods(t *testing.T) {
 // waitAvailable waits until Deployment ns/name is Available.
 func waitAvailable(t *testing.T, cs kubernetes.Interface, ns, name string) {
 	t.Helper()
-	eventually(t, 60*time.Second, "Deployment "+name+" Available", func(ctx context.Context) (bool, string) {
+	eventually(t, 2*time.Minute, "Deployment "+name+" Available", func(ctx context.Context) (bool, string) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, name, metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()

@@ -1,5 +1,9 @@
 package testenv_test
 
+// Timeouts of the e2e tests are generous (2 minutes for "it happens"): the
+// environment is shared, and a benchmark in parallel can slow it down. The
+// tests log how long things took; the Prometheus test keeps its 30 s bound.
+
 import (
 	"context"
 	"fmt"

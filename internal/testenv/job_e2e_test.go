@@ -61,7 +61,7 @@ func TestJobs(t *testing.T) {
 			if _, err := cs.BatchV1().Jobs(ns).Create(t.Context(), job(tc.name, tc.labels), metav1.CreateOptions{}); err != nil {
 				t.Fatalf("create Job %s/%s: %v", ns, tc.name, err)
 			}
-			eventually(t, 45*time.Second, "Job "+tc.name+" "+string(tc.want), func(ctx context.Context) (bool, string) {
+			eventually(t, 2*time.Minute, "Job "+tc.name+" "+string(tc.want), func(ctx context.Context) (bool, string) {
 				j, err := cs.BatchV1().Jobs(ns).Get(ctx, tc.name, metav1.GetOptions{})
 				if err != nil {
 					return false, err.Error()

@@ -71,7 +71,7 @@ func TestPrometheusSeesDemoAppTraffic(t *testing.T) {
 	if _, err := cs.CoreV1().Services(ns).Create(t.Context(), svc, metav1.CreateOptions{}); err != nil {
 		t.Fatalf("create Service %s/web: %v", ns, err)
 	}
-	eventually(t, 60*time.Second, "Deployment web Available", func(ctx context.Context) (bool, string) {
+	eventually(t, 2*time.Minute, "Deployment web Available", func(ctx context.Context) (bool, string) {
 		d, err := cs.AppsV1().Deployments(ns).Get(ctx, "web", metav1.GetOptions{})
 		if err != nil {
 			return false, err.Error()
