@@ -15,6 +15,9 @@ import (
 // kwokNodeAnnotation marks the nodes KWOK manages.
 const kwokNodeAnnotation = "kwok.x-k8s.io/node"
 
+// nodePrefix starts the names of the environment's nodes (kwok-node-1, …).
+const nodePrefix = "kwok-node-"
+
 // writeKubeconfig writes the admin kubeconfig (credentials embedded) for
 // the API server on port.
 func writeKubeconfig(path string, port int, f pki.Files) error {
