@@ -1,3 +1,5 @@
+//go:build bench
+
 package apply_test
 
 import (
@@ -92,11 +94,8 @@ spec:
 // KSHIP_BENCH_N (default 200) Deployments with a ConfigMap and a Service
 // each: wall time and API requests, for the install and an image update.
 // KSHIP_BENCH_WORKERS sets the apply concurrency; KSHIP_BENCH_APPLY_ONLY=1
-// skips the waits. Runs only with KSHIP_BENCH=1.
+// skips the waits. Built only with -tags bench.
 func TestApplyWaitRequests(t *testing.T) {
-	if os.Getenv("KSHIP_BENCH") != "1" {
-		t.Skip("benchmark: set KSHIP_BENCH=1")
-	}
 	n := 200
 	if v, err := strconv.Atoi(os.Getenv("KSHIP_BENCH_N")); err == nil && v > 0 {
 		n = v
