@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
@@ -130,10 +131,12 @@ func resolve(dir, p string) string {
 }
 
 // relPath names path relative to the release file's folder, with forward
-// slashes, as it appears in messages.
+// slashes, as it appears in messages. A path outside that folder (the
+// release file names an absolute source elsewhere) is shown absolute:
+// "../../srv/app/web.yaml" helps no one find the file.
 func relPath(dir, path string) string {
 	r, err := filepath.Rel(dir, path)
-	if err != nil {
+	if err != nil || r == ".." || strings.HasPrefix(r, "../") {
 		return filepath.ToSlash(path)
 	}
 	return filepath.ToSlash(r)
