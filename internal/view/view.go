@@ -54,12 +54,15 @@ type View struct {
 	state state
 	// footer is how many lines of status block are on screen.
 	footer int
+	// shown counts Kubernetes Events by object and reason: a screen shows
+	// the first of each, evidence.json keeps them all.
+	shown map[string]int
 }
 
 // New returns a View writing to w in mode; start is the run's start time
 // (plain lines show the time since it).
 func New(w io.Writer, mode Mode, start time.Time) *View {
-	return &View{w: w, mode: mode, start: start, state: newState()}
+	return &View{w: w, mode: mode, start: start, state: newState(), shown: map[string]int{}}
 }
 
 // Emit renders one event.
@@ -110,6 +113,9 @@ func (v *View) line(e event.Event) string {
 	if v.mode == Live && e.Type == event.TypeStatus {
 		return ""
 	}
+	if e.Type == event.TypeKubeEvent && v.repeated(e) {
+		return ""
+	}
 	at := e.Time.Sub(v.start).Round(100 * time.Millisecond)
 	tag := string(e.Stage)
 	msg := e.Message
@@ -131,6 +137,18 @@ func (v *View) line(e event.Event) string {
 		return fmt.Sprintf("%s +%-7s %-9s %s%s", e.Time.UTC().Format("15:04:05.000"), at, tag, mark, msg)
 	}
 	return fmt.Sprintf("+%-7s %-9s %s%s", at, tag, mark, msg)
+}
+
+// repeated reports whether a Kubernetes Event with the same object and
+// reason was already shown; the first repeat says where the rest are.
+func (v *View) repeated(e event.Event) bool {
+	words := strings.Fields(e.Message) // "Warning <Reason> on <Kind> <name>: ..."
+	key := e.Object
+	if len(words) > 1 {
+		key += " " + words[1]
+	}
+	v.shown[key]++
+	return v.shown[key] > 1
 }
 
 // clearFooter erases the status block (ANSI: cursor up, erase line).

@@ -117,3 +117,19 @@ func TestModeFor(t *testing.T) {
 		t.Error("a buffer is not a terminal")
 	}
 }
+
+func TestRepeatedKubeEventsShownOnce(t *testing.T) {
+	var buf bytes.Buffer
+	v := New(&buf, Plain, t0)
+	warn := func(reason, msg string) event.Event {
+		return event.Event{Time: t0, Stage: event.StageRollout, Type: event.TypeKubeEvent, Object: "Service shop/web",
+			Message: "Warning " + reason + " on Service web: " + msg}
+	}
+	v.Emit(warn("FailedToUpdateEndpointSlices", "first"))
+	v.Emit(warn("FailedToUpdateEndpointSlices", "second"))
+	v.Emit(warn("FailedCreate", "quota"))
+	out := buf.String()
+	if !strings.Contains(out, "first") || strings.Contains(out, "second") || !strings.Contains(out, "quota") {
+		t.Errorf("want the first Event of each reason and no repeat, got:\n%s", out)
+	}
+}
