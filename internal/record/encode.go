@@ -17,19 +17,20 @@ const maxSecretData = 1<<20 - 16<<10
 
 // recordJSON is the JSON record stored in a revision Secret.
 type recordJSON struct {
-	Release        string    `json:"release"`
-	Namespace      string    `json:"namespace"`
-	Number         int       `json:"number"`
-	Outcome        string    `json:"outcome"`
-	Message        string    `json:"message,omitempty"`
-	EvidenceDir    string    `json:"evidenceDir,omitempty"`
-	EvidenceDigest string    `json:"evidenceDigest,omitempty"`
-	StartedAt      time.Time `json:"startedAt"`
-	FinishedAt     time.Time `json:"finishedAt,omitzero"`
-	RollbackOf     int       `json:"rollbackOf,omitempty"`
-	By             string    `json:"by,omitempty"`
-	KshipVersion   string    `json:"kshipVersion,omitempty"`
-	Objects        int       `json:"objects"`
+	Release        string         `json:"release"`
+	Namespace      string         `json:"namespace"`
+	Number         int            `json:"number"`
+	Outcome        string         `json:"outcome"`
+	Message        string         `json:"message,omitempty"`
+	EvidenceDir    string         `json:"evidenceDir,omitempty"`
+	EvidenceDigest string         `json:"evidenceDigest,omitempty"`
+	StartedAt      time.Time      `json:"startedAt"`
+	FinishedAt     time.Time      `json:"finishedAt,omitzero"`
+	RollbackOf     int            `json:"rollbackOf,omitempty"`
+	By             string         `json:"by,omitempty"`
+	KshipVersion   string         `json:"kshipVersion,omitempty"`
+	Objects        int            `json:"objects"`
+	Adopted        []manifest.Ref `json:"adopted,omitempty"`
 }
 
 // encodeObjects writes objects as multi-document YAML (manifest.Encode).
@@ -109,7 +110,7 @@ func toRecord(rev *Revision) recordJSON {
 		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest,
 		StartedAt: rev.StartedAt.UTC(), FinishedAt: rev.FinishedAt.UTC(),
 		RollbackOf: rev.RollbackOf, By: rev.By, KshipVersion: rev.KshipVersion,
-		Objects: len(rev.Objects),
+		Objects: len(rev.Objects), Adopted: rev.Adopted,
 	}
 }
 
@@ -144,5 +145,6 @@ func recordOnly(data map[string][]byte) (*Revision, error) {
 		EvidenceDir: rec.EvidenceDir, EvidenceDigest: rec.EvidenceDigest,
 		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
 		RollbackOf: rec.RollbackOf, By: rec.By, KshipVersion: rec.KshipVersion,
+		Adopted: rec.Adopted,
 	}, nil
 }

@@ -90,6 +90,10 @@ type Revision struct {
 	By string
 	// KshipVersion is the version of kship that wrote the revision.
 	KshipVersion string
+	// Adopted are objects this revision applied that existed before kship
+	// managed them (in no earlier revision): a rollback leaves them in
+	// place rather than deleting what kship did not create.
+	Adopted []manifest.Ref
 
 	// resourceVersion of the Secret this revision was read from or saved
 	// to; Save updates with it, so a concurrent change is a conflict.

@@ -20,6 +20,8 @@ import (
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/record"
 )
 
@@ -151,8 +153,31 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	if t := a.rel.Spec.Strategy.Type; t != "" && t != config.StrategyRolling {
 		return &RefusedError{Reason: fmt.Sprintf("strategy %s is not supported yet: use %s; nothing was applied", t, config.StrategyRolling)}
 	}
-	a.rev = &record.Revision{Release: a.out.Release, Namespace: a.out.Namespace, Number: number, Objects: prep.Objects}
+	a.rev = &record.Revision{Release: a.out.Release, Namespace: a.out.Namespace, Number: number, Objects: prep.Objects,
+		Adopted: adopted(prep.Plan, a.revs)}
 	return nil
+}
+
+// adopted lists the objects the plan found already in the cluster that no
+// revision of the release ever applied: kship did not create them, so a
+// rollback must not delete them.
+func adopted(p *plan.Plan, revs []record.Revision) []manifest.Ref {
+	if p == nil {
+		return nil
+	}
+	known := map[manifest.Ref]bool{}
+	for _, rev := range revs {
+		for _, o := range rev.Objects {
+			known[o.Ref()] = true
+		}
+	}
+	var out []manifest.Ref
+	for _, c := range p.Changes {
+		if (c.Action == plan.ActionUpdate || c.Action == plan.ActionUnchanged) && !known[c.Ref] {
+			out = append(out, c.Ref)
+		}
+	}
+	return out
 }
 
 // refusedOrErr turns a refusal into an exit-2 Outcome with its evidence;

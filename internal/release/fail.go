@@ -99,7 +99,7 @@ func manualSteps(dir string, st evidence.RollbackSteps) string {
 
 // rollbackSteps are the steps to roll rev back to target (nil: remove).
 func (r *run) rollbackSteps(ns, name string, rev, target *record.Revision, live []manifest.Object, downs []string) evidence.RollbackSteps {
-	all := union(rev.Objects, live)
+	all := without(union(rev.Objects, live), rev.Adopted)
 	st := evidence.RollbackSteps{Command: fmt.Sprintf("kship rollback %s -n %s", name, ns), DownJobs: downs}
 	if len(downs) > 0 {
 		st.OwnManifests = showManifestsCommand(ns, name, rev.Number)

@@ -73,7 +73,7 @@ func (r *run) restoreSteps(ctx context.Context, in restoreInput) restoreResult {
 		}
 	}
 	if in.target == nil {
-		return restoreResult{err: r.removeAll(ctx, in.live), checked: []string{"every object of the release deleted"}}
+		return restoreResult{err: r.removeAll(ctx, without(in.live, in.from.Adopted)), checked: []string{"every object the release created deleted"}}
 	}
 	rel := releaseOf(in.target, in.fromRel)
 	objs, opts := withoutJobs(in.target.Objects, migrationJobs(rel)), apply.Options{}
@@ -88,7 +88,7 @@ func (r *run) restoreSteps(ctx context.Context, in restoreInput) restoreResult {
 	if err != nil {
 		return restoreResult{err: fmt.Errorf("re-apply revision %d: %w", in.target.Number, err)}
 	}
-	if added := missing(in.live, in.target.Objects); len(added) > 0 {
+	if added := without(missing(in.live, in.target.Objects), in.from.Adopted); len(added) > 0 {
 		cs, err := r.reapply.Prune(ctx, added)
 		r.decide(event.StageRollback, "deleted %d objects revision %d lacks: %s", len(added), in.target.Number, countActions(cs))
 		if err != nil {
@@ -179,6 +179,24 @@ func (r *run) removeAll(ctx context.Context, live []manifest.Object) error {
 		return fmt.Errorf("delete the release's objects: %w", err)
 	}
 	return nil
+}
+
+// without returns objs less those named in refs.
+func without(objs []manifest.Object, refs []manifest.Ref) []manifest.Object {
+	if len(refs) == 0 {
+		return objs
+	}
+	skip := map[manifest.Ref]bool{}
+	for _, r := range refs {
+		skip[r] = true
+	}
+	var out []manifest.Object
+	for _, o := range objs {
+		if !skip[o.Ref()] {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // union returns the objects of a followed by those of b not in a.

@@ -12,6 +12,9 @@ import (
 	"testing"
 	"time"
 
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/view"
@@ -128,6 +131,26 @@ func TestE2EFirstReleaseRollbackRemovesIt(t *testing.T) {
 	}
 	if !strings.Contains(out.Summary, "first revision") {
 		t.Errorf("summary %q", out.Summary)
+	}
+}
+
+// An object that existed before kship's first release of it (adopted,
+// not created) survives that release's rollback; what kship created goes.
+func TestE2EFirstReleaseRollbackKeepsAdoptedObjects(t *testing.T) {
+	r := newE2ERelease(t, "kship-adopt-")
+	pre := &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "shared", Namespace: r.ns}, Data: map[string]string{"owner": "someone else"}}
+	if _, err := r.clients.Typed.CoreV1().ConfigMaps(r.ns).Create(context.Background(), pre, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	file := r.write(e2eApp{version: "v1", behavior: "crashloop", secret: "adopt-4e1f", extra: []string{"shared", "created"}})
+	// Another field manager owns shared's data: take it over.
+	out := r.deploy(file, func(o *release.DeployOptions) { o.ForceConflicts = true })
+	r.expect(out, 3)
+	if r.configMap("shared") == nil {
+		t.Errorf("the ConfigMap that existed before the release was deleted by its rollback")
+	}
+	if r.configMap("created") != nil || r.configMap("app-config") != nil {
+		t.Errorf("objects the first release created remain after its rollback")
 	}
 }
 
