@@ -23,6 +23,8 @@ type CheckOptions struct {
 	Offline bool
 	// KubeVersion is the target Kubernetes version ("1.37").
 	KubeVersion string
+	// ForceConflicts checks as deploy --force-conflicts will apply.
+	ForceConflicts bool
 }
 
 // NewCmdCheck builds `kship check -f kship.yaml`: the plan plus every
@@ -40,6 +42,7 @@ func NewCmdCheck(g *GlobalOptions) *cobra.Command {
 	fs := cmd.Flags()
 	fs.StringVarP(&o.File, "filename", "f", "kship.yaml", "release file")
 	fs.BoolVar(&o.Offline, "offline", false, "check without a cluster: built-in schemas and the bundle only, no dry-run")
+	fs.BoolVar(&o.ForceConflicts, "force-conflicts", false, "dry-run as deploy --force-conflicts applies (taking over fields other field managers own)")
 	fs.StringVar(&o.KubeVersion, "kube-version", "", "target Kubernetes version for the API-version check, e.g. 1.37 (default: the cluster's)")
 	return cmd
 }
@@ -56,7 +59,7 @@ func (o *CheckOptions) Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts.KubeVersion = o.KubeVersion
+	opts.KubeVersion, opts.ForceConflicts = o.KubeVersion, o.ForceConflicts
 	p, err := release.Prepare(ctx, opts)
 	if err != nil {
 		return inputErr(err)

@@ -62,6 +62,9 @@ func writePlanChanges(b *strings.Builder, p *plan.Plan) {
 		}
 		b.WriteString("\n")
 		fmt.Fprintf(b, "- Dry-run: %s\n", planDryRunText(c))
+		if c.Conflict != "" {
+			fmt.Fprintf(b, "- **Field conflict** (deploy needs `--force-conflicts`; the diff is what a forced apply changes): %s\n", mdCode(c.Conflict))
+		}
 		if c.DryRunError != "" {
 			fmt.Fprintf(b, "- **Dry-run failed:** %s\n", mdCode(c.DryRunError))
 		}

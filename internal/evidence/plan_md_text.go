@@ -36,6 +36,9 @@ func PlanText(p *plan.Plan) string {
 		for _, d := range c.Diff {
 			fmt.Fprintf(&b, "      %s\n", d)
 		}
+		if c.Conflict != "" {
+			fmt.Fprintf(&b, "      ! field conflict (deploy needs --force-conflicts): %s\n", oneLine(c.Conflict))
+		}
 		if c.DryRunError != "" {
 			fmt.Fprintf(&b, "      ✗ dry-run failed: %s\n", oneLine(c.DryRunError))
 		} else if c.DryRun.Mode == plan.DryRunStandIn || c.DryRun.Mode == plan.DryRunDeferred {

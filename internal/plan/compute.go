@@ -34,6 +34,10 @@ type Planner struct {
 	// PreviousRevision is the number of the revision previous came from
 	// (0 when unknown); it is named in the rollback method.
 	PreviousRevision int
+	// ForceConflicts dry-runs as deploy --force-conflicts applies, taking
+	// over fields other field managers own. Without it a conflict is
+	// recorded on the change (Change.Conflict), found before any write.
+	ForceConflicts bool
 }
 
 // Compute is the package-level Compute with the planner's settings.

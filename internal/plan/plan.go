@@ -87,6 +87,10 @@ type Change struct {
 	DryRunFields []string `json:"dryRunFields,omitempty"`
 	// DryRun says how the object was checked by the server.
 	DryRun DryRun `json:"dryRun"`
+	// Conflict is the server's answer when applying the object would take
+	// over fields another field manager owns (deploy then needs
+	// --force-conflicts); the diff is the one a forced apply would make.
+	Conflict string `json:"conflict,omitempty"`
 }
 
 // DryRun modes: how an object was checked.

@@ -136,7 +136,11 @@ func (s *session) observe(ctx context.Context, o manifest.Object) (observed, err
 		return ob, err
 	}
 	ob.live = live
-	result, err := s.dryRunApply(ctx, m, o.Obj)
+	result, err := s.dryRunApply(ctx, m, o.Obj, s.c.ForceConflicts)
+	if err != nil && apierrors.IsConflict(err) && !s.c.ForceConflicts {
+		ob.change.Conflict = Scrub(err.Error(), s.secrets)
+		result, err = s.dryRunApply(ctx, m, o.Obj, true)
+	}
 	if err != nil {
 		if isAccess(err) {
 			return ob, accessErr(o.Ref(), o.Source, err)
@@ -209,12 +213,11 @@ func (s *session) get(ctx context.Context, m *meta.RESTMapping, u *unstructured.
 
 // dryRunApply sends the object as a server-side apply with dryRun=All,
 // exactly as the deploy will apply it.
-func (s *session) dryRunApply(ctx context.Context, m *meta.RESTMapping, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+func (s *session) dryRunApply(ctx context.Context, m *meta.RESTMapping, u *unstructured.Unstructured, force bool) (*unstructured.Unstructured, error) {
 	data, err := json.Marshal(u.Object)
 	if err != nil {
 		return nil, fmt.Errorf("encode: %w", err)
 	}
-	force := true
 	return s.resource(m, u.GetNamespace()).Patch(ctx, u.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{
 		DryRun: []string{metav1.DryRunAll}, Force: &force, FieldManager: FieldManager, FieldValidation: "Strict"})
 }

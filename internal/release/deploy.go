@@ -137,7 +137,7 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	a.out.EvidenceDir = a.dir
 	prev := lastDeployed(a.revs)
 	popts := PrepareOptions{ReleaseFile: o.ReleaseFile, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
-		Namespace: o.Namespace, Previous: liveObjects(a.revs), Now: r.now, Sink: r.rec}
+		Namespace: o.Namespace, Previous: liveObjects(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts}
 	if prev != nil {
 		popts.PreviousRevision = prev.Number
 	}

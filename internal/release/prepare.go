@@ -37,6 +37,10 @@ type PrepareOptions struct {
 	BundleDir string
 	// Namespace overrides spec.namespace of the release file (-n).
 	Namespace string
+	// ForceConflicts dry-runs with the takeover of fields other field
+	// managers own, as deploy --force-conflicts applies; without it such a
+	// conflict is a blocking check.
+	ForceConflicts bool
 	// Previous are the objects of the release's last revision, nil when it
 	// has no history; PreviousRevision is that revision's number.
 	Previous         []manifest.Object
@@ -154,7 +158,7 @@ func computePlan(ctx context.Context, o PrepareOptions, rel *config.Release, obj
 	if o.Clients == nil {
 		return plan.Offline(rel, objs), nil
 	}
-	pl, err := (&plan.Planner{Clients: o.Clients, PreviousRevision: o.PreviousRevision}).Compute(ctx, rel, objs, o.Previous)
+	pl, err := (&plan.Planner{Clients: o.Clients, PreviousRevision: o.PreviousRevision, ForceConflicts: o.ForceConflicts}).Compute(ctx, rel, objs, o.Previous)
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

@@ -45,6 +45,8 @@ func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool, lines *line
 		}
 		counts[c.DryRun.Mode]++
 		switch {
+		case c.Conflict != "" && c.DryRunError == "":
+			r.Add(conflictFailure(c))
 		case c.DryRunError != "":
 			if advice, immutable := risks[c.Ref]; immutable || !mergeIntoStatic(r, c) {
 				r.Add(dryRunFailure(c, advice, lines))
@@ -65,7 +67,7 @@ func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool, lines *line
 }
 
 func dryRunEvidence(p *plan.Plan, counts map[string]int) string {
-	parts := []string{fmt.Sprintf("%d by server-side apply (PATCH, dryRun=All, fieldManager %s, force, fieldValidation=Strict) against %s",
+	parts := []string{fmt.Sprintf("%d by server-side apply (PATCH, dryRun=All, fieldManager %s, fieldValidation=Strict) against %s",
 		counts[plan.DryRunServer], plan.FieldManager, p.Cluster)}
 	if n := counts[plan.DryRunStandIn]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d as creates in a stand-in namespace (their namespace is created by this release)", n))
@@ -74,6 +76,14 @@ func dryRunEvidence(p *plan.Plan, counts map[string]int) string {
 		parts = append(parts, fmt.Sprintf("%d deferred to the schema of a CRD this release creates", n))
 	}
 	return strings.Join(parts, "; ")
+}
+
+// conflictFailure is a blocking item for fields another field manager
+// owns: deploy's apply would stop there, after earlier objects were written.
+func conflictFailure(c plan.Change) validate.Check {
+	return validate.Check{ID: validate.IDDryRun, Title: dryRunTitle, Status: validate.Fail, Object: c.Ref, Source: c.Source,
+		Message:  fmt.Sprintf("%s: fields owned by another field manager would be taken over: %s; what to do: run with --force-conflicts to take them over, or leave them out of the manifest", c.Ref, c.Conflict),
+		Evidence: fmt.Sprintf("dry-run (server-side apply without force) of %s %s", c.APIVersion, c.Ref)}
 }
 
 func dryRunFailure(c plan.Change, advice string, lines *lineFinder) validate.Check {

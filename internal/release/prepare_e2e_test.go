@@ -191,7 +191,15 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	outputs = append(outputs, out)
 	p = planOf(t, out, code)
 	assertOnlyChange(t, p, "Secret", []string{"data.password: (changed)", "data.user: (unchanged)"})
-	for _, args := range [][]string{{"plan"}, {"check"}, {"check", "-o", "json"}} {
+	// The live Secret's password is owned by the other field manager: check
+	// blocks on the conflict (deploy would stop mid-apply) and says how to
+	// take the field over; with --force-conflicts nothing blocks.
+	out, code = runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir)
+	outputs = append(outputs, out)
+	if code != cli.ExitRefused || !strings.Contains(out, "--force-conflicts") || !strings.Contains(out, "Secret "+ns+"/") {
+		t.Errorf("kship check of a field owned by another manager: exit %d, want 2 naming the Secret and --force-conflicts:\n%s", code, out)
+	}
+	for _, args := range [][]string{{"plan"}, {"check", "--force-conflicts"}, {"check", "--force-conflicts", "-o", "json"}} {
 		out, code = runCLI(ctx, t, env, append(args, "-f", file, "--evidence-dir", evDir)...)
 		if code != cli.ExitOK {
 			t.Errorf("kship %v exit %d, want 0:\n%s", args, code, out)
