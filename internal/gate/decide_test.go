@@ -123,9 +123,9 @@ func TestThreshold(t *testing.T) {
 	}
 }
 
-func withNoData(g config.Gate, p string) config.Gate { g.NoData = p; return g }
+func withNoData(g config.Gate, p string) config.Gate  { g.NoData = p; return g }
 func withMinSamples(g config.Gate, n int) config.Gate { g.MinSamples = n; return g }
-func incr(v float64) config.Gate                     { return config.Gate{Name: "p99", MaxIncrease: &v} }
+func incr(v float64) config.Gate                      { return config.Gate{Name: "p99", MaxIncrease: &v} }
 
 func ptrStr(p *float64) string {
 	if p == nil {

@@ -153,7 +153,6 @@ func TestE2EBadQueryAndUnreachableAreErrors(t *testing.T) {
 	}
 }
 
-
 func TestE2EMaxIncreaseOverBaselineAfterRollout(t *testing.T) {
 	env := testenv.Get(t)
 	cs := env.Clientset(t)
