@@ -98,6 +98,9 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
 	addDryRunChecks(p.Report, p.Plan, o.Offline, newLineFinder(p.Release.Dir))
 	addStrategyCheck(p.Report, p.Release)
+	if c := o.liveClients(); c != nil {
+		addOwnershipCheck(ctx, p.Report, &record.Store{Typed: c.Typed}, p)
+	}
 	if err := writeChecks(p, o); err != nil {
 		return p, err
 	}

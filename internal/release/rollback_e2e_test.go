@@ -261,3 +261,32 @@ func waitFor(t *testing.T, timeout time.Duration, cond func() bool) {
 		}
 	}
 }
+
+// Two releases must not own one object: a second release of the same
+// manifests in the namespace is refused before any write, naming the
+// release that owns them.
+func TestE2EObjectOfAnotherReleaseRefused(t *testing.T) {
+	r := newE2ERelease(t, "kship-own-")
+	first := r.write(e2eApp{version: "v1", secret: "own-first-3c9d"})
+	r.expect(r.deploy(first), 0)
+	data, err := os.ReadFile(first)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := filepath.Join(filepath.Dir(first), "other.yaml")
+	if err := os.WriteFile(other, []byte(strings.Replace(string(data), "name: app\n", "name: other\n", 1)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := r.deploy(other)
+	r.expect(out, 2)
+	checklist, err := os.ReadFile(filepath.Join(out.EvidenceDir, "release-checklist.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(checklist), "belongs to kship release app (revision 1, deployed)") {
+		t.Errorf("the checklist does not name the owning release:\n%s", checklist)
+	}
+	if r.image() == "" {
+		t.Errorf("the first release's Deployment is gone")
+	}
+}
