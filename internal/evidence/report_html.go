@@ -84,12 +84,19 @@ func clamp(v, lo, hi float64) float64 {
 	return v
 }
 
-// timelineSVG draws one band per stage and a mark per failure or decision.
+// stageRow is each stage's row in the timeline, in workflow order.
+var stageRow = map[event.Stage]int{
+	event.StagePlan: 0, event.StagePrepare: 1, event.StageRollout: 2,
+	event.StageVerify: 3, event.StageStabilize: 4, event.StageRollback: 5,
+}
+
+// timelineSVG draws one band per stage, each stage on its own row in
+// workflow order, and a mark per failure or decision below them.
 func timelineSVG(b *Bundle) string {
+	const height = 225.0
 	var s strings.Builder
-	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f">`, svgW, svgH)
+	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f">`, svgW, height)
 	starts := map[event.Stage]time.Time{}
-	row := 0
 	for _, e := range b.Events {
 		switch e.Type {
 		case event.TypeStageStarted:
@@ -100,11 +107,10 @@ func timelineSVG(b *Bundle) string {
 				continue
 			}
 			x0, x1 := xOf(b, st), xOf(b, e.Time)
-			y := 20 + float64(row%4)*22
+			y := 20 + float64(stageRow[e.Stage])*22
 			fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="%.1f" height="18" fill="%s"><title>%s %s</title></rect>`,
 				x0, y, maxf(x1-x0, 2), stageColor[e.Stage], esc(string(e.Stage)), esc(e.Message))
 			fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" font-size="11">%s</text>`, x0+2, y+13, esc(string(e.Stage)))
-			row++
 			delete(starts, e.Stage)
 		case event.TypeFailure, event.TypeDecision:
 			x := xOf(b, e.Time)
@@ -112,11 +118,11 @@ func timelineSVG(b *Bundle) string {
 			if e.Type == event.TypeFailure {
 				color = "#c00"
 			}
-			fmt.Fprintf(&s, `<line x1="%.1f" y1="110" x2="%.1f" y2="150" stroke="%s" stroke-width="2"><title>%s</title></line>`, x, x, color, esc(e.Message))
+			fmt.Fprintf(&s, `<line x1="%.1f" y1="158" x2="%.1f" y2="198" stroke="%s" stroke-width="2"><title>%s</title></line>`, x, x, color, esc(e.Message))
 		}
 	}
-	fmt.Fprintf(&s, `<line x1="%.0f" y1="155" x2="%.0f" y2="155" stroke="#999"/>`, svgPad, svgW-svgPad)
-	fmt.Fprintf(&s, `<text x="%.0f" y="172" font-size="11">0s</text><text x="%.0f" y="172" font-size="11" text-anchor="end">%s</text>`,
+	fmt.Fprintf(&s, `<line x1="%.0f" y1="203" x2="%.0f" y2="203" stroke="#999"/>`, svgPad, svgW-svgPad)
+	fmt.Fprintf(&s, `<text x="%.0f" y="220" font-size="11">0s</text><text x="%.0f" y="220" font-size="11" text-anchor="end">%s</text>`,
 		svgPad, svgW-svgPad, b.FinishedAt.Sub(b.StartedAt).Round(time.Second))
 	s.WriteString("</svg>")
 	return s.String()
