@@ -1,6 +1,10 @@
 package config
 
-import "strings"
+import (
+	"strings"
+
+	"github.com/kship/kship/internal/suggest"
+)
 
 // closest returns the known name nearest to s (by edit distance, ignoring
 // case), or "" when none is near enough to be a likely typo.
@@ -8,7 +12,7 @@ func closest(s string, known []string) string {
 	best, bestDist := "", -1
 	ls := strings.ToLower(s)
 	for _, k := range known {
-		if d := editDistance(ls, strings.ToLower(k)); bestDist < 0 || d < bestDist {
+		if d := suggest.Distance(ls, strings.ToLower(k)); bestDist < 0 || d < bestDist {
 			best, bestDist = k, d
 		}
 	}
@@ -29,25 +33,4 @@ func prefixMatch(s string, known []string) string {
 		}
 	}
 	return ""
-}
-
-// editDistance is the Levenshtein distance between a and b.
-func editDistance(a, b string) int {
-	prev := make([]int, len(b)+1)
-	cur := make([]int, len(b)+1)
-	for j := range prev {
-		prev[j] = j
-	}
-	for i := 1; i <= len(a); i++ {
-		cur[0] = i
-		for j := 1; j <= len(b); j++ {
-			cost := 1
-			if a[i-1] == b[j-1] {
-				cost = 0
-			}
-			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
-		}
-		prev, cur = cur, prev
-	}
-	return prev[len(b)]
 }

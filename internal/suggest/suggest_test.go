@@ -1,0 +1,16 @@
+package suggest
+
+import "testing"
+
+func TestDistance(t *testing.T) {
+	for _, tc := range []struct {
+		a, b string
+		want int
+	}{
+		{"", "", 0}, {"rollbak", "rollback", 1}, {"Deploymnet", "Deployment", 2}, {"abc", "", 3}, {"kitten", "sitting", 3},
+	} {
+		if got := Distance(tc.a, tc.b); got != tc.want {
+			t.Errorf("Distance(%q, %q) = %d, want %d", tc.a, tc.b, got, tc.want)
+		}
+	}
+}
