@@ -18,13 +18,9 @@ func NewCmdHistory(g *GlobalOptions) *cobra.Command {
 		Short: "list a release's revisions with outcome and evidence path",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clients, err := g.Clients()
+			clients, ns, err := g.target()
 			if err != nil {
-				return &ExitError{Code: ExitInput, Err: err}
-			}
-			ns, err := g.namespace()
-			if err != nil {
-				return &ExitError{Code: ExitInput, Err: err}
+				return err
 			}
 			revs, err := release.History(cmd.Context(), clients, ns, args[0])
 			if err != nil {

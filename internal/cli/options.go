@@ -46,3 +46,29 @@ func (g *GlobalOptions) Validate() error {
 func (g *GlobalOptions) Clients() (*kube.Clients, error) {
 	return kube.New(g.Kube)
 }
+
+// namespace is -n, or the kubeconfig context's namespace.
+func (g *GlobalOptions) namespace() (string, error) {
+	if *g.Kube.Namespace != "" {
+		return *g.Kube.Namespace, nil
+	}
+	ns, _, err := g.Kube.ToRawKubeConfigLoader().Namespace()
+	if err != nil {
+		return "", fmt.Errorf("namespace: %w", err)
+	}
+	return ns, nil
+}
+
+// target builds the clients and resolves the namespace a command about one
+// release works on; a failure is an input error (exit 1).
+func (g *GlobalOptions) target() (*kube.Clients, string, error) {
+	clients, err := g.Clients()
+	if err != nil {
+		return nil, "", &ExitError{Code: ExitInput, Err: err}
+	}
+	ns, err := g.namespace()
+	if err != nil {
+		return nil, "", &ExitError{Code: ExitInput, Err: err}
+	}
+	return clients, ns, nil
+}

@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"fmt"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -44,13 +43,9 @@ evidence (refused in namespaces labelled production). Exit 0 verified, 2 refused
 
 // Run rolls back.
 func (o *RollbackOptions) Run(cmd *cobra.Command, name string) error {
-	clients, err := o.g.Clients()
+	clients, ns, err := o.g.target()
 	if err != nil {
-		return &ExitError{Code: ExitInput, Err: err}
-	}
-	ns, err := o.g.namespace()
-	if err != nil {
-		return &ExitError{Code: ExitInput, Err: err}
+		return err
 	}
 	ctx, stop := signalContext(cmd.Context())
 	defer stop()
@@ -66,16 +61,4 @@ func (o *RollbackOptions) Run(cmd *cobra.Command, name string) error {
 		kind = "rollback drill"
 	}
 	return finish(v, kind, out, err)
-}
-
-// namespace is -n, or the kubeconfig context's namespace.
-func (g *GlobalOptions) namespace() (string, error) {
-	if *g.Kube.Namespace != "" {
-		return *g.Kube.Namespace, nil
-	}
-	ns, _, err := g.Kube.ToRawKubeConfigLoader().Namespace()
-	if err != nil {
-		return "", fmt.Errorf("namespace: %w", err)
-	}
-	return ns, nil
 }

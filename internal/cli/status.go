@@ -18,13 +18,9 @@ func NewCmdStatus(g *GlobalOptions) *cobra.Command {
 		Short: "show a release's current revision, state, last outcome and lock",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			clients, err := g.Clients()
+			clients, ns, err := g.target()
 			if err != nil {
-				return &ExitError{Code: ExitInput, Err: err}
-			}
-			ns, err := g.namespace()
-			if err != nil {
-				return &ExitError{Code: ExitInput, Err: err}
+				return err
 			}
 			st, err := release.Status(cmd.Context(), clients, ns, args[0], time.Now())
 			if err != nil {

@@ -15,6 +15,12 @@ var ErrNotFound = errors.New("revision not found")
 
 // List returns every kept revision of a release, newest first.
 func (s *Store) List(ctx context.Context, ns, release string) ([]Revision, error) {
+	return s.list(ctx, ns, release, fromSecretData, false)
+}
+
+// list reads a release's revision Secrets with one LIST and decodes each
+// with decode; partial marks revisions read without their manifests.
+func (s *Store) list(ctx context.Context, ns, release string, decode func(map[string][]byte) (*Revision, error), partial bool) ([]Revision, error) {
 	list, err := s.Typed.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: selector(release)})
 	if err != nil {
 		return nil, fmt.Errorf("release %s/%s: list revisions: %w", ns, release, err)
@@ -25,12 +31,12 @@ func (s *Store) List(ctx context.Context, ns, release string) ([]Revision, error
 		if sec.Type != SecretType {
 			continue
 		}
-		rev, err := fromSecretData(sec.Data)
+		rev, err := decode(sec.Data)
 		if err != nil {
 			errs = append(errs, fmt.Errorf("Secret %s/%s: %w", ns, sec.Name, err))
 			continue
 		}
-		rev.resourceVersion = sec.ResourceVersion
+		rev.resourceVersion, rev.recordOnly = sec.ResourceVersion, partial
 		revs = append(revs, *rev)
 	}
 	sortNewestFirst(revs)
@@ -77,24 +83,5 @@ func sortNewestFirst(revs []Revision) {
 // records only, cheap enough for `kship history` and `kship status` on big
 // releases. Get a revision to read its manifests.
 func (s *Store) ListRecords(ctx context.Context, ns, release string) ([]Revision, error) {
-	list, err := s.Typed.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: selector(release)})
-	if err != nil {
-		return nil, fmt.Errorf("release %s/%s: list revisions: %w", ns, release, err)
-	}
-	revs := make([]Revision, 0, len(list.Items))
-	var errs []error
-	for _, sec := range list.Items {
-		if sec.Type != SecretType {
-			continue
-		}
-		rev, err := recordOnly(sec.Data)
-		if err != nil {
-			errs = append(errs, fmt.Errorf("Secret %s/%s: %w", ns, sec.Name, err))
-			continue
-		}
-		rev.resourceVersion, rev.recordOnly = sec.ResourceVersion, true
-		revs = append(revs, *rev)
-	}
-	sortNewestFirst(revs)
-	return revs, errors.Join(errs...)
+	return s.list(ctx, ns, release, recordOnly, true)
 }

@@ -6,14 +6,14 @@ import (
 	"github.com/kship/kship/internal/record"
 )
 
-// Revision outcomes, as stored by record.
+// Revision outcomes: record's, named here for callers of this package.
 const (
-	OutcomePending     = "pending"
-	OutcomeDeployed    = "deployed"
-	OutcomeFailed      = "failed"
-	OutcomeRolledBack  = "rolled-back"
-	OutcomeSuperseded  = "superseded"
-	OutcomeInterrupted = "interrupted"
+	OutcomePending     = record.OutcomePending
+	OutcomeDeployed    = record.OutcomeDeployed
+	OutcomeFailed      = record.OutcomeFailed
+	OutcomeRolledBack  = record.OutcomeRolledBack
+	OutcomeSuperseded  = record.OutcomeSuperseded
+	OutcomeInterrupted = record.OutcomeInterrupted
 )
 
 // nextNumber is the number of the next revision (revs newest first).

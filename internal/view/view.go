@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/wait"
 )
 
 // Mode is how events are rendered.
@@ -140,12 +141,11 @@ func (v *View) line(e event.Event) string {
 }
 
 // repeated reports whether a Kubernetes Event with the same object and
-// reason was already shown; the first repeat says where the rest are.
+// reason was already shown.
 func (v *View) repeated(e event.Event) bool {
-	words := strings.Fields(e.Message) // "Warning <Reason> on <Kind> <name>: ..."
 	key := e.Object
-	if len(words) > 1 {
-		key += " " + words[1]
+	if ke, ok := e.Data.(wait.KubeEvent); ok {
+		key += " " + ke.Reason
 	}
 	v.shown[key]++
 	return v.shown[key] > 1

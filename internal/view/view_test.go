@@ -12,6 +12,7 @@ import (
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/wait"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -123,7 +124,7 @@ func TestRepeatedKubeEventsShownOnce(t *testing.T) {
 	v := New(&buf, Plain, t0)
 	warn := func(reason, msg string) event.Event {
 		return event.Event{Time: t0, Stage: event.StageRollout, Type: event.TypeKubeEvent, Object: "Service shop/web",
-			Message: "Warning " + reason + " on Service web: " + msg}
+			Message: "Warning " + reason + " on Service web: " + msg, Data: wait.KubeEvent{Reason: reason, Message: msg}}
 	}
 	v.Emit(warn("FailedToUpdateEndpointSlices", "first"))
 	v.Emit(warn("FailedToUpdateEndpointSlices", "second"))
