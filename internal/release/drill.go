@@ -39,13 +39,7 @@ func (r *run) drill(ctx context.Context, a *attempt, from, target *record.Revisi
 	if from.Outcome != OutcomeDeployed {
 		return nil, fmt.Errorf("revision %d is %s: a drill starts from a deployed revision (kship deploy first)", from.Number, from.Outcome)
 	}
-	number := nextNumber(a.revs)
-	a.out.Revision = number
-	a.dir = evidence.Folder(r.evidenceRoot, a.out.Release, number, a.out.StartedAt)
-	a.out.EvidenceDir = a.dir
-	fromRel := releaseOf(from, nil)
-	r.red = evidence.NewRedactor(from.Objects, objectsOf(target))
-	a.steps = r.rollbackSteps(a.out.Namespace, a.out.Release, from, target, liveObjects(a.revs), downNames(fromRel, from.Objects))
+	number, fromRel := r.openRollback(a, from, target)
 	d := &evidence.Drill{FromRevision: from.Number, Migrations: a.steps.DownJobs, Verdict: evidence.DrillFailed}
 	if target != nil {
 		d.ToRevision = target.Number

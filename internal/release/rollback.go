@@ -8,6 +8,7 @@ import (
 	"reflect"
 	"time"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
@@ -100,8 +101,11 @@ func (r *run) rollbackTarget(ctx context.Context, revs []record.Revision, from *
 	return nil, nil
 }
 
-// manualRollback runs `kship rollback` and records it as a revision.
-func (r *run) manualRollback(ctx context.Context, a *attempt, from, target *record.Revision) (*Outcome, error) {
+// openRollback sets up an attempt that rolls from back to target (nil:
+// remove the release): its revision number and evidence folder, the
+// redactor for both revisions' Secrets and the rollback steps. It returns
+// the number and from's release file.
+func (r *run) openRollback(a *attempt, from, target *record.Revision) (int, *config.Release) {
 	number := nextNumber(a.revs)
 	a.out.Revision = number
 	a.dir = evidence.Folder(r.evidenceRoot, a.out.Release, number, a.out.StartedAt)
@@ -109,6 +113,12 @@ func (r *run) manualRollback(ctx context.Context, a *attempt, from, target *reco
 	fromRel := releaseOf(from, nil)
 	r.red = evidence.NewRedactor(from.Objects, objectsOf(target))
 	a.steps = r.rollbackSteps(a.out.Namespace, a.out.Release, from, target, liveObjects(a.revs), downNames(fromRel, from.Objects))
+	return number, fromRel
+}
+
+// manualRollback runs `kship rollback` and records it as a revision.
+func (r *run) manualRollback(ctx context.Context, a *attempt, from, target *record.Revision) (*Outcome, error) {
+	number, fromRel := r.openRollback(a, from, target)
 	in := restoreInput{ns: a.out.Namespace, name: a.out.Release, from: from, fromRel: fromRel, target: target,
 		live: union(from.Objects, liveObjects(a.revs)), number: number, dir: a.dir}
 	res := r.restore(ctx, in)
