@@ -138,6 +138,12 @@ type Metrics struct {
 // Prometheus is a Prometheus-compatible query API.
 type Prometheus struct {
 	Address string `json:"address"`
+	// ScrapeInterval is how often the release's pods are scraped, for
+	// when Prometheus' targets API does not show them (a query-only
+	// service, targets discovered elsewhere). When both are known, kship
+	// waits on the larger: a gate's verdict waits 2 scrapes after the
+	// rollout plus the query's lookback.
+	ScrapeInterval Duration `json:"scrapeInterval,omitempty"`
 }
 
 // NoData policies of a gate.
@@ -149,7 +155,10 @@ const (
 
 // Gate is one metric gate: an instant query and its thresholds.
 type Gate struct {
-	Name  string   `json:"name"`
+	Name string `json:"name"`
+	// Query is a PromQL instant query; it may use the template variables
+	// {{.Namespace}}, {{.Release}}, {{.Revision}} and {{.PodTemplateHash}}
+	// (see ExpandQuery).
 	Query string   `json:"query"`
 	Min   *float64 `json:"min,omitempty"`
 	Max   *float64 `json:"max,omitempty"`
@@ -162,6 +171,10 @@ type Gate struct {
 	// MinSamples is how many evaluations with data the gate needs before
 	// it can pass.
 	MinSamples int `json:"minSamples,omitempty"`
+
+	// Lookback is how far back of its evaluation time the query reads,
+	// computed by Load from the parse tree. Not part of the file.
+	Lookback Lookback `json:"-"`
 }
 
 // Stabilize is the monitoring window after Verify.

@@ -17,6 +17,8 @@ type validator struct {
 	c     *collector
 	lines map[string]int
 	dir   string
+	// vars are the query template variables known at load.
+	vars QueryVars
 }
 
 // line returns the line of path, or of its nearest parent written in the file.
@@ -47,6 +49,7 @@ func (v *validator) release(r *Release) {
 	}
 	v.dnsLabel("metadata.name", r.Metadata.Name)
 	v.dnsLabel("spec.namespace", r.Spec.Namespace)
+	v.vars = QueryVars{Namespace: r.Spec.Namespace, Release: r.Metadata.Name}
 	v.source(&r.Spec.Source)
 	v.strategy(&r.Spec.Strategy)
 	v.verify(&r.Spec.Verify)

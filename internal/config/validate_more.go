@@ -23,6 +23,10 @@ func (v *validator) gate(p string, g *Gate, names map[string]int, i int) {
 	v.uniqueName(p, g.Name, names, i)
 	if g.Query == "" {
 		v.fail(p+".query", "is required: a PromQL instant query returning one number")
+	} else if lb, err := CheckQuery(g.Query, v.vars); err != nil {
+		v.fail(p+".query", "%v", err)
+	} else {
+		g.Lookback = lb
 	}
 	if g.Min == nil && g.Max == nil && g.MaxIncrease == nil {
 		v.fail(p, "set at least one threshold: min, max or maxIncrease")
@@ -102,6 +106,7 @@ func (v *validator) explicitZeros(r *Release) {
 		zero[fmt.Sprintf("spec.verify.smoke[%d].timeout", i)] = c.Timeout.Duration == 0
 	}
 	if s.Verify.Metrics != nil {
+		zero["spec.verify.metrics.prometheus.scrapeInterval"] = s.Verify.Metrics.Prometheus.ScrapeInterval.Duration == 0
 		for i, g := range s.Verify.Metrics.Gates {
 			zero[fmt.Sprintf("spec.verify.metrics.gates[%d].minSamples", i)] = g.MinSamples == 0
 		}
