@@ -2,6 +2,8 @@ package release
 
 import (
 	"time"
+
+	"github.com/kship/kship/internal/exitcode"
 )
 
 // Verdict is the class of a release attempt's result; each maps to one exit
@@ -25,21 +27,24 @@ const (
 	Unverified Verdict = "deployed-unverified"
 )
 
+// Verdicts lists every verdict; each has its own exit code.
+var Verdicts = []Verdict{Verified, Refused, RolledBack, RollbackFailed, Unverified}
+
 // ExitCode is the process exit code of the verdict (DESIGN.md).
 func (v Verdict) ExitCode() int {
 	switch v {
 	case Verified:
-		return 0
+		return exitcode.OK
 	case Refused:
-		return 2
+		return exitcode.Refused
 	case RolledBack:
-		return 3
+		return exitcode.RolledBack
 	case RollbackFailed:
-		return 4
+		return exitcode.RollbackFailed
 	case Unverified:
-		return 5
+		return exitcode.Unverified
 	}
-	return 1
+	return exitcode.Input
 }
 
 // Outcome is the result of one `kship deploy` or `kship rollback`.
