@@ -25,6 +25,8 @@ type CheckOptions struct {
 	KubeVersion string
 	// ForceConflicts checks as deploy --force-conflicts will apply.
 	ForceConflicts bool
+	// CRDs are files or folders of CRDs to validate custom resources with (--crds).
+	CRDs []string
 }
 
 // NewCmdCheck builds `kship check -f kship.yaml`: the plan plus every
@@ -43,6 +45,7 @@ func NewCmdCheck(g *GlobalOptions) *cobra.Command {
 	fs.StringVarP(&o.File, "filename", "f", "kship.yaml", "release file")
 	fs.BoolVar(&o.Offline, "offline", false, "check without a cluster: built-in schemas and the bundle only, no dry-run")
 	fs.BoolVar(&o.ForceConflicts, "force-conflicts", false, "dry-run as deploy --force-conflicts applies (taking over fields other field managers own)")
+	fs.StringArrayVar(&o.CRDs, "crds", nil, "file or folder of CustomResourceDefinitions to validate custom resources with (repeatable; added to spec.check.crds), e.g. the cluster's exported for --offline")
 	fs.StringVar(&o.KubeVersion, "kube-version", "", "target Kubernetes version for the API-version check, e.g. 1.37 (default: the cluster's)")
 	return cmd
 }
@@ -59,7 +62,7 @@ func (o *CheckOptions) Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opts.KubeVersion, opts.ForceConflicts = o.KubeVersion, o.ForceConflicts
+	opts.KubeVersion, opts.ForceConflicts, opts.CRDs = o.KubeVersion, o.ForceConflicts, o.CRDs
 	p, err := release.Prepare(ctx, opts)
 	if err != nil {
 		return inputErr(err)

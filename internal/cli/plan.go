@@ -23,6 +23,8 @@ type PlanOptions struct {
 	Global *GlobalOptions
 	// File is the release file (-f).
 	File string
+	// CRDs are files or folders of CRDs (--crds), for the scope of custom resources.
+	CRDs []string
 }
 
 // NewCmdPlan builds `kship plan -f kship.yaml`: the server-side dry-run diff
@@ -39,6 +41,7 @@ func NewCmdPlan(g *GlobalOptions) *cobra.Command {
 		},
 	}
 	cmd.Flags().StringVarP(&o.File, "filename", "f", "kship.yaml", "release file")
+	cmd.Flags().StringArrayVar(&o.CRDs, "crds", nil, "file or folder of CustomResourceDefinitions (repeatable; added to spec.check.crds)")
 	return cmd
 }
 
@@ -49,6 +52,7 @@ func (o *PlanOptions) Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
+	opts.CRDs = o.CRDs
 	p, err := release.PlanOnly(ctx, opts)
 	if err != nil {
 		return inputErr(err)

@@ -158,6 +158,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`kship.yaml:7: spec.source: set only one of path or helm`}},
 		{"missing path", header + "  source: {path: ./nowhere}\n",
 			[]string{`kship.yaml:7: spec.source.path: ./nowhere does not exist`}},
+		{"missing CRD source", header + "  source: {path: ./deploy}\n  check:\n    crds: [./crds, \"\"]\n",
+			[]string{`kship.yaml:9: spec.check.crds[0]: ./crds does not exist`, `kship.yaml:9: spec.check.crds[1]: is empty`}},
 		{"helm kube version", header + "  source: {helm: {chart: ./deploy, kubeVersion: latest}}\n",
 			[]string{`kship.yaml:7: spec.source.helm.kubeVersion: "latest" is not a Kubernetes version; write it like 1.37 or v1.37.2`}},
 		{"remote chart", header + "  source: {helm: {chart: oci://example.com/c}}\n",

@@ -40,6 +40,18 @@ type Spec struct {
 	Rollback   Rollback    `json:"rollback"`
 	Migrations []Migration `json:"migrations,omitempty"`
 	Detector   Detector    `json:"detector"`
+	Check      Check       `json:"check,omitempty"`
+}
+
+// Check is what kship check (and the checks of plan and deploy) read
+// beyond the bundle.
+type Check struct {
+	// CRDs are files or folders of CustomResourceDefinitions from outside
+	// the bundle (for example the cluster's, exported once with
+	// kubectl get crd NAME -o yaml), relative to the release file's folder:
+	// the schemas of custom resources offline, or whose CRD the cluster
+	// does not have yet. The bundle's and the cluster's CRDs come first.
+	CRDs []string `json:"crds,omitempty"`
 }
 
 // Source is where the manifests come from: exactly one of Path or Helm.

@@ -58,6 +58,13 @@ func (v *validator) release(r *Release) {
 		v.fail("spec.rollback.method", "must be %s or %s, not %q", RollbackAuto, RollbackManual, m)
 	}
 	v.migrations(r.Spec.Migrations)
+	for i, p := range r.Spec.Check.CRDs {
+		if p == "" {
+			v.fail(fmt.Sprintf("spec.check.crds[%d]", i), "is empty: give a file or folder of CustomResourceDefinitions")
+			continue
+		}
+		v.exists(fmt.Sprintf("spec.check.crds[%d]", i), p)
+	}
 	if r.Spec.Detector.RestartThreshold < 1 {
 		v.fail("spec.detector.restartThreshold", "must be at least 1")
 	}

@@ -42,7 +42,9 @@ type Skipped struct {
 }
 
 // Render is Load, also reporting what was left out (Helm hooks), so a
-// caller can show it rather than drop it silently.
+// caller can show it rather than drop it silently. The CRDs of
+// spec.check.crds tell the scope of custom resources the bundle's CRDs do
+// not define.
 func Render(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) (*Rendered, error) {
 	r, err := render(ctx, rel)
 	if err != nil {
@@ -52,7 +54,12 @@ func Render(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) (*
 		// An empty release would prune everything of the previous one.
 		return nil, fmt.Errorf("the source of release %s renders no objects; check spec.source", rel.Metadata.Name)
 	}
-	if err := Normalize(r.Objects, rel.Spec.Namespace, mapper); err != nil {
+	extra, err := ReadCRDs(rel)
+	if err != nil {
+		return nil, err
+	}
+	scope := NewScope(mapper, append(r.Objects[:len(r.Objects):len(r.Objects)], extra.CRDs...))
+	if err := normalize(r.Objects, rel.Spec.Namespace, scope); err != nil {
 		return nil, err
 	}
 	return r, nil
@@ -101,7 +108,10 @@ func renderPath(ctx context.Context, rel *config.Release) ([]Object, error) {
 // ns, and reports cluster-scoped objects that carry a namespace and objects
 // defined more than once.
 func Normalize(objs []Object, ns string, mapper meta.RESTMapper) error {
-	scope := NewScope(mapper, objs)
+	return normalize(objs, ns, NewScope(mapper, objs))
+}
+
+func normalize(objs []Object, ns string, scope *Scope) error {
 	var bad errs
 	seen := make(map[Ref]Location, len(objs))
 	for _, o := range objs {

@@ -6,10 +6,12 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
+
+	"github.com/kship/kship/internal/builtin"
 )
 
-// Scope answers whether a kind lives in a namespace. It asks, in order: a
-// built-in table of Kubernetes kinds, the CustomResourceDefinitions of the
+// Scope answers whether a kind lives in a namespace. It asks, in order:
+// the API server's own table of built-in kinds (package builtin), the CustomResourceDefinitions of the
 // bundle (their spec.scope), and the cluster's REST mapper when there is one
 // (each kind once). It is safe for concurrent use.
 type Scope struct {
@@ -46,8 +48,8 @@ var crdKind = schema.GroupKind{Group: "apiextensions.k8s.io", Kind: "CustomResou
 // namespaced, as most custom resources are, with known = false.
 func (s *Scope) IsNamespaced(gvk schema.GroupVersionKind) (namespaced, known bool) {
 	gk := gvk.GroupKind()
-	if ns, ok := builtinScope[gk]; ok {
-		return ns, true
+	if sc := builtin.ScopeOf(gk); sc != builtin.Unknown {
+		return sc == builtin.Namespaced, true
 	}
 	if ns, ok := s.crds[gk]; ok {
 		return ns, true
@@ -71,56 +73,4 @@ func (s *Scope) IsNamespaced(gvk schema.GroupVersionKind) (namespaced, known boo
 // question; build a Scope once when asking for many objects.
 func IsNamespaced(gvk schema.GroupVersionKind, mapper meta.RESTMapper, bundle []Object) (namespaced, known bool) {
 	return NewScope(mapper, bundle).IsNamespaced(gvk)
-}
-
-// builtinScope maps the kinds Kubernetes serves to whether they are
-// namespaced, so offline loading needs no cluster.
-var builtinScope = map[schema.GroupKind]bool{}
-
-func init() {
-	cluster := map[string][]string{
-		"":                             {"Namespace", "Node", "PersistentVolume", "ComponentStatus"},
-		"rbac.authorization.k8s.io":    {"ClusterRole", "ClusterRoleBinding"},
-		"apiextensions.k8s.io":         {"CustomResourceDefinition"},
-		"apiregistration.k8s.io":       {"APIService"},
-		"admissionregistration.k8s.io": {"MutatingWebhookConfiguration", "ValidatingWebhookConfiguration", "ValidatingAdmissionPolicy", "ValidatingAdmissionPolicyBinding", "MutatingAdmissionPolicy", "MutatingAdmissionPolicyBinding"},
-		"storage.k8s.io":               {"StorageClass", "CSIDriver", "CSINode", "VolumeAttachment", "VolumeAttributesClass"},
-		"scheduling.k8s.io":            {"PriorityClass"},
-		"networking.k8s.io":            {"IngressClass", "IPAddress", "ServiceCIDR"},
-		"node.k8s.io":                  {"RuntimeClass"},
-		"certificates.k8s.io":          {"CertificateSigningRequest", "ClusterTrustBundle"},
-		"flowcontrol.apiserver.k8s.io": {"FlowSchema", "PriorityLevelConfiguration"},
-		"authentication.k8s.io":        {"TokenReview", "SelfSubjectReview"},
-		"authorization.k8s.io":         {"SubjectAccessReview", "SelfSubjectAccessReview", "SelfSubjectRulesReview"},
-		"resource.k8s.io":              {"DeviceClass", "ResourceSlice"},
-		"storagemigration.k8s.io":      {"StorageVersionMigration"},
-		"internal.apiserver.k8s.io":    {"StorageVersion"},
-		"policy":                       {"PodSecurityPolicy"},
-	}
-	namespaced := map[string][]string{
-		"":                          {"Pod", "Service", "ConfigMap", "Secret", "ServiceAccount", "PersistentVolumeClaim", "Endpoints", "Event", "LimitRange", "ResourceQuota", "ReplicationController", "PodTemplate", "Binding"},
-		"apps":                      {"Deployment", "StatefulSet", "DaemonSet", "ReplicaSet", "ControllerRevision"},
-		"batch":                     {"Job", "CronJob"},
-		"autoscaling":               {"HorizontalPodAutoscaler"},
-		"policy":                    {"PodDisruptionBudget"},
-		"networking.k8s.io":         {"Ingress", "NetworkPolicy"},
-		"rbac.authorization.k8s.io": {"Role", "RoleBinding"},
-		"coordination.k8s.io":       {"Lease", "LeaseCandidate"},
-		"discovery.k8s.io":          {"EndpointSlice"},
-		"events.k8s.io":             {"Event"},
-		"storage.k8s.io":            {"CSIStorageCapacity"},
-		"resource.k8s.io":           {"ResourceClaim", "ResourceClaimTemplate"},
-		"authorization.k8s.io":      {"LocalSubjectAccessReview"},
-		"extensions":                {"Deployment", "DaemonSet", "ReplicaSet", "Ingress", "NetworkPolicy"},
-	}
-	for group, kinds := range cluster {
-		for _, k := range kinds {
-			builtinScope[schema.GroupKind{Group: group, Kind: k}] = false
-		}
-	}
-	for group, kinds := range namespaced {
-		for _, k := range kinds {
-			builtinScope[schema.GroupKind{Group: group, Kind: k}] = true
-		}
-	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"path/filepath"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -37,6 +38,10 @@ type PrepareOptions struct {
 	BundleDir string
 	// Namespace overrides spec.namespace of the release file (-n).
 	Namespace string
+	// CRDs are files or folders of CustomResourceDefinitions (--crds),
+	// added to the release file's spec.check.crds; relative to the
+	// working directory.
+	CRDs []string
 	// ForceConflicts dry-runs with the takeover of fields other field
 	// managers own, as deploy --force-conflicts applies; without it such a
 	// conflict is a blocking check.
@@ -133,6 +138,12 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	if o.Namespace != "" {
 		rel.Spec.Namespace = o.Namespace
 	}
+	for _, p := range o.CRDs {
+		if abs, err := filepath.Abs(p); err == nil {
+			p = abs
+		}
+		rel.Spec.Check.CRDs = append(rel.Spec.Check.CRDs, p)
+	}
 	if err := reachable(ctx, o.Clients); err != nil {
 		return nil, err
 	}
@@ -140,7 +151,12 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 		return nil, err
 	}
 	emit(*o, event.StagePlan, event.TypeStageStarted, "rendering and planning release "+rel.Metadata.Name)
-	objs, err := manifest.Load(ctx, rel, o.mapper())
+	var objs []manifest.Object
+	if o.Offline { // no cluster and no network: remote kustomize bases are refused
+		objs, err = manifest.LoadOffline(ctx, rel)
+	} else {
+		objs, err = manifest.Load(ctx, rel, o.mapper())
+	}
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/kship/kship/internal/builtin"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 )
@@ -42,7 +43,7 @@ func decodeFile(t testing.TB, dir, name, doc string) []manifest.Object {
 		t.Fatalf("decode: %v", err)
 	}
 	for _, o := range objs {
-		if o.Obj.GetNamespace() == "" && !clusterScoped(o.Ref().Group, o.Ref().Kind) {
+		if o.Obj.GetNamespace() == "" && builtin.ScopeOf(o.GVK().GroupKind()) != builtin.Cluster {
 			o.Obj.SetNamespace("shop")
 		}
 	}

@@ -8,6 +8,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kship/kship/internal/builtin"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
 )
@@ -47,6 +48,13 @@ type run struct {
 	// evidence is what the current check is comparing against; it is the
 	// Evidence of the problems reported while it is set.
 	evidence string
+	// crdFiles are the CRDs of spec.check.crds/--crds (nil: none named);
+	// extraCRDs index them by group and kind.
+	crdFiles  *manifest.CRDSources
+	extraCRDs map[schema.GroupKind]*crdInfo
+	// apiServices are the group versions the bundle's APIServices register
+	// (served by an aggregated API), with the APIService's name.
+	apiServices map[schema.GroupVersion]string
 }
 
 // object is one bundle object with what the checks ask of it repeatedly.
@@ -56,7 +64,7 @@ type object struct {
 	gvk schema.GroupVersionKind
 	// ns is the effective namespace: its own, else the release's.
 	ns string
-	// removed is set when its API version is removed in the target version.
+	// removed is set when the target version does not serve its API version.
 	removed bool
 }
 
@@ -74,7 +82,7 @@ func newRun(in Input) *run {
 		gvk := o.GVK()
 		ref := manifest.Ref{Group: gvk.Group, Kind: gvk.Kind, Namespace: o.Obj.GetNamespace(), Name: o.Obj.GetName()}
 		ns := ref.Namespace
-		if ns == "" && !clusterScoped(ref.Group, ref.Kind) {
+		if ns == "" && builtin.ScopeOf(gvk.GroupKind()) != builtin.Cluster {
 			ns = relNS
 		}
 		r.objs = append(r.objs, object{Object: o, ref: ref, gvk: gvk, ns: ns})
@@ -83,6 +91,7 @@ func newRun(in Input) *run {
 		r.cluster = newInventory(in.Clients)
 	}
 	r.relFile = releaseFile(in)
+	r.loadCRDSources()
 	return r
 }
 
@@ -100,11 +109,11 @@ func releaseFile(in Input) string {
 	return guess
 }
 
-// markRemoved flags the objects whose API version the target version no
-// longer serves: only the API-version check reports them.
+// markRemoved flags the objects whose API version the target version does
+// not serve: only the API-version check reports them.
 func (r *run) markRemoved() {
 	for i := range r.objs {
-		if f, ok := lookupAPIFact(r.objs[i].gvk); ok && r.version.atLeast(f.removed) {
+		if st, _ := apiVerdict(r.objs[i].gvk, r.version); st == Fail {
 			r.objs[i].removed = true
 		}
 	}

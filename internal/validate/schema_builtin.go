@@ -4,53 +4,37 @@ import (
 	"context"
 	"fmt"
 	"reflect"
-	"sync"
 
-	apiextv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
-	apiextv1beta1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1beta1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/runtime"
-	"k8s.io/apimachinery/pkg/runtime/schema"
-	clientscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kship/kship/internal/builtin"
 )
 
-// apiModuleVersion is the k8s.io/api release the built-in schemas come from.
-const apiModuleVersion = "v0.37.2"
-
-var (
-	builtinOnce  sync.Once
-	builtinTypes map[schema.GroupVersionKind]reflect.Type
-	objectMeta   = reflect.TypeOf(metav1.ObjectMeta{})
-)
-
-// builtinType returns the Go type of a built-in kind (client-go's scheme
-// plus apiextensions), or nil when the kind is not built in.
-func builtinType(gvk schema.GroupVersionKind) reflect.Type {
-	builtinOnce.Do(func() {
-		s := runtime.NewScheme()
-		_ = clientscheme.AddToScheme(s)
-		_ = apiextv1.AddToScheme(s)
-		_ = apiextv1beta1.AddToScheme(s)
-		builtinTypes = s.AllKnownTypes()
-	})
-	return builtinTypes[gvk]
-}
+var objectMeta = reflect.TypeOf(metav1.ObjectMeta{})
 
 // checkSchemas validates every object strictly: built-in kinds against the
 // API's typed structs, custom resources against their CRD's schema.
 func (r *run) checkSchemas(ctx context.Context) {
 	start := len(r.report.Checks)
 	crds := r.bundleCRDs()
-	var builtin, custom int
+	var builtins, custom int
 	for i := range r.objs {
 		o := &r.objs[i]
 		gvk := o.gvk
 		if o.removed {
 			continue // reported by the API-version check alone
 		}
-		if t := builtinType(gvk); t != nil {
-			builtin++
+		if t := builtin.Type(gvk); t != nil {
+			if k, ok := builtin.Lookup(gvk); ok && k.NotApplicable() != "" {
+				r.add(IDSchema, Fail, o, keys("kind"), "the resources and verbs the API server of Kubernetes "+builtin.ServerRelease+" serves", "%s", k.NotApplicable())
+				continue
+			}
+			builtins++
 			r.validateBuiltin(o, t)
+			continue
+		}
+		if msg := builtin.NotAnObject(gvk); msg != "" {
+			r.add(IDSchema, Fail, o, keys("kind"), "the kinds of k8s.io/api "+builtin.GeneratedFrom+" and of kube-apiserver's configuration and webhook types", "%s", msg)
 			continue
 		}
 		r.evidence = ""
@@ -60,7 +44,7 @@ func (r *run) checkSchemas(ctx context.Context) {
 	}
 	r.evidence = ""
 	r.summarize(IDSchema, start, "%s validated against built-in schemas, %s against CRD schemas (%s)",
-		plural(builtin, "object"), plural(custom, "custom resource"), r.crdSourceNote())
+		plural(builtins, "object"), plural(custom, "custom resource"), r.crdSourceNote())
 }
 
 // validateBuiltin reports every unknown field, wrong type and missing
@@ -71,7 +55,7 @@ func (r *run) validateBuiltin(o *object, t reflect.Type) {
 	if len(w.errs) == 0 && (o.Obj.GetName() != "" || o.Obj.GetGenerateName() != "") {
 		return
 	}
-	r.evidence = fmt.Sprintf("strict schema of %s %s (the typed API structs of k8s.io/api %s)", o.gvk.GroupVersion(), o.gvk.Kind, apiModuleVersion)
+	r.evidence = fmt.Sprintf("strict schema of %s %s (the typed API structs of k8s.io/api %s)", o.gvk.GroupVersion(), o.gvk.Kind, builtin.GeneratedFrom)
 	r.reportFieldErrors(o, w.sorted())
 	r.checkName(o)
 }

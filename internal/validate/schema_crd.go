@@ -13,15 +13,19 @@ import (
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/listtype"
 	"k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning"
 	apiservervalidation "k8s.io/apiextensions-apiserver/pkg/apiserver/validation"
+	"k8s.io/apimachinery/pkg/api/meta"
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	celconfig "k8s.io/apiserver/pkg/apis/cel"
+
+	"github.com/kship/kship/internal/builtin"
 )
 
 // crdInfo is one CRD and its compiled per-version schemas.
 type crdInfo struct {
 	crd *apiextv1.CustomResourceDefinition
-	// from says where the CRD was found: "the bundle" or "the cluster".
+	// from says where the CRD was found: "the bundle", "the cluster" or
+	// the file of spec.check.crds.
 	from     string
 	versions map[string]*crdVersion
 }
@@ -35,16 +39,17 @@ type crdVersion struct {
 	err error
 }
 
-// bundleCRDs indexes the CRDs of the bundle by group and kind.
+// bundleCRDs indexes the CRDs of the bundle by group and kind (v1, and
+// v1beta1 ones converted as the API server would).
 func (r *run) bundleCRDs() map[schema.GroupKind]*crdInfo {
 	out := map[schema.GroupKind]*crdInfo{}
 	for i := range r.objs {
 		o := &r.objs[i]
-		if o.ref.Group != "apiextensions.k8s.io" || o.ref.Kind != "CustomResourceDefinition" || o.gvk.Version != "v1" {
+		if o.gvk.GroupKind() != crdGroupKind {
 			continue
 		}
-		crd := &apiextv1.CustomResourceDefinition{}
-		if err := runtime.DefaultUnstructuredConverter.FromUnstructured(o.Obj.Object, crd); err != nil {
+		crd, err := crdOf(o.Obj.Object, o.gvk.Version)
+		if err != nil {
 			continue // the built-in schema check reports why
 		}
 		gk := schema.GroupKind{Group: crd.Spec.Group, Kind: crd.Spec.Names.Kind}
@@ -54,10 +59,19 @@ func (r *run) bundleCRDs() map[schema.GroupKind]*crdInfo {
 }
 
 func (r *run) crdSourceNote() string {
+	var note string
 	if r.cluster == nil {
-		return "CRDs from the bundle; offline, the cluster's CRDs were not consulted"
+		note = "CRDs from the bundle; offline, the cluster's CRDs were not consulted"
+	} else {
+		note = "CRDs from the bundle, then the cluster"
 	}
-	return "CRDs from the bundle, then the cluster"
+	if s := r.crdFiles; s != nil && len(s.Paths) > 0 {
+		note += fmt.Sprintf("; %s from spec.check.crds/--crds (%s)", plural(len(r.extraCRDs), "CRD"), strings.Join(s.Paths, ", "))
+		if len(s.Skipped) > 0 {
+			note += "; passed over: " + strings.Join(s.Skipped, ", ")
+		}
+	}
+	return note
 }
 
 // validateCustom validates a custom resource against its CRD: unknown
@@ -68,6 +82,9 @@ func (r *run) validateCustom(ctx context.Context, o *object, crds map[schema.Gro
 	info := crds[gvk.GroupKind()]
 	if info == nil && r.cluster != nil {
 		info = r.cluster.crd(ctx, gvk.GroupKind())
+	}
+	if info == nil {
+		info = r.extraCRDs[gvk.GroupKind()]
 	}
 	if info == nil {
 		r.noCRD(o, gvk)
@@ -113,29 +130,43 @@ func (r *run) validateMetadata(o *object) {
 }
 
 // noCRD reports a kind that is neither built in nor defined by a CRD. A
-// kind the cluster serves without a CRD (an aggregated API) is left to the
-// server-side dry-run, with a note.
+// kind served by an aggregated API (the cluster serves it without a CRD,
+// or an APIService of the bundle registers its group and version) is left
+// to the server-side dry-run, with a note.
 func (r *run) noCRD(o *object, gvk schema.GroupVersionKind) {
-	r.evidence = "built-in kinds of k8s.io/api " + apiModuleVersion + ", CRDs of the bundle"
+	r.evidence = "built-in kinds of the API server of Kubernetes " + builtin.ServerRelease + " (k8s.io/api " + builtin.GeneratedFrom + "), CRDs of the bundle"
 	if r.cluster != nil {
 		r.evidence += " and of the cluster"
 	}
+	if len(r.extraCRDs) > 0 {
+		r.evidence += " and of spec.check.crds/--crds"
+	}
 	if r.cluster != nil && r.cluster.serves(gvk) {
 		r.add(IDSchema, Pass, o, nil, r.evidence, "%s is served by an aggregated API (no CRD): its schema is checked by the server-side dry-run only", gvk.GroupVersion())
+		return
+	}
+	if name, ok := r.apiServices[gvk.GroupVersion()]; ok {
+		dryRun := "its schema is checked by the server-side dry-run only"
+		if r.cluster == nil {
+			dryRun += " (offline: not checked)"
+		}
+		r.add(IDSchema, Pass, o, nil, r.evidence+", APIServices of the bundle", "%s is served by an aggregated API (APIService %s of the bundle): %s", gvk.GroupVersion(), name, dryRun)
 		return
 	}
 	if msg := builtinMistake(gvk, r.version); msg != "" {
 		r.fail(IDSchema, o, keys("kind"), "%s", msg)
 		return
 	}
-	where := "in the bundle or the cluster"
+	plural, _ := meta.UnsafeGuessKindToResource(gvk)
+	crdName := plural.Resource + "." + gvk.Group
+	where := "in the bundle or the cluster: install the CRD first, add it to the bundle, or give it with --crds FILE or spec.check.crds"
 	if r.cluster != nil && r.cluster.crdErr != nil {
 		where = fmt.Sprintf("in the bundle, and the cluster's CRDs could not be read (%v)", r.cluster.crdErr)
 	}
 	if r.cluster == nil {
-		where = "in the bundle (offline: the cluster was not consulted)"
+		where = fmt.Sprintf("in the bundle or the CRDs given (offline, the cluster was not consulted): give it with --crds FILE_OR_FOLDER or spec.check.crds (kubectl get crd %s -o yaml exports it)", crdName)
 	}
-	r.fail(IDSchema, o, keys("kind"), "no CRD for kind %s (%s) %s", gvk.Kind, gvk.GroupVersion(), where)
+	r.fail(IDSchema, o, keys("kind"), "no CRD for kind %s (%s, usually CRD %s) %s", gvk.Kind, gvk.GroupVersion(), crdName, where)
 }
 
 // version returns the compiled schema of a served version, or why there is none.

@@ -79,7 +79,7 @@ metadata: {name: w}
 		{"no CRD", `apiVersion: example.com/v1
 kind: Gadget
 metadata: {name: g}
-`, []string{`fail 2: Gadget shop/g: no CRD for kind Gadget (example.com/v1) in the bundle (offline: the cluster was not consulted)`}},
+`, []string{`fail 2: Gadget shop/g: no CRD for kind Gadget (example.com/v1, usually CRD gadgets.example.com) in the bundle or the CRDs given (offline, the cluster was not consulted): give it with --crds FILE_OR_FOLDER or spec.check.crds`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,30 +7,30 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/kship/kship/internal/builtin"
 	"github.com/kship/kship/internal/suggest"
 )
 
 // builtinMistake explains a kind that is not built in but looks like a
 // built-in one: a version the API does not have, or a misspelt kind.
-// Versions the target Kubernetes no longer serves are not suggested.
+// Versions the target Kubernetes does not serve are not suggested.
 // It returns "" when the kind does not belong to a built-in group.
 func builtinMistake(gvk schema.GroupVersionKind, target kubeVersion) string {
-	builtinType(gvk) // ensure the table is loaded
 	var versions, kinds []string
 	groupKnown := false
-	for k := range builtinTypes {
-		if k.Group != gvk.Group {
+	for _, k := range builtin.Kinds() {
+		if k.GVK.Group != gvk.Group {
 			continue
 		}
 		groupKnown = true
-		if f, ok := lookupAPIFact(k); ok && target.atLeast(f.removed) {
-			continue // not served by the target version
+		if st, _ := apiVerdict(k.GVK, target); st == Fail || !k.Applicable() {
+			continue // not served by the target, or not an object one applies
 		}
-		if k.Kind == gvk.Kind {
-			versions = append(versions, k.GroupVersion().String())
+		if k.GVK.Kind == gvk.Kind {
+			versions = append(versions, k.GVK.GroupVersion().String())
 		}
-		if k.Version == gvk.Version && !strings.HasSuffix(k.Kind, "List") && !strings.HasSuffix(k.Kind, "Options") {
-			kinds = append(kinds, k.Kind)
+		if k.GVK.Version == gvk.Version {
+			kinds = append(kinds, k.GVK.Kind)
 		}
 	}
 	gv := gvk.GroupVersion().String()
@@ -45,7 +45,7 @@ func builtinMistake(gvk schema.GroupVersionKind, target kubeVersion) string {
 		return fmt.Sprintf("%s has no kind %s: did you mean %s?", gv, gvk.Kind, best)
 	}
 	if len(kinds) == 0 {
-		return fmt.Sprintf("%s is not an API version Kubernetes serves", gv)
+		return fmt.Sprintf("%s is not an API version Kubernetes %s serves", gv, target)
 	}
 	return fmt.Sprintf("%s has no kind %s", gv, gvk.Kind)
 }

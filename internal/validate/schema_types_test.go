@@ -8,17 +8,17 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/apitesting/fuzzer"
 	metafuzzer "k8s.io/apimachinery/pkg/apis/meta/fuzzer"
-	"k8s.io/apimachinery/pkg/runtime/schema"
 	clientscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/kship/kship/internal/builtin"
 )
 
 // TestEveryBuiltinKindRoundTrips encodes the zero value of every built-in
 // kind with the API types' own JSON encoding and checks that the reflected
 // schema accepts it: every field the types write is known and well-typed.
 func TestEveryBuiltinKindRoundTrips(t *testing.T) {
-	builtinType(schema.GroupVersionKind{})
 	n := 0
-	for gvk, typ := range builtinTypes {
+	for gvk, typ := range builtin.SchemeTypes() {
 		obj := reflect.New(typ).Interface()
 		data, err := json.Marshal(obj)
 		if err != nil {
@@ -48,10 +48,9 @@ func TestEveryBuiltinKindRoundTrips(t *testing.T) {
 // int-or-strings), encodes it with the types' own JSON encoding and checks
 // that the reflected schema accepts every field at any depth.
 func TestRandomBuiltinObjectsValidate(t *testing.T) {
-	builtinType(schema.GroupVersionKind{})
 	f := fuzzer.FuzzerFor(metafuzzer.Funcs, rand.NewSource(42), clientscheme.Codecs).NilChance(0.2).NumElements(1, 2).MaxDepth(12)
 	checked := 0
-	for gvk, typ := range builtinTypes {
+	for gvk, typ := range builtin.SchemeTypes() {
 		for i := 0; i < 3; i++ {
 			obj := reflect.New(typ).Interface()
 			f.Fill(obj)

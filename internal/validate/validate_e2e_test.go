@@ -250,7 +250,7 @@ metadata: {name: g}
 	assertProblems(t, familyProblems(r, IDSchema), []string{
 		`fail 9: Widget ` + ns + `/bad: spec.size: Invalid value: 0: spec.size in body should be greater than or equal to 1 (CRD widgets.` + group + `)`,
 		`fail 9: Widget ` + ns + `/bad: unknown field "spec.shape" (not in the schema of CRD widgets.` + group + `)`,
-		`fail 12: Gizmo ` + ns + `/g: no CRD for kind Gizmo (nothing.kship.test/v1) in the bundle or the cluster`,
+		`fail 12: Gizmo ` + ns + `/g: no CRD for kind Gizmo (nothing.kship.test/v1, usually CRD gizmos.nothing.kship.test) in the bundle or the cluster: install the CRD first`,
 	})
 }
 
