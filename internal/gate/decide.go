@@ -20,6 +20,10 @@ type Observation struct {
 	// Baseline is what the query returned just before the rollout; nil
 	// when no baseline was measured.
 	Baseline []Series
+	// Why explains an empty result (added to the no-data message).
+	Why string
+	// Note is said after a verdict on data (why the value is what it is).
+	Note string
 }
 
 // Decision is Judge's result.
@@ -79,6 +83,9 @@ func Judge(g config.Gate, o Observation) Decision {
 		decisive.oks = append(decisive.oks, fmt.Sprintf("but only %d of minSamples %d evaluations with data so far", o.Seen, g.MinSamples))
 	}
 	d.Message = describe(g, o.At, len(series), len(fails), decisive, d.Verdict)
+	if o.Note != "" {
+		d.Message += "; " + o.Note
+	}
 	return d
 }
 
@@ -187,7 +194,13 @@ func describe(g config.Gate, at time.Time, n, failed int, j judged, v Verdict) s
 func noData(g config.Gate, o Observation) (Verdict, string) {
 	what := "returned no series"
 	if len(o.Series) > 0 {
-		what = fmt.Sprintf("returned %d series, all NaN (for example 0/0 without traffic)", len(o.Series))
+		what = fmt.Sprintf("returned %d series, all NaN", len(o.Series))
+		if o.Why == "" {
+			what += " (for example 0/0 without traffic)"
+		}
+	}
+	if o.Why != "" {
+		what += " (" + o.Why + ")"
 	}
 	policy := g.NoData
 	if policy == "" {

@@ -27,6 +27,16 @@ type Evaluator struct {
 	Sink event.Sink
 	// Timeout bounds each query (DefaultQueryTimeout when 0).
 	Timeout time.Duration
+	// Vars are the values of the gates' template variables: the previous
+	// revision's before Baseline, the new revision's before Evaluate. A
+	// query that needs a variable not set is not sent: an error (never a
+	// pass), or no baseline.
+	Vars config.QueryVars
+	// RolloutDone, once set (every new pod Ready, every old one gone),
+	// places each evaluation's window against the rollout, judged with
+	// ScrapeInterval (see Window).
+	RolloutDone    time.Time
+	ScrapeInterval time.Duration
 
 	mu   sync.Mutex
 	seen map[string]int
@@ -40,19 +50,34 @@ func (e *Evaluator) Baseline(ctx context.Context, gates []config.Gate) map[strin
 	for _, g := range gates {
 		at := e.now()
 		m := Measurement{Gate: g.Name, Query: g.Query, Time: at, Threshold: Threshold(g), IsBaseline: true}
-		series, err := e.query(ctx, g.Query, at)
-		switch data := withData(series); {
+		q, err := config.ExpandQuery(g.Query, e.Vars)
+		if err != nil {
+			m.Message = fmt.Sprintf("baseline of %s not measured: %v", g.Name, err)
+			out[g.Name] = m
+			e.emit(e.Sink, m)
+			continue
+		}
+		m.Query = q
+		o, err := e.observe(ctx, q, at)
+		m.Diagnosis = o.diagnosis
+		switch data := withData(o.Series); {
 		case err != nil:
 			m.Verdict = Error
 			m.Message = fmt.Sprintf("baseline of %s%s: query failed: %v", g.Name, atTime(at), err)
 		case len(data) == 0:
-			m.Message = fmt.Sprintf("baseline of %s%s: no data, so maxIncrease cannot be judged against it", g.Name, atTime(at))
+			m.Message = fmt.Sprintf("baseline of %s%s: no data (%s), so maxIncrease cannot be judged against it", g.Name, atTime(at), o.Why)
 		default:
 			m.Series = data
 			m.Value = &data[0].Value
 			m.Message = fmt.Sprintf("baseline of %s = %s%s", g.Name, num(data[0].Value), atTime(at))
 			if len(data) > 1 {
 				m.Message += fmt.Sprintf(" (first of %d series)", len(data))
+			}
+			if o.Note != "" {
+				m.Message += "; " + o.Note
+			}
+			if m.Warning = BaselineBreach(g, data); m.Warning != "" {
+				m.Message += "; warning: " + m.Warning
 			}
 		}
 		out[g.Name] = m
@@ -76,22 +101,63 @@ func (e *Evaluator) Evaluate(ctx context.Context, gates []config.Gate, baseline 
 func (e *Evaluator) evaluate(ctx context.Context, g config.Gate, baseline map[string]Measurement) Measurement {
 	at := e.now()
 	m := Measurement{Gate: g.Name, Query: g.Query, Time: at, Threshold: Threshold(g)}
-	series, err := e.query(ctx, g.Query, at)
+	q, err := config.ExpandQuery(g.Query, e.Vars)
+	if err != nil {
+		m.Verdict = Error
+		m.Samples = e.count(g.Name, false)
+		m.Message = fmt.Sprintf("%s%s: query not sent: %v: error (never a pass)", g.Name, atTime(at), err)
+		return m
+	}
+	m.Query = q
+	if !e.RolloutDone.IsZero() {
+		w := NewWindow(at, Lookback(g), e.RolloutDone, e.ScrapeInterval)
+		m.Window = &w
+	}
+	o, err := e.observe(ctx, q, at)
 	if err != nil {
 		m.Verdict = Error
 		m.Samples = e.count(g.Name, false)
 		m.Message = fmt.Sprintf("%s%s: query failed: %v: error (never a pass)", g.Name, atTime(at), err)
 		return m
 	}
-	m.Series = withData(series)
+	m.Diagnosis = o.diagnosis
+	m.Series = withData(o.Series)
 	m.Samples = e.count(g.Name, len(m.Series) > 0)
-	o := Observation{At: at, Series: series, Seen: m.Samples}
+	o.Seen = m.Samples
 	if b, ok := baseline[g.Name]; ok && b.Verdict != Error {
 		o.Baseline = b.Series
 	}
-	d := Judge(g, o)
+	d := Judge(g, o.Observation)
 	m.Value, m.Baseline, m.Verdict, m.Message = d.Value, d.Baseline, d.Verdict, d.Message
 	return m
+}
+
+// observation is an Observation with the diagnosis that explains it.
+type observation struct {
+	Observation
+	diagnosis *Diagnosis
+}
+
+// observe runs q at `at`. When it has no data, Prometheus is asked why
+// (Why); when only a ratio's numerator of sums was empty, the series are
+// the ratio's value, 0 (Note says so).
+func (e *Evaluator) observe(ctx context.Context, q string, at time.Time) (observation, error) {
+	series, err := e.query(ctx, q, at)
+	if err != nil {
+		return observation{}, err
+	}
+	o := observation{Observation: Observation{At: at, Series: series}}
+	if len(withData(series)) > 0 {
+		return o, nil
+	}
+	d, zero := e.diagnose(ctx, q, at)
+	o.diagnosis = &d
+	if d.Zero {
+		o.Series, o.Note = zero, d.Message
+	} else {
+		o.Why = d.Message
+	}
+	return o, nil
 }
 
 // count adds an evaluation with data for gate and returns the total.
@@ -109,11 +175,7 @@ func (e *Evaluator) count(gate string, hasData bool) int {
 
 // query runs q at ts and flattens the result into series.
 func (e *Evaluator) query(ctx context.Context, q string, ts time.Time) ([]Series, error) {
-	timeout := e.Timeout
-	if timeout <= 0 {
-		timeout = DefaultQueryTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
+	ctx, cancel := context.WithTimeout(ctx, e.timeout())
 	defer cancel()
 	v, err := e.Q.Query(ctx, q, ts)
 	if err != nil {
@@ -156,6 +218,13 @@ func (e *Evaluator) emit(sink event.Sink, m Measurement) {
 		stage = event.StageVerify
 	}
 	sink.Emit(event.Event{Time: m.Time, Stage: stage, Type: event.TypeGate, Message: m.Message, Data: m})
+}
+
+func (e *Evaluator) timeout() time.Duration {
+	if e.Timeout > 0 {
+		return e.Timeout
+	}
+	return DefaultQueryTimeout
 }
 
 func (e *Evaluator) now() time.Time {

@@ -146,6 +146,9 @@ type script struct {
 func (s *script) Query(_ context.Context, q string, _ time.Time) (model.Value, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(s.answers[q]) == 0 {
+		return nil, fmt.Errorf("query %s is not scripted", q)
+	}
 	a := s.answers[q][0]
 	if len(s.answers[q]) > 1 {
 		s.answers[q] = s.answers[q][1:]
@@ -216,5 +219,80 @@ func TestEvaluatorBaselineAndSamples(t *testing.T) {
 		if _, ok := ev.Data.(Measurement); !ok {
 			t.Errorf("event data %T, want Measurement", ev.Data)
 		}
+	}
+}
+
+func TestEvaluatorTextbookRatioVarsAndWindow(t *testing.T) {
+	done := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	now := done.Add(25 * time.Second)
+	query := `sum(rate(http_requests_total{namespace="{{.Namespace}}",pod_template_hash=~"{{.PodTemplateHash}}",code=~"5.."}[20s])) / sum(rate(http_requests_total{namespace="{{.Namespace}}",pod_template_hash=~"{{.PodTemplateHash}}"}[20s]))`
+	sent := `sum(rate(http_requests_total{namespace="shop",pod_template_hash=~"5d8f",code=~"5.."}[20s])) / sum(rate(http_requests_total{namespace="shop",pod_template_hash=~"5d8f"}[20s]))`
+	num := `sum(rate(http_requests_total{code=~"5..",namespace="shop",pod_template_hash=~"5d8f"}[20s]))`
+	den := `sum(rate(http_requests_total{namespace="shop",pod_template_hash=~"5d8f"}[20s]))`
+	q := &script{answers: map[string][]any{
+		sent: {model.Vector{}},
+		num:  {model.Vector{}},
+		den:  {model.Vector{{Metric: model.Metric{}, Value: 12}}},
+	}}
+	lb, err := config.CheckQuery(query, config.QueryVars{Namespace: "shop"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := config.Gate{Name: "error-rate", Query: query, Max: f(0.01), NoData: config.NoDataFail, MinSamples: 1, Lookback: lb}
+	e := &Evaluator{Q: q, Now: func() time.Time { return now }, RolloutDone: done, ScrapeInterval: time.Second,
+		Vars: config.QueryVars{Namespace: "shop", Release: "web", Revision: 2, PodTemplateHashes: []string{"5d8f"}}}
+	m := e.Evaluate(t.Context(), []config.Gate{g}, nil, nil)[0]
+	if m.Verdict != Pass || m.Value == nil || *m.Value != 0 || m.Samples != 1 {
+		t.Fatalf("no errors: %s %v (%s), want pass on 0", m.Verdict, m.Value, m.Message)
+	}
+	if m.Query != sent {
+		t.Errorf("query as sent %q, want %q", m.Query, sent)
+	}
+	want := "error-rate = 0 at 10:00:25Z <= max 0.01: pass; the numerator " + num + " returned no series (nothing it counts happened, e.g. no errors) while the denominator has data, so the ratio is 0"
+	if m.Message != want {
+		t.Errorf("message\n %s\nwant\n %s", m.Message, want)
+	}
+	if m.Diagnosis == nil || m.Diagnosis.Reason != ReasonNumeratorEmpty || len(m.Diagnosis.Probes) != 2 || m.Diagnosis.Probes[1].Query != den {
+		t.Errorf("diagnosis %+v", m.Diagnosis)
+	}
+	if w := m.Window; w == nil || !w.PostRollout || !w.From.Equal(now.Add(-20*time.Second)) || !w.HonestFrom.Equal(done.Add(22*time.Second)) {
+		t.Errorf("window %+v", m.Window)
+	}
+
+	// The baseline of a healthy version is 0 as well, so maxIncrease has
+	// something to compare to.
+	if b := e.Baseline(t.Context(), []config.Gate{g})[g.Name]; b.Value == nil || *b.Value != 0 || !strings.Contains(b.Message, "so the ratio is 0") {
+		t.Errorf("baseline of the textbook ratio without errors: %+v", b)
+	}
+
+	// Without the new pods' hash the query is not sent.
+	e.Vars.PodTemplateHashes = nil
+	m = e.Evaluate(t.Context(), []config.Gate{g}, nil, nil)[0]
+	if m.Verdict != Error || !strings.Contains(m.Message, "{{.PodTemplateHash}} is not known yet") {
+		t.Errorf("unknown hash: %s: %s", m.Verdict, m.Message)
+	}
+	b := e.Baseline(t.Context(), []config.Gate{g})[g.Name]
+	if b.Verdict != "" || b.Value != nil || !strings.Contains(b.Message, "baseline of error-rate not measured: {{.PodTemplateHash}} is not known yet") {
+		t.Errorf("baseline without the hash: %+v", b)
+	}
+}
+
+func TestEvaluatorBaselineWarningAndDenominatorMissing(t *testing.T) {
+	q := &script{answers: map[string][]any{
+		"old_errors":                          {scalar(0.3)},
+		`sum(rate(e[1m])) / sum(rate(t[1m]))`: {model.Vector{}},
+		`sum(rate(e[1m]))`:                    {model.Vector{}},
+		`sum(rate(t[1m]))`:                    {model.Vector{}},
+		`count(t)`:                            {model.Vector{}},
+	}}
+	e := &Evaluator{Q: q, Now: func() time.Time { return time.Time{} }}
+	b := e.Baseline(t.Context(), []config.Gate{{Name: "error-rate", Query: "old_errors", Max: f(0.01)}})["error-rate"]
+	if !strings.Contains(b.Warning, "already breaks max 0.01") || !strings.Contains(b.Message, "warning: error-rate: the baseline 0.3") {
+		t.Errorf("baseline over max: %+v", b)
+	}
+	m := e.Evaluate(t.Context(), []config.Gate{{Name: "error-rate", Query: `sum(rate(e[1m])) / sum(rate(t[1m]))`, Max: f(0.01)}}, nil, nil)[0]
+	want := "error-rate: no data: the query returned no series (the denominator sum(rate(t[1m])) returned no series: the metric t has no series in Prometheus at all: check its name, and that the pods exposing it are scraped); noData: fail treats missing metrics as a failure: fail"
+	if m.Verdict != Fail || m.Message != want || m.Diagnosis.Reason != ReasonNoSeries {
+		t.Errorf("no denominator: %s\n %s\nwant\n %s", m.Verdict, m.Message, want)
 	}
 }

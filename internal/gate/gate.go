@@ -12,7 +12,14 @@
 // How the rules combine:
 //   - A query returning an empty vector, or only NaN values (0/0 when there
 //     is no traffic), has no data; the gate's noData policy (fail, pass or
-//     inconclusive; default fail) decides, and the message says so.
+//     inconclusive; default fail) decides, and the message says so and
+//     why, from Prometheus itself (see Diagnosis): the metric has no
+//     series, a named matcher selects none, too few samples in the range,
+//     a zero denominator.
+//   - The textbook ratio sum(rate(errors[w])) / sum(rate(total[w])) whose
+//     numerator has no series (no errors happened) while the denominator
+//     has data is 0, not "no data", and the message says so. An empty
+//     denominator is no data.
 //   - A vector with several series passes only if every series passes; the
 //     message names the series that failed. NaN series are ignored when
 //     other series have values.
@@ -64,9 +71,14 @@ type Series struct {
 
 // Measurement is one evaluation of a gate (or its baseline).
 type Measurement struct {
-	Gate  string    `json:"gate"`
+	Gate string `json:"gate"`
+	// Query is the query as sent: its template variables expanded.
 	Query string    `json:"query"`
 	Time  time.Time `json:"time"`
+	// Window is the span of samples the evaluation read and how it lies
+	// against the rollout; nil when the Evaluator has no RolloutDone
+	// (the baseline, or an executor that does not place windows).
+	Window *Window `json:"window,omitempty"`
 	// Value is the deciding value: the failing series', or the worst one
 	// against the thresholds; nil when there was no data.
 	Value *float64 `json:"value,omitempty"`
@@ -82,4 +94,9 @@ type Measurement struct {
 	IsBaseline bool    `json:"isBaseline,omitempty"`
 	Verdict    Verdict `json:"verdict,omitempty"`
 	Message    string  `json:"message"`
+	// Diagnosis says why the query had no data, from Prometheus itself
+	// (or why kship judged it as 0: only a ratio's numerator was empty).
+	Diagnosis *Diagnosis `json:"diagnosis,omitempty"`
+	// Warning is set on a baseline that already breaks min or max.
+	Warning string `json:"warning,omitempty"`
 }
