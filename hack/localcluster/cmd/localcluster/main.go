@@ -1,6 +1,7 @@
 // Command localcluster starts, stops and inspects kship's local Kubernetes
-// environment: `localcluster up|down|status [--state-dir DIR]`. See the
-// README section "The local environment".
+// environment: `localcluster up|down|status [--state-dir DIR]`, and stops or
+// starts one component of it in place: `localcluster stop|start COMPONENT`.
+// See docs/local-environment.md.
 package main
 
 import (
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"time"
 
@@ -20,6 +22,7 @@ import (
 )
 
 const usage = `usage: localcluster up|down|status [flags]
+       localcluster stop|start COMPONENT [flags]
        localcluster supervise --name NAME [--hold-fd N] -- COMMAND [ARGS...]
        localcluster prometheus-sd --kubeconfig FILE --listen HOST:PORT`
 
@@ -32,7 +35,7 @@ func main() {
 	defer stop()
 	var err error
 	switch os.Args[1] {
-	case "up", "down", "status":
+	case "up", "down", "status", "stop", "start":
 		err = runCluster(ctx, os.Args[1], os.Args[2:])
 	case "supervise":
 		err = runSupervise(ctx, os.Args[2:])
@@ -47,8 +50,16 @@ func main() {
 	}
 }
 
-// runCluster parses the common flags and runs up, down or status.
+// runCluster parses the common flags and runs up, down, status, or stop
+// or start of the component named by the first argument.
 func runCluster(ctx context.Context, verb string, args []string) error {
+	var name string
+	if verb == "stop" || verb == "start" {
+		if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+			return fmt.Errorf("%s: name the component (e.g. kube-apiserver, prometheus)\n%s", verb, usage)
+		}
+		name, args = args[0], args[1:]
+	}
 	fs := flag.NewFlagSet(verb, flag.ContinueOnError)
 	opts := cluster.Options{Out: os.Stdout}
 	fs.StringVar(&opts.StateDir, "state-dir", ".localcluster", "folder for state, logs and PID files")
@@ -80,6 +91,16 @@ func runCluster(ctx context.Context, verb string, args []string) error {
 		return cluster.Up(ctx, opts)
 	case "down":
 		return down(ctx, opts)
+	case "stop":
+		res, err := cluster.StopComponent(ctx, opts, name)
+		if err == nil {
+			fmt.Printf("localcluster: %-24s pid %-7d %s (data and port kept; `localcluster start %s` brings it back)\n", res.Name, res.PID, res.How, name)
+		}
+		return err
+	case "start":
+		ctx, cancel := context.WithTimeout(ctx, *timeout)
+		defer cancel()
+		return cluster.StartComponent(ctx, opts, name)
 	default:
 		return status(opts)
 	}
@@ -107,7 +128,10 @@ func status(opts cluster.Options) error {
 	dead := 0
 	for _, c := range comps {
 		state := "running"
-		if !c.Alive {
+		switch {
+		case c.PID == 0:
+			state, dead = "STOPPED", dead+1
+		case !c.Alive:
 			state, dead = "NOT RUNNING", dead+1
 		}
 		fmt.Printf("%-24s pid %-7d %s\n", c.Name, c.PID, state)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+	"strings"
 
 	"github.com/kship/kship/hack/localcluster/internal/pki"
 	"github.com/kship/kship/hack/localcluster/internal/proc"
@@ -29,6 +30,9 @@ type component struct {
 	spec func(e *env) (proc.Spec, error)
 	// ready checks once whether the component serves.
 	ready func(ctx context.Context, e *env) error
+	// core components (etcd, the API server) must be ready before the next
+	// component starts.
+	core bool
 }
 
 // Component names, also the names of their log and PID files.
@@ -46,15 +50,54 @@ const (
 // components lists every component in start order.
 func components() []component {
 	return []component{
-		{nameEtcd, etcdSpec, etcdReady},
-		{nameAPIServer, apiServerSpec, apiServerReady},
-		{nameController, controllerSpec, healthzReady(func(p Ports) int { return p.Controller })},
-		{nameScheduler, schedulerSpec, healthzReady(func(p Ports) int { return p.Scheduler })},
-		{nameKwok, kwokSpec, kwokReady},
-		{namePodsim, podsimSpec, podsimReady},
-		{namePromSD, promSDSpec, promSDReady},
-		{namePrometheus, prometheusSpec, prometheusReady},
+		{nameEtcd, etcdSpec, etcdReady, true},
+		{nameAPIServer, apiServerSpec, apiServerReady, true},
+		{nameController, controllerSpec, healthzReady(func(p Ports) int { return p.Controller }), false},
+		{nameScheduler, schedulerSpec, healthzReady(func(p Ports) int { return p.Scheduler }), false},
+		{nameKwok, kwokSpec, kwokReady, false},
+		{namePodsim, podsimSpec, podsimReady, false},
+		{namePromSD, promSDSpec, promSDReady, false},
+		{namePrometheus, prometheusSpec, prometheusReady, false},
 	}
+}
+
+// componentNamed returns the component called name.
+func componentNamed(name string) (component, error) {
+	var names []string
+	for _, c := range components() {
+		if c.name == name {
+			return c, nil
+		}
+		names = append(names, c.name)
+	}
+	return component{}, fmt.Errorf("no component %q (components: %s)", name, strings.Join(names, ", "))
+}
+
+// wanted reports whether the environment runs c (the pod runner only when
+// bin/podsim existed at start).
+func (e *env) wanted(c component) bool {
+	return c.name != namePodsim || e.st.Podsim
+}
+
+// supervised wraps spec in `localcluster supervise`, which restarts the
+// component whenever it exits, with the same arguments: the same ports,
+// data folder and certificates. The PID file records the supervisor; the
+// component is its only child. An inherited file (KWOK's pod-CIDR lock)
+// stays with the supervisor.
+func supervised(spec proc.Spec) (proc.Spec, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return proc.Spec{}, fmt.Errorf("find localcluster executable: %w", err)
+	}
+	args := []string{"supervise", "--name=" + spec.Name}
+	if len(spec.ExtraFiles) > 1 {
+		return proc.Spec{}, fmt.Errorf("supervise %s: only one inherited file is supported", spec.Name)
+	}
+	if len(spec.ExtraFiles) == 1 {
+		args = append(args, "--hold-fd=3")
+	}
+	args = append(append(args, "--", spec.Path), spec.Args...)
+	return proc.Spec{Name: spec.Name, Path: self, Args: args, Env: spec.Env, Dir: spec.Dir, ExtraFiles: spec.ExtraFiles}, nil
 }
 
 func loopback(port int) string { return "127.0.0.1:" + strconv.Itoa(port) }
@@ -136,17 +179,13 @@ func schedulerSpec(e *env) (proc.Spec, error) {
 	return proc.Spec{Name: nameScheduler, Path: e.k8s(), Args: args}, nil
 }
 
-// kwokSpec runs KWOK under this binary's supervisor, which restarts it when
-// it dies (KWOK v0.8.0 sometimes crashes at start with "concurrent map
-// writes") and holds the lock of the environment's pod CIDR block.
+// kwokSpec runs KWOK; its supervisor holds the lock of the environment's
+// pod CIDR block (and restarts KWOK when it dies: v0.8.0 sometimes crashes
+// at start with "concurrent map writes").
 func kwokSpec(e *env) (proc.Spec, error) {
 	cfg, err := writeKwokConfig(e.l)
 	if err != nil {
 		return proc.Spec{}, err
-	}
-	self, err := os.Executable()
-	if err != nil {
-		return proc.Spec{}, fmt.Errorf("find localcluster executable: %w", err)
 	}
 	home := e.l.path("kwok", "home") // keeps ~/.kwok/kwok.yaml of the user out
 	if err := os.MkdirAll(home, 0o755); err != nil {
@@ -160,9 +199,7 @@ func kwokSpec(e *env) (proc.Spec, error) {
 			return proc.Spec{}, fmt.Errorf("pod CIDR %s is held by another environment (%s)", e.st.PodCIDR, e.st.PodCIDRLock)
 		}
 	}
-	return proc.Spec{Name: nameKwok, Path: self, Env: []string{"HOME=" + home}, ExtraFiles: []*os.File{e.cidrLock}, Args: []string{
-		"supervise", "--name=kwok", "--hold-fd=3", "--",
-		filepath.Join(e.opts.BinDir, "kwok"),
+	return proc.Spec{Name: nameKwok, Path: filepath.Join(e.opts.BinDir, "kwok"), Env: []string{"HOME=" + home}, ExtraFiles: []*os.File{e.cidrLock}, Args: []string{
 		"--kubeconfig=" + e.l.kubeconfig(),
 		"--config=" + cfg,
 		"--manage-nodes-with-annotation-selector=" + kwokNodeAnnotation + "=fake",

@@ -50,24 +50,33 @@ func Down(ctx context.Context, opts Options) ([]proc.StopResult, error) {
 
 // ComponentStatus is one component's state for `localcluster status`.
 type ComponentStatus struct {
-	Name  string
+	Name string
+	// PID is the supervisor's (0: stopped, no PID file).
 	PID   int
 	Alive bool
 }
 
-// Status reports every component recorded in the state folder.
+// Status reports every component of the environment recorded in the state
+// folder: those with a PID file, and those of its components without one
+// (stopped by StopComponent). It returns nothing when none is recorded.
 func Status(opts Options) ([]ComponentStatus, error) {
-	l := layout{root: opts.StateDir}
+	e := newEnv(opts)
+	recorded, err := e.l.dirs().Recorded()
+	if err != nil || len(recorded) == 0 {
+		return nil, err
+	}
+	st, stateErr := e.l.loadState()
+	e.st = st
 	var out []ComponentStatus
 	for _, c := range components() {
-		pid, err := l.dirs().PID(c.name)
+		pid, err := e.l.dirs().PID(c.name)
 		if err != nil {
 			return out, err
 		}
-		if pid == 0 {
+		if pid == 0 && (stateErr != nil || !e.wanted(c)) {
 			continue
 		}
-		out = append(out, ComponentStatus{Name: c.name, PID: pid, Alive: l.dirs().Alive(c.name)})
+		out = append(out, ComponentStatus{Name: c.name, PID: pid, Alive: pid != 0 && e.l.dirs().Alive(c.name)})
 	}
 	return out, nil
 }

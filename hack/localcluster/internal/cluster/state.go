@@ -43,15 +43,34 @@ type Ports struct {
 	PromSD     int `json:"prometheusSD"`
 }
 
-// complete reports whether every port is set (a state.json written by an
-// older localcluster may lack some).
-func (p Ports) complete() bool {
-	for _, port := range []int{p.Etcd, p.EtcdPeer, p.APIServer, p.Controller, p.Scheduler, p.Kwok, p.Ingress, p.Prometheus, p.PromSD} {
-		if port == 0 {
-			return false
+// all returns a pointer to every port, so they can be checked and filled
+// in one place.
+func (p *Ports) all() []*int {
+	return []*int{&p.Etcd, &p.EtcdPeer, &p.APIServer, &p.Controller, &p.Scheduler, &p.Kwok,
+		&p.Ingress, &p.Prometheus, &p.PromSD}
+}
+
+// fill chooses free ports for the ports that are not set: all of them for
+// a new environment; those of components added since, for an environment
+// started by an older localcluster. It reports how many it chose.
+func (p *Ports) fill() (int, error) {
+	var unset []*int
+	for _, port := range p.all() {
+		if *port == 0 {
+			unset = append(unset, port)
 		}
 	}
-	return true
+	if len(unset) == 0 {
+		return 0, nil
+	}
+	free, err := freePorts(len(unset), p.all())
+	if err != nil {
+		return 0, err
+	}
+	for i, port := range unset {
+		*port = free[i]
+	}
+	return len(unset), nil
 }
 
 // State is what an environment records about itself in state.json.

@@ -12,97 +12,106 @@ import (
 )
 
 // Up starts the environment and waits until it is ready, then writes the
-// env file. If the environment recorded in the state folder is up, it only
-// checks it (and restarts components that died); if etcd or the API server
-// is gone, it stops whatever is left and starts afresh.
+// env file. An environment recorded in the state folder that was not
+// brought down is kept: components that died are restarted in place (same
+// data, ports and certificates) and the others only checked. Only when
+// there is none (never started, or stopped by Down) does it start afresh,
+// in a wiped state folder on new ports.
 func Up(ctx context.Context, opts Options) error {
-	e := &env{opts: opts, l: layout{root: opts.StateDir}, pki: pki.FilesIn(filepath.Join(opts.StateDir, "pki"))}
+	e := newEnv(opts)
 	if err := e.checkBinaries(); err != nil {
 		return err
 	}
-	if e.tryResume(ctx) {
-		return nil
+	if why := e.loadRunning(); why != "" {
+		e.logf("%s; starting a new environment", why)
+		stopped, err := Down(ctx, opts)
+		if err != nil {
+			return fmt.Errorf("clean up before start: %w", err)
+		}
+		for _, r := range stopped {
+			e.logf("stopped leftover %s (pid %d): %s", r.Name, r.PID, r.How)
+		}
+		return e.fresh(ctx)
 	}
-	stopped, err := Down(ctx, opts)
-	if err != nil {
-		return fmt.Errorf("clean up before start: %w", err)
+	e.logf("environment in %s exists; checking its components", e.opts.StateDir)
+	if err := e.run(ctx); err != nil {
+		return fmt.Errorf("%w\n(the environment in %s keeps its data and ports; `localcluster down` then `up` starts a new one)", err, e.opts.StateDir)
 	}
-	for _, r := range stopped {
-		e.logf("stopped leftover %s (pid %d): %s", r.Name, r.PID, r.How)
-	}
-	return e.fresh(ctx)
+	return nil
 }
 
-// tryResume reports whether the environment recorded in the state folder
-// is ready, after restarting any of its components that died. It says why
-// when it is not.
-func (e *env) tryResume(ctx context.Context) bool {
+func newEnv(opts Options) *env {
+	return &env{opts: opts, l: layout{root: opts.StateDir}, pki: pki.FilesIn(filepath.Join(opts.StateDir, "pki"))}
+}
+
+// loadRunning loads the environment recorded in the state folder into e
+// and returns "", or says why there is none to keep.
+func (e *env) loadRunning() string {
 	st, err := e.l.loadState()
 	switch {
 	case errors.Is(err, os.ErrNotExist):
-		return false
+		return "no environment in " + e.opts.StateDir
 	case err != nil:
-		e.logf("ignoring unreadable state: %v", err)
-		return false
-	case !st.Ports.complete() || st.PodCIDR == "":
-		e.logf("state in %s is from an older localcluster; starting afresh", e.opts.StateDir)
-		return false
+		return fmt.Sprintf("unreadable state (%v)", err)
+	case st.PodCIDR == "" || st.Ports.Etcd == 0:
+		return "state in " + e.opts.StateDir + " is from an older localcluster"
+	}
+	if names, err := e.l.dirs().Recorded(); err != nil || len(names) == 0 {
+		return "the environment in " + e.opts.StateDir + " was stopped"
+	}
+	for _, f := range []string{e.pki.CACert, e.pki.ServingCert, e.pki.AdminCert, e.pki.SAPrivate, e.l.kubeconfig()} {
+		if _, err := os.Stat(f); err != nil {
+			return fmt.Sprintf("the environment in %s lacks %s", e.opts.StateDir, f)
+		}
+	}
+	added, err := st.Ports.fill() // components added since it started
+	if err != nil {
+		return err.Error()
+	}
+	if added > 0 {
+		if err := e.l.saveState(st); err != nil {
+			return err.Error()
+		}
 	}
 	e.st = st
-	if !e.coreAlive(ctx) {
-		e.logf("etcd or the API server of %s is not running; starting afresh", e.opts.StateDir)
-		return false
-	}
-	e.logf("environment in %s is running; checking its components", e.opts.StateDir)
-	if err := e.resume(ctx); err != nil {
-		e.logf("resuming failed (%v); starting afresh", err)
-		return false
-	}
-	return true
+	return ""
 }
 
 // checkBinaries fails early, with the make target to run, when a binary is missing.
 func (e *env) checkBinaries() error {
 	for _, p := range []string{e.k8s(), filepath.Join(e.opts.BinDir, "kwok"), e.opts.Prometheus} {
 		if _, err := os.Stat(p); err != nil {
-			return fmt.Errorf("missing %s (run `make localcluster kwok`; prometheus: apt-get install prometheus): %w", p, err)
+			return fmt.Errorf("missing %s (run `make localcluster kwok`; prometheus: hack/ensure-deps.sh): %w", p, err)
 		}
 	}
 	return nil
 }
 
-// coreAlive reports whether etcd and the API server run and answer.
-func (e *env) coreAlive(ctx context.Context) bool {
-	for _, c := range components()[:2] {
+// run starts every component that is not running, in order, and waits
+// until the whole environment is ready. etcd and the API server must be
+// ready before the next component starts; once the API server is, the
+// nodes are created (idempotent).
+func (e *env) run(ctx context.Context) error {
+	for _, c := range components() {
+		if !e.wanted(c) {
+			continue
+		}
 		if !e.l.dirs().Alive(c.name) {
-			return false
+			if err := e.start(ctx, c); err != nil {
+				return err
+			}
 		}
-		ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		err := c.ready(ctx, e)
-		cancel()
-		if err != nil {
-			return false
-		}
-	}
-	return true
-}
-
-// resume starts the components that are not running, then waits for all.
-func (e *env) resume(ctx context.Context) error {
-	for _, c := range components()[2:] {
-		if c.name == namePodsim && !e.st.Podsim {
+		if !c.core {
 			continue
 		}
-		if e.l.dirs().Alive(c.name) {
-			continue
-		}
-		e.logf("%s is not running; restarting it", c.name)
-		if err := e.start(c); err != nil {
+		if err := e.waitReady(ctx, c.name, 90*time.Second, c.ready); err != nil {
 			return err
 		}
-	}
-	if err := createNodes(ctx, e); err != nil {
-		return err
+		if c.name == nameAPIServer {
+			if err := createNodes(ctx, e); err != nil {
+				return err
+			}
+		}
 	}
 	return e.waitAll(ctx)
 }
@@ -113,26 +122,10 @@ func (e *env) fresh(ctx context.Context) error {
 	if err := e.prepare(); err != nil {
 		return err
 	}
-	for _, c := range components() {
-		if c.name == namePodsim && !e.st.Podsim {
-			e.logf("WARNING: %s not found; starting without the pod runner and ingress", filepath.Join(e.opts.BinDir, "podsim"))
-			continue
-		}
-		if err := e.start(c); err != nil {
-			return err
-		}
-		if c.name == nameEtcd || c.name == nameAPIServer {
-			if err := e.waitReady(ctx, c.name, 90*time.Second, c.ready); err != nil {
-				return err
-			}
-		}
-		if c.name == nameAPIServer {
-			if err := createNodes(ctx, e); err != nil {
-				return err
-			}
-		}
+	if !e.st.Podsim {
+		e.logf("WARNING: %s not found; starting without the pod runner and ingress", filepath.Join(e.opts.BinDir, "podsim"))
 	}
-	if err := e.waitAll(ctx); err != nil {
+	if err := e.run(ctx); err != nil {
 		return err
 	}
 	e.logf("environment up in %s", time.Since(start).Round(100*time.Millisecond))
@@ -145,8 +138,8 @@ func (e *env) prepare() error {
 	if err := e.l.wipe(); err != nil {
 		return err
 	}
-	ports, err := newPorts()
-	if err != nil {
+	var ports Ports
+	if _, err := ports.fill(); err != nil {
 		return err
 	}
 	cidr, lock, lockFile, err := choosePodCIDR()
@@ -165,11 +158,21 @@ func (e *env) prepare() error {
 	return e.l.saveState(e.st)
 }
 
-// start launches one component.
-func (e *env) start(c component) error {
+// start launches one component under the supervisor, after stopping what
+// is left of an earlier run of it (the component itself may outlive a
+// killed supervisor and hold its port).
+func (e *env) start(ctx context.Context, c component) error {
+	if res, err := e.l.dirs().Stop(ctx, c.name, stopGrace); err != nil {
+		return err
+	} else if res.PID != 0 {
+		e.logf("%s (pid %d) is not running (%s); restarting it in place", c.name, res.PID, res.How)
+	}
 	spec, err := c.spec(e)
 	if err != nil {
 		return fmt.Errorf("start %s: %w", c.name, err)
+	}
+	if spec, err = supervised(spec); err != nil {
+		return err
 	}
 	pid, err := e.l.dirs().Start(spec)
 	if err != nil {
@@ -183,7 +186,7 @@ func (e *env) start(c component) error {
 // the env file.
 func (e *env) waitAll(ctx context.Context) error {
 	for _, c := range components() {
-		if c.name == namePodsim && !e.st.Podsim {
+		if !e.wanted(c) {
 			continue
 		}
 		if err := e.waitReady(ctx, c.name, 120*time.Second, c.ready); err != nil {

@@ -114,3 +114,32 @@ func TestRecycledPIDIsNotOurs(t *testing.T) {
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 }
+
+// A supervised child outlives its supervisor killed alone (not its
+// group): Stop still ends it, so a restart in place finds its port free.
+func TestStopEndsTheGroupOfADeadLeader(t *testing.T) {
+	d := dirs(t)
+	pid, err := d.Start(Spec{Name: "supervisor", Path: "sh", Args: []string{"-c", "sleep 100 & wait"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tree := waitTree(t, pid, 2)
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	deadline := time.Now().Add(5 * time.Second)
+	for exists(pid) && time.Now().Before(deadline) { // reaped by Start's Wait
+		time.Sleep(20 * time.Millisecond)
+	}
+	if d.Alive("supervisor") {
+		t.Fatal("Alive = true after the leader was killed")
+	}
+	if len(running(tree)) != 1 {
+		t.Fatalf("want the child still running, have %v", running(tree))
+	}
+	res, err := d.Stop(context.Background(), "supervisor", time.Second)
+	if err != nil || res.How != "terminated" {
+		t.Errorf("Stop = %+v, %v; want terminated", res, err)
+	}
+	if left := running(tree); len(left) != 0 {
+		t.Errorf("still running after Stop: %v", left)
+	}
+}

@@ -27,7 +27,10 @@ func (d Dirs) Stop(ctx context.Context, name string, grace time.Duration) (StopR
 		return StopResult{Name: name}, err
 	}
 	res := StopResult{Name: name, PID: pid, How: "not running"}
-	if tree := Tree(pid); pid > 0 && len(tree) > 0 && d.ours(name, pid) {
+	// A group whose leader is gone may still have members (a supervised
+	// child outlives a killed supervisor). They are ours: Linux hands out
+	// no PID that is still the ID of a process group.
+	if tree := Tree(pid); pid > 0 && len(tree) > 0 && (d.ours(name, pid) || !exists(pid)) {
 		res.How, err = stopTree(ctx, pid, tree, grace)
 		if err != nil {
 			return res, fmt.Errorf("stop %s (pgid %d): %w", name, pid, err)
@@ -94,4 +97,10 @@ func waitGone(ctx context.Context, pgid int, tree []Process, timeout time.Durati
 		case <-tick.C:
 		}
 	}
+}
+
+// exists reports whether a process (zombie or not) has this PID.
+func exists(pid int) bool {
+	_, err := readStat(pid)
+	return err == nil
 }
