@@ -42,8 +42,7 @@ $(BIN)/kwok:
 # A running environment is only checked (no build): its processes would not
 # pick up new binaries anyway. Otherwise build what is needed and start it.
 cluster-up: ## start the local environment (idempotent); writes .localcluster/env
-	@command -v prometheus >/dev/null || test -x /usr/bin/prometheus || \
-	  { echo "prometheus not found: apt-get install -y prometheus"; exit 1; }
+	@bash hack/ensure-deps.sh # Debian packages the environment needs (prometheus, git)
 	@if [ -f $(STATE)/env ] && [ -x $(BIN)/localcluster ] && \
 	    $(BIN)/localcluster status --state-dir $(STATE) >/dev/null 2>&1; then \
 	  echo "local environment running; checking it (make cluster-down first to rebuild)"; \
