@@ -77,6 +77,10 @@ type Change struct {
 	Error   string `json:"error,omitempty"`
 }
 
+// EventType is event.TypeApplied: a Change is the payload of its
+// object.applied event.
+func (Change) EventType() event.Type { return event.TypeApplied }
+
 // ChangeSet is the result of an Apply or Prune, in the order the objects
 // were handled.
 type ChangeSet struct {

@@ -1,9 +1,20 @@
 // Package event defines the typed stream of events a release emits. The
 // terminal view, the JSON output and the evidence bundle all consume this
 // one stream.
+//
+// Every event has a Type, and an event of a type with data carries exactly
+// one payload type (see Payload): the stage that observed something owns
+// its payload type (apply.Change, status.Failure, smoke.Result,
+// gate.Measurement, evidence.PlanWritten, evidence.ChecksWritten); the
+// executor's own vocabulary lives here (ObjectStatus, KubeEvent).
+// A view reads a stage's payload only through what this package defines
+// (GatePayload), so no view imports a stage.
 package event
 
-import "time"
+import (
+	"encoding/json"
+	"time"
+)
 
 // Stage is a stage of the workflow.
 type Stage string
@@ -21,18 +32,20 @@ const (
 // Type says what an event reports.
 type Type string
 
-// Event types.
+// Event types, each with its payload type (none: the message says it all).
 const (
-	TypeStageStarted  Type = "stage.started"
-	TypeStageFinished Type = "stage.finished"
-	TypeApplied       Type = "object.applied"   // an object was created/configured/unchanged/pruned
-	TypeStatus        Type = "object.status"    // a kstatus transition of an object
-	TypeKubeEvent     Type = "kube.event"       // a Kubernetes Event about a release object
-	TypeFailure       Type = "detector.failure" // the failure detector found a reason to abort
-	TypeSmoke         Type = "smoke.result"
-	TypeGate          Type = "gate.measurement"
-	TypeDecision      Type = "decision" // a decision of the executor: abort, rollback, verdict
-	TypeLog           Type = "log"
+	TypeStageStarted  Type = "stage.started"    // none
+	TypeStageFinished Type = "stage.finished"   // none
+	TypePlan          Type = "plan.written"     // evidence.PlanWritten: the plan, and the folder it was written to
+	TypeChecks        Type = "checks.written"   // evidence.ChecksWritten: every prepare check, and the folder
+	TypeApplied       Type = "object.applied"   // apply.Change: created/configured/unchanged/pruned
+	TypeStatus        Type = "object.status"    // ObjectStatus: a kstatus transition of an object
+	TypeKubeEvent     Type = "kube.event"       // KubeEvent: a Kubernetes Event about a release object
+	TypeFailure       Type = "detector.failure" // status.Failure: the failure detector found a reason to abort
+	TypeSmoke         Type = "smoke.result"     // smoke.Result
+	TypeGate          Type = "gate.measurement" // gate.Measurement (a GatePayload)
+	TypeDecision      Type = "decision"         // none: abort, rollback, verdict
+	TypeLog           Type = "log"              // none
 )
 
 // Event is one timestamped observation or decision.
@@ -42,8 +55,60 @@ type Event struct {
 	Type    Type      `json:"type"`
 	Object  string    `json:"object,omitempty"` // "Deployment shop/web"
 	Message string    `json:"message"`
-	// Data is the typed payload (a gate measurement, a smoke result, ...).
-	Data any `json:"data,omitempty"`
+	// Data is the event's typed payload; nil for types without one.
+	Data Payload `json:"data,omitempty"`
+}
+
+// Payload is the typed data of an event. Each payload type names the one
+// event Type it is the data of.
+type Payload interface {
+	EventType() Type
+}
+
+// Raw is a payload read back from JSON (evidence.json) whose type this
+// package does not define: its JSON, undecoded.
+type Raw json.RawMessage
+
+// EventType is unknown for a payload read back as JSON.
+func (Raw) EventType() Type { return "" }
+
+// MarshalJSON writes the JSON as it was read.
+func (r Raw) MarshalJSON() ([]byte, error) { return json.RawMessage(r).MarshalJSON() }
+
+// UnmarshalJSON reads an event back: payloads of the types this package
+// defines are decoded into them, the others kept as Raw.
+func (e *Event) UnmarshalJSON(data []byte) error {
+	type plain Event
+	var wire struct {
+		plain
+		Data json.RawMessage `json:"data,omitempty"`
+	}
+	if err := json.Unmarshal(data, &wire); err != nil {
+		return err
+	}
+	*e = Event(wire.plain)
+	if len(wire.Data) == 0 || string(wire.Data) == "null" {
+		return nil
+	}
+	p, err := decodePayload(e.Type, wire.Data)
+	e.Data = p
+	return err
+}
+
+func decodePayload(t Type, data json.RawMessage) (Payload, error) {
+	switch t {
+	case TypeStatus:
+		return decodeAs[ObjectStatus](data)
+	case TypeKubeEvent:
+		return decodeAs[KubeEvent](data)
+	}
+	return Raw(append([]byte(nil), data...)), nil
+}
+
+func decodeAs[T Payload](data json.RawMessage) (Payload, error) {
+	var v T
+	err := json.Unmarshal(data, &v)
+	return v, err
 }
 
 // Sink receives events. Implementations must be safe for concurrent use.

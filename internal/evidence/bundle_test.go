@@ -52,6 +52,16 @@ func TestRedactorMasksEveryForm(t *testing.T) {
 	}
 }
 
+// testGate stands for a stage's gate payload (gate.Measurement), with a
+// field a stage might fill with a Secret value by mistake.
+type testGate struct {
+	Reading event.GateReading `json:"reading"`
+	Leak    string            `json:"leak,omitempty"`
+}
+
+func (testGate) EventType() event.Type            { return event.TypeGate }
+func (g testGate) GateReading() event.GateReading { return g.Reading }
+
 func sampleBundle() *Bundle {
 	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
 	v := 0.31
@@ -70,9 +80,9 @@ func sampleBundle() *Bundle {
 			{Time: t0, Stage: event.StageRollout, Type: event.TypeStageStarted, Message: "apply 5 objects"},
 			{Time: t0.Add(5 * time.Second), Stage: event.StageRollout, Type: event.TypeStageFinished, Message: "ready"},
 			{Time: t0.Add(6 * time.Second), Stage: event.StageVerify, Type: event.TypeGate, Message: "error-rate pass",
-				Data: map[string]any{"gate": "error-rate", "value": ok, "threshold": "max 0.05", "verdict": "pass"}},
+				Data: testGate{Reading: event.GateReading{Gate: "error-rate", Value: &ok, Threshold: "max 0.05", Verdict: "pass"}}},
 			{Time: t0.Add(20 * time.Second), Stage: event.StageStabilize, Type: event.TypeGate, Message: "error-rate fail " + secretValue,
-				Data: map[string]any{"gate": "error-rate", "value": v, "threshold": "max 0.05", "verdict": "fail", "leak": secretValue}},
+				Data: testGate{Reading: event.GateReading{Gate: "error-rate", Value: &v, Threshold: "max 0.05", Verdict: "fail"}, Leak: secretValue}},
 			{Time: t0.Add(20 * time.Second), Stage: event.StageStabilize, Type: event.TypeDecision, Message: "rollback trigger: <gate>"},
 		},
 	}
@@ -110,6 +120,34 @@ func TestWriteBundleMasksSecretsAndIsSelfContained(t *testing.T) {
 	b, err := Read(dir)
 	if err != nil || len(b.Events) != 5 || b.Rollback.TargetRevision != 2 {
 		t.Fatalf("Read: %v %+v", err, b)
+	}
+}
+
+// TestRedactedEventKeepsItsPayloadType masks a Secret value inside a
+// payload: the payload keeps its type (so a view still reads it), the
+// value is masked, and the original event is left as it was.
+func TestRedactedEventKeepsItsPayloadType(t *testing.T) {
+	r := NewRedactor([]manifest.Object{secretObject()})
+	v := 0.3
+	in := event.Event{Type: event.TypeGate, Message: "error-rate " + secretValue, Object: "Secret shop/" + secretValue,
+		Data: testGate{Reading: event.GateReading{Gate: "error-rate", Query: `up{token="` + secretValue + `"}`, Value: &v}, Leak: secretValue}}
+	out := r.Event(in)
+	g, ok := out.Data.(testGate)
+	if !ok {
+		t.Fatalf("payload is a %T after redaction, want testGate", out.Data)
+	}
+	if g.Leak != Mask || strings.Contains(g.Reading.Query, secretValue) || g.Reading.Gate != "error-rate" || *g.Reading.Value != v {
+		t.Errorf("payload after redaction: %+v", g)
+	}
+	if strings.Contains(out.Message, secretValue) || strings.Contains(out.Object, secretValue) {
+		t.Errorf("text after redaction: %q %q", out.Message, out.Object)
+	}
+	if in.Data.(testGate).Leak != secretValue {
+		t.Error("redaction changed the original payload")
+	}
+	raw := event.Event{Type: event.TypeGate, Data: event.Raw(`{"leak":"` + secretValue + `"}`)}
+	if b := r.Event(raw).Data.(event.Raw); strings.Contains(string(b), secretValue) {
+		t.Errorf("a payload read back from JSON is not masked: %s", b)
 	}
 }
 

@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"encoding/json"
 	"fmt"
 	"html"
 	"regexp"
@@ -147,37 +146,30 @@ type series struct {
 	points                 []gatePoint
 }
 
-// gateSeries groups the gate measurement events by gate name. It reads the
-// event data through JSON so it depends only on the event stream.
+// gateSeries groups the gate measurement events by gate name, reading
+// each payload as an event.GatePayload.
 func gateSeries(events []event.Event) []series {
 	byName := map[string]*series{}
 	var names []string
 	for _, e := range events {
-		if e.Type != event.TypeGate || e.Data == nil {
+		g, ok := e.Data.(event.GatePayload)
+		if e.Type != event.TypeGate || !ok {
 			continue
 		}
-		m := fields(e.Data)
-		name, _ := m["gate"].(string)
-		if name == "" {
+		m := g.GateReading()
+		if m.Gate == "" {
 			continue
 		}
-		sr, ok := byName[name]
+		sr, ok := byName[m.Gate]
 		if !ok {
-			sr = &series{name: name}
-			byName[name] = sr
-			names = append(names, name)
+			sr = &series{name: m.Gate}
+			byName[m.Gate] = sr
+			names = append(names, m.Gate)
 		}
-		sr.query, _ = m["query"].(string)
-		sr.threshold, _ = m["threshold"].(string)
-		p := gatePoint{at: e.Time}
-		if v, ok := m["value"].(float64); ok {
-			p.value = &v
-		}
-		p.verdict, _ = m["verdict"].(string)
-		if ts, ok := m["time"].(string); ok {
-			if t, err := time.Parse(time.RFC3339Nano, ts); err == nil && !t.IsZero() {
-				p.at = t
-			}
+		sr.query, sr.threshold = m.Query, m.Threshold
+		p := gatePoint{at: e.Time, value: m.Value, verdict: m.Verdict}
+		if !m.Time.IsZero() {
+			p.at = m.Time
 		}
 		sr.points = append(sr.points, p)
 	}
@@ -185,23 +177,6 @@ func gateSeries(events []event.Event) []series {
 	out := make([]series, 0, len(names))
 	for _, n := range names {
 		out = append(out, *byName[n])
-	}
-	return out
-}
-
-// fields turns any JSON-encodable value into a map with lower-cased keys.
-func fields(v any) map[string]any {
-	data, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var raw map[string]any
-	if json.Unmarshal(data, &raw) != nil {
-		return nil
-	}
-	out := make(map[string]any, len(raw))
-	for k, v := range raw {
-		out[strings.ToLower(k)] = v
 	}
 	return out
 }

@@ -1,9 +1,7 @@
 package release
 
 import (
-	"bytes"
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -109,7 +107,7 @@ func newEvaluator(rel *config.Release, now func() time.Time, sink event.Sink) (e
 }
 
 // emit sends one event into the stream.
-func (r *run) emit(stage event.Stage, typ event.Type, object, msg string, data any) {
+func (r *run) emit(stage event.Stage, typ event.Type, object, msg string, data event.Payload) {
 	r.rec.Emit(event.Event{Time: r.now(), Stage: stage, Type: typ, Object: object, Message: msg, Data: data})
 }
 
@@ -138,18 +136,8 @@ type redactSink struct {
 	next event.Sink
 }
 
-// Emit masks e's text and data, then forwards it.
+// Emit masks e's text and payload (keeping the payload's type), then
+// forwards it.
 func (s redactSink) Emit(e event.Event) {
-	red := s.r.red
-	if red != nil {
-		e.Message, e.Object = red.String(e.Message), red.String(e.Object)
-		if e.Data != nil {
-			if b, err := json.Marshal(e.Data); err == nil {
-				if masked := red.Bytes(b); !bytes.Equal(masked, b) {
-					e.Data = json.RawMessage(masked)
-				}
-			}
-		}
-	}
-	s.next.Emit(e)
+	s.next.Emit(s.r.red.Event(e))
 }

@@ -98,6 +98,10 @@ type Result struct {
 	Tries    []Try         `json:"tries"`
 }
 
+// EventType is event.TypeSmoke: a Result is the payload of its
+// smoke.result event.
+func (Result) EventType() event.Type { return event.TypeSmoke }
+
 // Run runs checks in order and returns one Result each, emitting an
 // event.TypeSmoke event per result.
 func (r *Runner) Run(ctx context.Context, ns string, checks []config.SmokeCheck, sink event.Sink) []Result {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -62,6 +63,10 @@ func (f Failure) Detail() string {
 	}
 	return b.String()
 }
+
+// EventType is event.TypeFailure: a Failure is the payload of the
+// detector's failure event.
+func (Failure) EventType() event.Type { return event.TypeFailure }
 
 // Key identifies a failure for de-duplication: the same pod, container and
 // reason is one failure however often it is observed.

@@ -1,7 +1,6 @@
 package view
 
 import (
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -31,45 +30,28 @@ func (s *state) apply(e event.Event) {
 	case event.TypeStatus:
 		s.objects[e.Object] = statusOf(e)
 	case event.TypeGate:
-		m := fields(e.Data)
-		name, _ := m["gate"].(string)
-		if name == "" {
+		g, ok := e.Data.(event.GatePayload)
+		if !ok {
+			return
+		}
+		m := g.GateReading()
+		if m.Gate == "" {
 			return
 		}
 		val := "no data"
-		if f, ok := m["value"].(float64); ok {
-			val = fmt.Sprintf("%.4g", f)
+		if m.Value != nil {
+			val = fmt.Sprintf("%.4g", *m.Value)
 		}
-		verdict, _ := m["verdict"].(string)
-		th, _ := m["threshold"].(string)
-		s.gates[name] = strings.TrimSpace(fmt.Sprintf("%s (%s) %s", val, th, verdict))
+		s.gates[m.Gate] = strings.TrimSpace(fmt.Sprintf("%s (%s) %s", val, m.Threshold, m.Verdict))
 	}
 }
 
 // statusOf reads the kstatus status of an object.status event.
 func statusOf(e event.Event) string {
-	m := fields(e.Data)
-	if st, ok := m["status"].(string); ok && st != "" {
-		return st
+	if st, ok := e.Data.(event.ObjectStatus); ok && st.Status != "" {
+		return st.Status
 	}
 	return e.Message
-}
-
-// fields turns event data into a map with lower-cased keys.
-func fields(v any) map[string]any {
-	b, err := json.Marshal(v)
-	if err != nil {
-		return nil
-	}
-	var raw map[string]any
-	if json.Unmarshal(b, &raw) != nil {
-		return nil
-	}
-	out := make(map[string]any, len(raw))
-	for k, v := range raw {
-		out[strings.ToLower(k)] = v
-	}
-	return out
 }
 
 // render draws the block: one line for stage and readiness, one per gate.

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/kship/kship/internal/event"
-	"github.com/kship/kship/internal/wait"
 )
 
 // Mode is how events are rendered.
@@ -144,7 +143,7 @@ func (v *View) line(e event.Event) string {
 // reason was already shown.
 func (v *View) repeated(e event.Event) bool {
 	key := e.Object
-	if ke, ok := e.Data.(wait.KubeEvent); ok {
+	if ke, ok := e.Data.(event.KubeEvent); ok {
 		key += " " + ke.Reason
 	}
 	v.shown[key]++

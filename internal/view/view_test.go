@@ -12,7 +12,6 @@ import (
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/release"
-	"github.com/kship/kship/internal/wait"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -34,17 +33,26 @@ func golden(t *testing.T, name, got string) {
 	}
 }
 
+// gateMeasured stands for a stage's gate payload (gate.Measurement): the
+// view reads it only as an event.GatePayload.
+type gateMeasured event.GateReading
+
+func (gateMeasured) EventType() event.Type            { return event.TypeGate }
+func (g gateMeasured) GateReading() event.GateReading { return event.GateReading(g) }
+
+func ptr(v float64) *float64 { return &v }
+
 var t0 = time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
 
 func events() []event.Event {
 	return []event.Event{
 		{Time: t0, Stage: event.StageRollout, Type: event.TypeStageStarted, Message: "apply 3 objects of revision 2"},
 		{Time: t0.Add(300 * time.Millisecond), Stage: event.StageRollout, Type: event.TypeStatus, Object: "Deployment shop/web",
-			Message: "InProgress: Updated: 1/4", Data: map[string]any{"status": "InProgress"}},
+			Message: "InProgress: Updated: 1/4", Data: event.ObjectStatus{Status: "InProgress", Message: "Updated: 1/4"}},
 		{Time: t0.Add(2 * time.Second), Stage: event.StageRollout, Type: event.TypeFailure, Object: "Deployment shop/web",
 			Message: "Deployment shop/web: pod web-1: CrashLoopBackOff"},
 		{Time: t0.Add(2 * time.Second), Stage: event.StageVerify, Type: event.TypeGate, Message: "error-rate = 0.3 > max 0.05: fail",
-			Data: map[string]any{"gate": "error-rate", "value": 0.3, "threshold": "max 0.05", "verdict": "fail"}},
+			Data: gateMeasured{Gate: "error-rate", Value: ptr(0.3), Threshold: "max 0.05", Verdict: "fail"}},
 		{Time: t0.Add(2100 * time.Millisecond), Stage: event.StageRollback, Type: event.TypeDecision, Message: "rollback trigger: CrashLoopBackOff"},
 	}
 }
@@ -124,7 +132,7 @@ func TestRepeatedKubeEventsShownOnce(t *testing.T) {
 	v := New(&buf, Plain, t0)
 	warn := func(reason, msg string) event.Event {
 		return event.Event{Time: t0, Stage: event.StageRollout, Type: event.TypeKubeEvent, Object: "Service shop/web",
-			Message: "Warning " + reason + " on Service web: " + msg, Data: wait.KubeEvent{Reason: reason, Message: msg}}
+			Message: "Warning " + reason + " on Service web: " + msg, Data: event.KubeEvent{Reason: reason, Message: msg}}
 	}
 	v.Emit(warn("FailedToUpdateEndpointSlices", "first"))
 	v.Emit(warn("FailedToUpdateEndpointSlices", "second"))

@@ -54,7 +54,7 @@ func (t *tracker) onEvent(ev *corev1.Event) {
 	key := fmt.Sprintf("%s/%d", ev.UID, status.EventCount(ev))
 	if !t.seen[key] {
 		t.seen[key] = true
-		t.w.emit(event.Event{Type: event.TypeKubeEvent, Object: ref.String(), Message: kubeEventMessage(ev), Data: KubeEvent{
+		t.w.emit(event.Event{Type: event.TypeKubeEvent, Object: ref.String(), Message: kubeEventMessage(ev), Data: event.KubeEvent{
 			Object: ref, Involved: ev.InvolvedObject.Kind + " " + ev.InvolvedObject.Name,
 			Reason: ev.Reason, Message: ev.Message, Count: status.EventCount(ev),
 		}})
@@ -133,16 +133,6 @@ func eventContainer(ev *corev1.Event, pod *corev1.Pod) string {
 		return pod.Spec.Containers[0].Name
 	}
 	return ""
-}
-
-// KubeEvent is the payload of a kube.event: a Warning Event about the
-// release object Object (or its ReplicaSet or pod, named by Involved).
-type KubeEvent struct {
-	Object   manifest.Ref `json:"object"`
-	Involved string       `json:"involved"`
-	Reason   string       `json:"reason"`
-	Message  string       `json:"message"`
-	Count    int32        `json:"count"`
 }
 
 // kubeEventMessage renders an Event as kubectl's describe does, in one line.

@@ -236,7 +236,7 @@ func runFailureCase(t *testing.T, tc failureCase) {
 
 func hasKubeEvent(rec *recorder, reason string) bool {
 	for _, e := range rec.of(event.TypeKubeEvent) {
-		if ke, ok := e.Data.(wait.KubeEvent); ok && ke.Reason == reason {
+		if ke, ok := e.Data.(event.KubeEvent); ok && ke.Reason == reason {
 			return true
 		}
 	}

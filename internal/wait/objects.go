@@ -80,7 +80,7 @@ func (t *tracker) setResult(ref manifest.Ref, res status.Result) {
 		return
 	}
 	t.results[ref] = res
-	t.w.emit(event.Event{Type: event.TypeStatus, Object: ref.String(), Message: res.String(), Data: ObjectStatus{Ref: ref, Result: res}})
+	t.w.emit(event.Event{Type: event.TypeStatus, Object: ref.String(), Message: res.String(), Data: event.ObjectStatus{Ref: ref, Status: string(res.Status), Message: res.Message, Reason: res.Reason}})
 }
 
 // syncNewReplicaSet finds the Deployment's current ReplicaSet (the one
