@@ -5,18 +5,18 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"regexp"
 
 	"github.com/spf13/cobra"
 
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/validate"
 )
 
 // CheckOptions are the options of kship check.
 type CheckOptions struct {
-	Global *GlobalOptions
+	Factory *Factory
 	// File is the release file (-f).
 	File string
 	// Offline checks without a cluster.
@@ -27,22 +27,23 @@ type CheckOptions struct {
 	ForceConflicts bool
 	// CRDs are files or folders of CRDs to validate custom resources with (--crds).
 	CRDs []string
+	Out  io.Writer
 }
 
 // NewCmdCheck builds `kship check -f kship.yaml`: the plan plus every
 // prepare check, all reported at once, nothing written to the cluster.
-func NewCmdCheck(g *GlobalOptions) *cobra.Command {
-	o := &CheckOptions{Global: g}
+// runF, when not nil, gets the parsed options instead of Run.
+func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
+	o := &CheckOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "check -f kship.yaml",
-		Short: "plan and run every prepare check (schema, dry-run, API versions, references, hygiene, migrations, guardrails); exit 2 when something blocks",
-		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.Run(cmd.Context(), cmd.OutOrStdout())
-		},
+		Use:     "check -f kship.yaml",
+		Short:   "plan and run every prepare check (schema, dry-run, API versions, references, hygiene, migrations, guardrails); exit 2 when something blocks",
+		Args:    cobra.NoArgs,
+		PreRunE: func(*cobra.Command, []string) error { return o.validate() },
+		RunE:    seam(o, &o.Out, runF, o.Run),
 	}
+	addFilenameFlag(cmd, &o.File, defaultReleaseFile, "release file")
 	fs := cmd.Flags()
-	fs.StringVarP(&o.File, "filename", "f", "kship.yaml", "release file")
 	fs.BoolVar(&o.Offline, "offline", false, "check without a cluster: built-in schemas and the bundle only, no dry-run")
 	fs.BoolVar(&o.ForceConflicts, "force-conflicts", false, "dry-run as deploy --force-conflicts applies (taking over fields other field managers own)")
 	fs.StringArrayVar(&o.CRDs, "crds", nil, "file or folder of CustomResourceDefinitions to validate custom resources with (repeatable; added to spec.check.crds), e.g. the cluster's exported for --offline")
@@ -50,15 +51,21 @@ func NewCmdCheck(g *GlobalOptions) *cobra.Command {
 	return cmd
 }
 
-var kubeVersionRE = regexp.MustCompile(`^v?\d+\.\d+(\.\d+)?\+?$`)
+// validate checks the flags before anything runs.
+func (o *CheckOptions) validate() error {
+	if o.KubeVersion == "" {
+		return nil
+	}
+	if err := validate.CheckKubeVersion(o.KubeVersion); err != nil {
+		return inputErr(fmt.Errorf("--kube-version: %w", err))
+	}
+	return nil
+}
 
 // Run runs the checks and prints them. Exit 2 when an item fails, 1 for
 // bad input.
-func (o *CheckOptions) Run(ctx context.Context, out io.Writer) error {
-	if o.KubeVersion != "" && !kubeVersionRE.MatchString(o.KubeVersion) {
-		return inputErr(fmt.Errorf("--kube-version %q: write it like 1.37", o.KubeVersion))
-	}
-	opts, err := prepareOptions(o.Global, o.File, o.Offline)
+func (o *CheckOptions) Run(ctx context.Context) error {
+	opts, err := prepareOptions(ctx, o.Factory, o.File, o.Offline)
 	if err != nil {
 		return err
 	}
@@ -71,19 +78,19 @@ func (o *CheckOptions) Run(ctx context.Context, out io.Writer) error {
 	if err := o.print(&buf, p); err != nil {
 		return err
 	}
-	if err := writeRedacted(out, buf.Bytes(), p); err != nil {
+	if err := writeRedacted(o.Out, buf.Bytes(), p); err != nil {
 		return err
 	}
 	if p.Report.Blocking() {
-		return &ExitError{Code: ExitRefused, Err: fmt.Errorf("release %s is blocked: %d checks failed (see %s)",
-			p.Release.Metadata.Name, p.Report.Count("fail"), p.EvidenceDir)}
+		return refused(fmt.Errorf("release %s is blocked: %d checks failed (see %s)",
+			p.Release.Metadata.Name, p.Report.Count("fail"), p.EvidenceDir))
 	}
 	return nil
 }
 
 func (o *CheckOptions) print(out io.Writer, p *release.Prepared) error {
 	name, ns := p.Release.Metadata.Name, p.Release.Spec.Namespace
-	if o.Global.Output == OutputJSON {
+	if o.Factory.Output == OutputJSON {
 		return writeJSON(out, checkOutput{Plan: p.Plan, Checks: release.NewChecksDocument(name, ns, p.Report), EvidenceDir: p.EvidenceDir})
 	}
 	info := evidence.CheckInfo{Release: name, Namespace: ns, Cluster: p.Plan.Cluster, KubeVersion: o.KubeVersion}

@@ -7,6 +7,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kship/kship/internal/exitcode"
 )
 
 // writeRelease writes a release file and one manifest into a temporary
@@ -30,7 +32,7 @@ func writeRelease(t *testing.T, manifest string) string {
 
 func run(t *testing.T, args ...string) (string, int) {
 	t.Helper()
-	root := NewCmdRoot()
+	root := NewCmdRoot(NewFactory())
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
@@ -66,10 +68,10 @@ func TestCheckOfflineExitCodes(t *testing.T) {
 		code     int
 		want     string
 	}{
-		{"clean bundle", goodDeployment, nil, ExitOK, "nothing blocks"},
-		{"unknown field blocks", strings.Replace(goodDeployment, "      containers:", "      contianers: []\n      containers:", 1), nil, ExitRefused, "✗ deploy/app.yaml:10: "},
-		{"malformed YAML is bad input", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n", nil, ExitInput, "deploy/app.yaml:3"},
-		{"bad kube version is bad input", goodDeployment, []string{"--kube-version", "latest"}, ExitInput, "--kube-version"},
+		{"clean bundle", goodDeployment, nil, exitcode.OK, "nothing blocks"},
+		{"unknown field blocks", strings.Replace(goodDeployment, "      containers:", "      contianers: []\n      containers:", 1), nil, exitcode.Refused, "✗ deploy/app.yaml:10: "},
+		{"malformed YAML is bad input", "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x\n", nil, exitcode.Input, "deploy/app.yaml:3"},
+		{"bad kube version is bad input", goodDeployment, []string{"--kube-version", "latest"}, exitcode.Input, "--kube-version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -92,7 +94,7 @@ func TestCheckOfflineJSON(t *testing.T) {
 		} `json:"checks"`
 		EvidenceDir string `json:"evidenceDir"`
 	}
-	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != ExitOK {
+	if err := json.Unmarshal([]byte(out), &doc); err != nil || code != exitcode.OK {
 		t.Fatalf("exit %d, JSON %v:\n%s", code, err, out)
 	}
 	if doc.Checks.Blocking || doc.Checks.Counts["pass"] == 0 || doc.EvidenceDir == "" {
@@ -105,7 +107,7 @@ func TestCheckOfflineJSON(t *testing.T) {
 
 func TestPlanMissingFile(t *testing.T) {
 	out, code := run(t, "plan", "-f", filepath.Join(t.TempDir(), "nope.yaml"), "--kubeconfig", filepath.Join(t.TempDir(), "none"))
-	if code != ExitInput || !strings.Contains(out, "nope.yaml") {
+	if code != exitcode.Input || !strings.Contains(out, "nope.yaml") {
 		t.Errorf("exit %d, want 1 naming the file:\n%s", code, out)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/kship/kship/internal/cli"
+	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/testenv"
 )
 
@@ -129,7 +130,7 @@ type checkResult struct {
 
 func kshipCheck(t *testing.T, args ...string) checkResult {
 	t.Helper()
-	root := cli.NewCmdRoot()
+	root := cli.NewCmdRoot(cli.NewFactory())
 	var out bytes.Buffer
 	root.SetOut(&out)
 	root.SetErr(&out)
@@ -182,8 +183,8 @@ func TestCorporaOffline(t *testing.T) {
 					t.Fatalf("a pass-with-crds row names no schema source: %q", row.note)
 				}
 				without := kshipCheck(t, args...)
-				if without.code != cli.ExitRefused || !strings.Contains(without.out, "--crds") {
-					t.Errorf("without its CRDs: exit %d, want %d naming --crds\n%s", without.code, cli.ExitRefused, without.out)
+				if without.code != exitcode.Refused || !strings.Contains(without.out, "--crds") {
+					t.Errorf("without its CRDs: exit %d, want %d naming --crds\n%s", without.code, exitcode.Refused, without.out)
 				}
 				args = append(args, "--crds", filepath.Join(corpora, m[1]))
 			}
@@ -197,12 +198,12 @@ func assertVerdict(t *testing.T, row corpusRow, res checkResult) {
 	t.Helper()
 	switch row.verdict {
 	case "pass", "pass-with-crds":
-		if res.code != cli.ExitOK {
+		if res.code != exitcode.OK {
 			t.Errorf("exit %d, want 0; failures: %q\n%s", res.code, res.failures(), res.out)
 		}
 	case "refused":
 		switch {
-		case res.code == cli.ExitRefused:
+		case res.code == exitcode.Refused:
 			located := false
 			for _, f := range res.failures() {
 				located = located || fileLineRE.MatchString(f)
@@ -210,7 +211,7 @@ func assertVerdict(t *testing.T, row corpusRow, res checkResult) {
 			if !located {
 				t.Errorf("refused without a file and line: %q", res.failures())
 			}
-		case res.code == cli.ExitInput:
+		case res.code == exitcode.Input:
 			if !fileLineRE.MatchString(res.out) {
 				t.Errorf("input error without a file and line:\n%s", res.out)
 			}
@@ -218,12 +219,12 @@ func assertVerdict(t *testing.T, row corpusRow, res checkResult) {
 			t.Errorf("exit %d, want 2 (or 1 for input kship cannot load)\n%s", res.code, res.out)
 		}
 	case "input-error":
-		if res.code != cli.ExitInput || !strings.Contains(res.out, "error: ") {
+		if res.code != exitcode.Input || !strings.Contains(res.out, "error: ") {
 			t.Errorf("exit %d, want 1 with a message\n%s", res.code, res.out)
 		}
 	case "blocked-offline-no-crd":
 		failures := strings.Join(res.failures(), "\n")
-		if res.code != cli.ExitRefused || !strings.Contains(failures, "no CRD for kind") || !strings.Contains(failures, "--crds") || !strings.Contains(failures, "usually CRD ") {
+		if res.code != exitcode.Refused || !strings.Contains(failures, "no CRD for kind") || !strings.Contains(failures, "--crds") || !strings.Contains(failures, "usually CRD ") {
 			t.Errorf("exit %d, want 2 naming the missing CRD and --crds; failures:\n%s", res.code, failures)
 		}
 	default:

@@ -2,30 +2,33 @@ package cli
 
 import (
 	"context"
-	"errors"
+	"io"
 	"os"
 	"os/signal"
 	"syscall"
-	"time"
 
 	"github.com/spf13/cobra"
 
+	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/view"
 )
 
-// DeployOptions are the flags of `kship deploy`.
+// DeployOptions are the options of `kship deploy`.
 type DeployOptions struct {
-	g              *GlobalOptions
+	Factory *Factory
+	// File is the release file (-f).
 	File           string
 	ForceConflicts bool
 	ForceUnlock    bool
+	Out            io.Writer
 }
 
 // NewCmdDeploy runs the whole workflow: plan, prepare, rollout, verify,
-// stabilize, and rollback on any trigger.
-func NewCmdDeploy(g *GlobalOptions) *cobra.Command {
-	o := &DeployOptions{g: g}
+// stabilize, and rollback on any trigger. runF, when not nil, gets the
+// parsed options instead of Run.
+func NewCmdDeploy(f *Factory, runF func(*DeployOptions) error) *cobra.Command {
+	o := &DeployOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "deploy -f kship.yaml",
 		Short: "plan, prepare, roll out, verify and stabilize a release; roll back on any trigger",
@@ -33,45 +36,45 @@ func NewCmdDeploy(g *GlobalOptions) *cobra.Command {
   0 verified, 2 refused before any write, 3 failed and rolled back (rollback verified),
   4 failed and the rollback failed or was not done, 5 applied but not verified.`,
 		Args: cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error { return o.Run(cmd) },
+		RunE: seam(o, &o.Out, runF, o.Run),
 	}
-	cmd.Flags().StringVarP(&o.File, "file", "f", "kship.yaml", "release file")
+	addFilenameFlag(cmd, &o.File, defaultReleaseFile, "release file")
 	cmd.Flags().BoolVar(&o.ForceConflicts, "force-conflicts", false, "take over fields another field manager owns")
 	cmd.Flags().BoolVar(&o.ForceUnlock, "force-unlock", false, "take the release lock even if another kship holds it")
 	return cmd
 }
 
 // Run deploys.
-func (o *DeployOptions) Run(cmd *cobra.Command) error {
-	clients, err := o.g.Clients()
-	if err != nil {
-		return &ExitError{Code: ExitInput, Err: err}
+func (o *DeployOptions) Run(ctx context.Context) error {
+	if err := releaseFileExists(o.File); err != nil {
+		return err
 	}
-	ctx, stop := signalContext(cmd.Context())
+	clients, err := o.Factory.Clients(ctx)
+	if err != nil {
+		return err
+	}
+	ctx, stop := signalContext(ctx)
 	defer stop()
-	v := view.New(cmd.OutOrStdout(), view.ModeFor(o.g.Output, cmd.OutOrStdout()), time.Now())
+	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
 	stopTick := v.Tick()
 	out, err := release.Deploy(ctx, release.DeployOptions{
-		ReleaseFile: o.File, Clients: clients, EvidenceDir: o.g.EvidenceDir, Namespace: *o.g.Kube.Namespace,
+		ReleaseFile: o.File, Clients: clients, EvidenceDir: o.Factory.EvidenceDir, Namespace: o.Factory.Namespace(),
 		ForceConflicts: o.ForceConflicts, ForceUnlock: o.ForceUnlock, Sink: v,
 	})
 	stopTick()
 	return finish(v, "deploy", out, err)
 }
 
-// finish prints an outcome and maps it to the exit code.
+// finish prints an outcome; ExitCode maps it to the exit code.
 func finish(v *view.View, kind string, out *release.Outcome, err error) error {
 	if out == nil {
-		return &ExitError{Code: ExitInput, Err: err}
+		return inputErr(err)
 	}
 	v.Result(out, view.Summary(kind, out))
-	if err != nil {
-		return &ExitError{Code: ExitRollbackBad, Err: err}
+	if err == nil && out.ExitCode == exitcode.OK {
+		return nil
 	}
-	if out.ExitCode != ExitOK {
-		return &ExitError{Code: out.ExitCode, Err: errors.New(out.Summary)}
-	}
-	return nil
+	return &outcomeError{out: out, err: err}
 }
 
 // signalContext ends on SIGINT or SIGTERM, so an interrupted run records

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"text/tabwriter"
@@ -11,32 +12,47 @@ import (
 	"github.com/kship/kship/internal/release"
 )
 
-// NewCmdHistory lists a release's revisions with outcome and evidence path.
-func NewCmdHistory(g *GlobalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "history NAME",
+// HistoryOptions are the options of `kship history`.
+type HistoryOptions struct {
+	Factory *Factory
+	// Release is NAME or -f kship.yaml.
+	Release ReleaseRef
+	Out     io.Writer
+}
+
+// NewCmdHistory lists a release's revisions with outcome and evidence
+// path. runF, when not nil, gets the parsed options instead of Run.
+func NewCmdHistory(f *Factory, runF func(*HistoryOptions) error) *cobra.Command {
+	o := &HistoryOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "history NAME | -f kship.yaml",
 		Short: "list a release's revisions with outcome and evidence path",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			clients, ns, err := g.target()
-			if err != nil {
-				return err
-			}
-			revs, err := release.History(cmd.Context(), clients, ns, args[0])
-			if err != nil {
-				return &ExitError{Code: ExitInput, Err: err}
-			}
-			if g.Output == OutputJSON {
-				return writeJSON(cmd.OutOrStdout(), revs)
-			}
-			if len(revs) == 0 {
-				fmt.Fprintf(cmd.OutOrStdout(), "release %s/%s has no revisions\n", ns, args[0])
-				return nil
-			}
-			printHistory(cmd.OutOrStdout(), revs)
-			return nil
-		},
+		RunE:  seam(o, &o.Out, runF, o.Run),
 	}
+	cmd.Args = addReleaseRef(cmd, &o.Release)
+	cmd.ValidArgsFunction = completeReleases(f)
+	return cmd
+}
+
+// Run lists and prints the revisions; a release without revisions in its
+// namespace is an error (exit 1) naming where kship looked.
+func (o *HistoryOptions) Run(ctx context.Context) error {
+	t, clients, err := o.Release.connect(ctx, o.Factory)
+	if err != nil {
+		return err
+	}
+	revs, err := release.History(ctx, clients, t.Namespace, t.Name)
+	if err != nil {
+		return inputErr(err)
+	}
+	if len(revs) == 0 {
+		return notFound(ctx, clients, t)
+	}
+	if o.Factory.Output == OutputJSON {
+		return writeJSON(o.Out, revs)
+	}
+	printHistory(o.Out, revs)
+	return nil
 }
 
 // printHistory is the human table of revisions, newest first.

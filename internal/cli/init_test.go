@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -97,7 +98,7 @@ spec:
 		}
 	}
 
-	if _, err := runInit(t, o); err == nil || !strings.Contains(err.Error(), "already exists; use --force") || ExitCode(err) != ExitInput {
+	if _, err := runInit(t, o); err == nil || !strings.Contains(err.Error(), "already exists; use --force") || ExitCode(err) != exitcode.Input {
 		t.Errorf("second init: %v", err)
 	}
 	o.Force = true
@@ -153,20 +154,6 @@ func TestInitUnrenderableStillWrites(t *testing.T) {
 	}
 }
 
-func TestReleaseName(t *testing.T) {
-	for dir, want := range map[string]string{
-		"/src/Payments_API/deploy": "payments-api",
-		"/src/shop/k8s/overlays":   "shop",
-		"/deploy":                  "app",
-		"/src/web":                 "web",
-		"/examples/demo/v1":        "demo",
-	} {
-		if got := releaseName(dir); got != want {
-			t.Errorf("releaseName(%q) = %q, want %q", dir, got, want)
-		}
-	}
-}
-
 // TestInitWorkingFolder writes kship.yaml into the folder of manifests
 // itself; loading the folder then skips the release file.
 func TestInitWorkingFolder(t *testing.T) {
@@ -187,5 +174,103 @@ func TestInitWorkingFolder(t *testing.T) {
 	objs, err := manifest.Load(context.Background(), rel, nil)
 	if err != nil || len(objs) != 3 {
 		t.Errorf("loading the folder: %v, %d objects", err, len(objs))
+	}
+}
+
+// TestInitNamespaceFlag: kship init -n NS writes namespace NS (not the
+// guessed one, not default) and uses it in the guessed smoke check and gate.
+func TestInitNamespaceFlag(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"shop/deploy/web.yaml": initDeploy})
+	file := filepath.Join(root, "shop", "kship.yaml")
+	out, code := run(t, "init", filepath.Join(root, "shop", "deploy"), "-n", "team-a")
+	if code != exitcode.OK || !strings.Contains(out, "namespace team-a") {
+		t.Fatalf("exit %d:\n%s", code, out)
+	}
+	rel, err := config.Load(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(file)
+	if rel.Spec.Namespace != "team-a" || strings.Contains(string(data), "payments") || strings.Contains(string(data), "guessed from deploy/web.yaml") {
+		t.Errorf("namespace %q; starter:\n%s", rel.Spec.Namespace, data)
+	}
+	if !strings.Contains(string(data), `namespace="team-a",app_kubernetes_io_name="web"`) || !strings.Contains(string(data), "http://web-svc.team-a.example/ready") {
+		t.Errorf("smoke check and gate do not use -n:\n%s", data)
+	}
+}
+
+// TestInitRelativePaths: the source is written relative to the release
+// file, "../deploy" beside it, never "./../".
+func TestInitRelativePaths(t *testing.T) {
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{
+		"app/deploy/web.yaml":        initDeploy,
+		"app/chart/Chart.yaml":       "apiVersion: v2\nname: shopfront\nversion: 0.1.0\n",
+		"app/chart/templates/s.yaml": "apiVersion: v1\nkind: Service\nmetadata: {name: s}\nspec: {ports: [{port: 80}]}\n",
+	})
+	tests := []struct{ dir, file, path, chart string }{
+		{"app/deploy", "app/releases/kship.yaml", "../deploy", ""},
+		{"app/deploy", "app/releases/prod/kship.yaml", "../../deploy", ""},
+		{"app/deploy", "app/deploy/kship.yaml", ".", ""},
+		{"app/deploy", "app/kship.yaml", "./deploy", ""},
+		{"app/chart", "app/releases/chart.yaml", "", "../chart"},
+	}
+	for _, tt := range tests {
+		file := filepath.Join(root, tt.file)
+		if err := os.MkdirAll(filepath.Dir(file), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if msg, err := runInit(t, &InitOptions{Dir: filepath.Join(root, tt.dir), File: file, Force: true}); err != nil || strings.Contains(msg, "warning") {
+			t.Fatalf("%s: %v %s", tt.file, err, msg)
+		}
+		rel, err := config.Load(file)
+		if err != nil {
+			t.Fatal(err)
+		}
+		chart := ""
+		if rel.Spec.Source.Helm != nil {
+			chart = rel.Spec.Source.Helm.Chart
+		}
+		if rel.Spec.Source.Path != tt.path || chart != tt.chart {
+			t.Errorf("%s: path %q chart %q, want %q %q", tt.file, rel.Spec.Source.Path, chart, tt.path, tt.chart)
+		}
+		objs, err := manifest.Load(context.Background(), rel, nil)
+		if err != nil || len(objs) == 0 {
+			t.Errorf("%s: the written release does not load its source: %v", tt.file, err)
+		}
+		os.Remove(file)
+	}
+}
+
+// TestInitRefusesAnEmptyFolder: a folder without manifests is refused
+// (exit 1) and no release file is written.
+func TestInitRefusesAnEmptyFolder(t *testing.T) {
+	for name, files := range map[string]map[string]string{
+		"empty":        nil,
+		"no manifests": {"README.md": "# shop\n", ".git/config.yaml": "x: 1\n"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			root := t.TempDir()
+			dir := filepath.Join(root, "deploy")
+			if err := os.MkdirAll(dir, 0o755); err != nil {
+				t.Fatal(err)
+			}
+			writeFiles(t, dir, files)
+			_, err := runInit(t, &InitOptions{Dir: dir})
+			if err == nil || ExitCode(err) != exitcode.Input || !strings.Contains(err.Error(), "holds no manifests") {
+				t.Fatalf("init of a folder without manifests: %v", err)
+			}
+			if _, err := os.Stat(filepath.Join(root, "kship.yaml")); err == nil {
+				t.Error("a release file was written")
+			}
+		})
+	}
+	// The working folder holding only its own release file is empty too.
+	root := t.TempDir()
+	writeFiles(t, root, map[string]string{"kship.yaml": "apiVersion: kship.dev/v1alpha1\n"})
+	t.Chdir(root)
+	if _, err := runInit(t, &InitOptions{Dir: ".", Force: true}); err == nil || !strings.Contains(err.Error(), "holds no manifests") {
+		t.Errorf("init --force in a folder holding only kship.yaml: %v", err)
 	}
 }

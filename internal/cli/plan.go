@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"time"
 
 	"github.com/spf13/cobra"
 
@@ -20,35 +19,34 @@ import (
 
 // PlanOptions are the options of kship plan.
 type PlanOptions struct {
-	Global *GlobalOptions
+	Factory *Factory
 	// File is the release file (-f).
 	File string
 	// CRDs are files or folders of CRDs (--crds), for the scope of custom resources.
 	CRDs []string
+	Out  io.Writer
 }
 
 // NewCmdPlan builds `kship plan -f kship.yaml`: the server-side dry-run diff
 // of a release, written to rollout-plan.md and plan.json, nothing written to
-// the cluster.
-func NewCmdPlan(g *GlobalOptions) *cobra.Command {
-	o := &PlanOptions{Global: g}
+// the cluster. runF, when not nil, gets the parsed options instead of Run.
+func NewCmdPlan(f *Factory, runF func(*PlanOptions) error) *cobra.Command {
+	o := &PlanOptions{Factory: f}
 	cmd := &cobra.Command{
 		Use:   "plan -f kship.yaml",
 		Short: "show what a release would change (server-side dry-run diff, risks, criteria); writes nothing to the cluster",
 		Args:  cobra.NoArgs,
-		RunE: func(cmd *cobra.Command, _ []string) error {
-			return o.Run(cmd.Context(), cmd.OutOrStdout())
-		},
+		RunE:  seam(o, &o.Out, runF, o.Run),
 	}
-	cmd.Flags().StringVarP(&o.File, "filename", "f", "kship.yaml", "release file")
+	addFilenameFlag(cmd, &o.File, defaultReleaseFile, "release file")
 	cmd.Flags().StringArrayVar(&o.CRDs, "crds", nil, "file or folder of CustomResourceDefinitions (repeatable; added to spec.check.crds)")
 	return cmd
 }
 
 // Run computes and prints the plan. Exit 2 when the API server refuses an
 // object in the dry-run (deploy would be refused), 1 for bad input.
-func (o *PlanOptions) Run(ctx context.Context, out io.Writer) error {
-	opts, err := prepareOptions(o.Global, o.File, false)
+func (o *PlanOptions) Run(ctx context.Context) error {
+	opts, err := prepareOptions(ctx, o.Factory, o.File, false)
 	if err != nil {
 		return err
 	}
@@ -58,7 +56,7 @@ func (o *PlanOptions) Run(ctx context.Context, out io.Writer) error {
 		return inputErr(err)
 	}
 	var buf bytes.Buffer
-	if o.Global.Output == OutputJSON {
+	if o.Factory.Output == OutputJSON {
 		err = writeJSON(&buf, planOutput{Plan: p.Plan, EvidenceDir: p.EvidenceDir})
 	} else {
 		_, err = fmt.Fprintf(&buf, "%s\nWrote %s\n", evidence.PlanText(p.Plan), p.EvidenceDir)
@@ -66,11 +64,11 @@ func (o *PlanOptions) Run(ctx context.Context, out io.Writer) error {
 	if err != nil {
 		return err
 	}
-	if err := writeRedacted(out, buf.Bytes(), p); err != nil {
+	if err := writeRedacted(o.Out, buf.Bytes(), p); err != nil {
 		return err
 	}
 	if n := len(p.Plan.Failed()); n > 0 {
-		return &ExitError{Code: ExitRefused, Err: fmt.Errorf("the API server refused %d objects in the dry-run; deploy would stop before any write", n)}
+		return refused(fmt.Errorf("the API server refused %d objects in the dry-run; deploy would stop before any write", n))
 	}
 	return nil
 }
@@ -83,28 +81,31 @@ type planOutput struct {
 // prepareOptions builds release.PrepareOptions from the shared flags:
 // clients (unless offline), the -n override, the evidence folder and the
 // release history as the previous revision.
-func prepareOptions(g *GlobalOptions, file string, offline bool) (release.PrepareOptions, error) {
-	opts := release.PrepareOptions{ReleaseFile: file, Offline: offline, EvidenceDir: g.EvidenceDir,
-		Namespace: *g.Kube.Namespace, Now: time.Now, ToolVersion: Version}
-	if _, err := os.Stat(file); err != nil {
-		// Name the missing release file before any kubeconfig problem.
-		return opts, inputErr(fmt.Errorf("%s: cannot read the release file: %w", file, errors.Unwrap(err)))
+func prepareOptions(ctx context.Context, f *Factory, file string, offline bool) (release.PrepareOptions, error) {
+	opts := release.PrepareOptions{ReleaseFile: file, Offline: offline, EvidenceDir: f.EvidenceDir,
+		Namespace: f.Namespace(), Now: f.Now, ToolVersion: f.Version}
+	if err := releaseFileExists(file); err != nil {
+		return opts, err
 	}
 	if offline {
 		return opts, nil
 	}
-	c, err := g.Clients()
+	c, err := f.Clients(ctx)
 	if err != nil {
-		return opts, &ExitError{Code: ExitInput, Err: err}
+		return opts, err
 	}
 	opts.Clients = c
-	opts.History = &record.Store{Typed: c.Typed, Now: time.Now, Version: Version}
+	opts.History = &record.Store{Typed: c.Typed, Now: f.Now, Version: f.Version}
 	return opts, nil
 }
 
-// inputErr maps Prepare's errors to exit 1 (bad input) with its message.
-func inputErr(err error) error {
-	return &ExitError{Code: ExitInput, Err: err}
+// releaseFileExists names a missing release file before any kubeconfig
+// problem.
+func releaseFileExists(file string) error {
+	if _, err := os.Stat(file); err != nil {
+		return inputErr(fmt.Errorf("%s: cannot read the release file: %w", file, errors.Unwrap(err)))
+	}
+	return nil
 }
 
 // writeRedacted writes a view through the Secret redactor: views never

@@ -1,7 +1,8 @@
 package cli
 
 import (
-	"time"
+	"context"
+	"io"
 
 	"github.com/spf13/cobra"
 
@@ -9,32 +10,40 @@ import (
 	"github.com/kship/kship/internal/view"
 )
 
-// RollbackOptions are the flags of `kship rollback`.
+// RollbackOptions are the options of `kship rollback`.
 type RollbackOptions struct {
-	g           *GlobalOptions
+	Factory *Factory
+	// Release is NAME or -f kship.yaml.
+	Release     ReleaseRef
 	ToRevision  int
 	Drill       bool
 	ForceUnlock bool
+	Out         io.Writer
 }
 
 // NewCmdRollback restores an earlier revision of a release, or runs a
-// rollback drill.
-func NewCmdRollback(g *GlobalOptions) *cobra.Command {
-	o := &RollbackOptions{g: g}
+// rollback drill. runF, when not nil, gets the parsed options instead of
+// Run.
+func NewCmdRollback(f *Factory, runF func(*RollbackOptions) error) *cobra.Command {
+	o := &RollbackOptions{Factory: f}
 	cmd := &cobra.Command{
-		Use:   "rollback NAME [--to-revision N] [--drill]",
+		Use:   "rollback NAME | -f kship.yaml [--to-revision N] [--drill]",
 		Short: "restore an earlier revision of a release exactly (config and Secrets included) and verify it",
 		Long: `Rollback re-applies a stored revision's manifests exactly, deletes what the current
 revision added, waits with the failure detector, re-runs the smoke checks and gates,
 and records the rollback as a new revision. Without --to-revision it restores the newest
 earlier revision that was deployed; a release with none is removed.
 
+The release is NAME (in -n, or the kubeconfig context's namespace) or the one a
+release file names (-f kship.yaml: its metadata.name and spec.namespace).
+
 --drill rolls back, verifies, rolls forward again and verifies, and records drill
 evidence (refused in namespaces labelled production). Exit 0 verified, 2 refused,
 4 failed, 5 not verified.`,
-		Args: cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error { return o.Run(cmd, args[0]) },
+		RunE: seam(o, &o.Out, runF, o.Run),
 	}
+	cmd.Args = addReleaseRef(cmd, &o.Release)
+	cmd.ValidArgsFunction = completeReleases(f)
 	cmd.Flags().IntVar(&o.ToRevision, "to-revision", 0, "revision to restore (default: the newest earlier deployed revision)")
 	cmd.Flags().BoolVar(&o.Drill, "drill", false, "roll back and forward again, recording drill evidence (non-production only)")
 	cmd.Flags().BoolVar(&o.ForceUnlock, "force-unlock", false, "take the release lock even if another kship holds it")
@@ -42,18 +51,18 @@ evidence (refused in namespaces labelled production). Exit 0 verified, 2 refused
 }
 
 // Run rolls back.
-func (o *RollbackOptions) Run(cmd *cobra.Command, name string) error {
-	clients, ns, err := o.g.target()
+func (o *RollbackOptions) Run(ctx context.Context) error {
+	t, clients, err := o.Release.connect(ctx, o.Factory)
 	if err != nil {
 		return err
 	}
-	ctx, stop := signalContext(cmd.Context())
+	ctx, stop := signalContext(ctx)
 	defer stop()
-	v := view.New(cmd.OutOrStdout(), view.ModeFor(o.g.Output, cmd.OutOrStdout()), time.Now())
+	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
 	stopTick := v.Tick()
 	out, err := release.Rollback(ctx, release.RollbackOptions{
-		Name: name, Namespace: ns, ToRevision: o.ToRevision, Drill: o.Drill, Clients: clients,
-		EvidenceDir: o.g.EvidenceDir, ForceUnlock: o.ForceUnlock, Sink: v,
+		Name: t.Name, Namespace: t.Namespace, ToRevision: o.ToRevision, Drill: o.Drill, Clients: clients,
+		EvidenceDir: o.Factory.EvidenceDir, ForceUnlock: o.ForceUnlock, Sink: v,
 	})
 	stopTick()
 	kind := "rollback"

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"time"
@@ -10,29 +11,48 @@ import (
 	"github.com/kship/kship/internal/release"
 )
 
+// StatusOptions are the options of `kship status`.
+type StatusOptions struct {
+	Factory *Factory
+	// Release is NAME or -f kship.yaml.
+	Release ReleaseRef
+	Out     io.Writer
+}
+
 // NewCmdStatus reports a release's state: current revision, state, last
-// outcome and the lock, including a deploy whose process died.
-func NewCmdStatus(g *GlobalOptions) *cobra.Command {
-	return &cobra.Command{
-		Use:   "status NAME",
+// outcome and the lock, including a deploy whose process died. runF, when
+// not nil, gets the parsed options instead of Run.
+func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
+	o := &StatusOptions{Factory: f}
+	cmd := &cobra.Command{
+		Use:   "status NAME | -f kship.yaml",
 		Short: "show a release's current revision, state, last outcome and lock",
-		Args:  cobra.ExactArgs(1),
-		RunE: func(cmd *cobra.Command, args []string) error {
-			clients, ns, err := g.target()
-			if err != nil {
-				return err
-			}
-			st, err := release.Status(cmd.Context(), clients, ns, args[0], time.Now())
-			if err != nil {
-				return &ExitError{Code: ExitInput, Err: err}
-			}
-			if g.Output == OutputJSON {
-				return writeJSON(cmd.OutOrStdout(), st)
-			}
-			printStatus(cmd.OutOrStdout(), st)
-			return nil
-		},
+		RunE:  seam(o, &o.Out, runF, o.Run),
 	}
+	cmd.Args = addReleaseRef(cmd, &o.Release)
+	cmd.ValidArgsFunction = completeReleases(f)
+	return cmd
+}
+
+// Run reads and prints the status; a release with no revision and no lock
+// in its namespace is an error (exit 1) naming where kship looked.
+func (o *StatusOptions) Run(ctx context.Context) error {
+	t, clients, err := o.Release.connect(ctx, o.Factory)
+	if err != nil {
+		return err
+	}
+	st, err := release.Status(ctx, clients, t.Namespace, t.Name, o.Factory.Now())
+	if err != nil {
+		return inputErr(err)
+	}
+	if st.Latest == nil && st.Lock == nil {
+		return notFound(ctx, clients, t)
+	}
+	if o.Factory.Output == OutputJSON {
+		return writeJSON(o.Out, st)
+	}
+	printStatus(o.Out, st)
+	return nil
 }
 
 // printStatus is the human view of a status report.

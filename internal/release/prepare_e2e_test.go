@@ -25,6 +25,7 @@ import (
 
 	"github.com/kship/kship/internal/cli"
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
@@ -67,8 +68,8 @@ func TestCheckAcceptanceBadBundle(t *testing.T) {
 
 	evDir := t.TempDir()
 	out, code := runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir, "-o", "json")
-	if code != cli.ExitRefused {
-		t.Fatalf("kship check exit %d, want %d; output:\n%s", code, cli.ExitRefused, out)
+	if code != exitcode.Refused {
+		t.Fatalf("kship check exit %d, want %d; output:\n%s", code, exitcode.Refused, out)
 	}
 	var res checkJSON
 	if err := json.Unmarshal([]byte(out), &res); err != nil {
@@ -105,7 +106,7 @@ func TestCheckAcceptanceBadBundle(t *testing.T) {
 	assertNewNamespacePasses(t, res, newNS)
 
 	human, code := runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir)
-	if code != cli.ExitRefused {
+	if code != exitcode.Refused {
 		t.Errorf("human kship check exit %d, want 2", code)
 	}
 	for _, c := range fails {
@@ -165,7 +166,7 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	out, code := runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir, "-o", "json")
 	outputs = append(outputs, out)
 	var res checkJSON
-	if err := json.Unmarshal([]byte(out), &res); err != nil || code != cli.ExitOK {
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitcode.OK {
 		t.Fatalf("kship check exit %d (%v), want 0:\n%s", code, err, out)
 	}
 	for _, c := range res.Checks.Checks {
@@ -196,12 +197,12 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	// take the field over; with --force-conflicts nothing blocks.
 	out, code = runCLI(ctx, t, env, "check", "-f", file, "--evidence-dir", evDir)
 	outputs = append(outputs, out)
-	if code != cli.ExitRefused || !strings.Contains(out, "--force-conflicts") || !strings.Contains(out, "Secret "+ns+"/") {
+	if code != exitcode.Refused || !strings.Contains(out, "--force-conflicts") || !strings.Contains(out, "Secret "+ns+"/") {
 		t.Errorf("kship check of a field owned by another manager: exit %d, want 2 naming the Secret and --force-conflicts:\n%s", code, out)
 	}
 	for _, args := range [][]string{{"plan"}, {"check", "--force-conflicts"}, {"check", "--force-conflicts", "-o", "json"}} {
 		out, code = runCLI(ctx, t, env, append(args, "-f", file, "--evidence-dir", evDir)...)
-		if code != cli.ExitOK {
+		if code != exitcode.OK {
 			t.Errorf("kship %v exit %d, want 0:\n%s", args, code, out)
 		}
 		outputs = append(outputs, out)
@@ -269,7 +270,7 @@ func planOf(t *testing.T, out string, code int) plan.Plan {
 	var res struct {
 		Plan plan.Plan `json:"plan"`
 	}
-	if err := json.Unmarshal([]byte(out), &res); err != nil || code != cli.ExitOK {
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitcode.OK {
 		t.Fatalf("kship plan exit %d (%v), want 0:\n%s", code, err, out)
 	}
 	return res.Plan
@@ -293,7 +294,7 @@ func assertEvidenceFiles(t *testing.T, dir string, checks bool) {
 // standard output and exit code.
 func runCLI(ctx context.Context, t *testing.T, env *testenv.Env, args ...string) (string, int) {
 	t.Helper()
-	root := cli.NewCmdRoot()
+	root := cli.NewCmdRoot(cli.NewFactory())
 	var stdout, stderr bytes.Buffer
 	root.SetOut(&stdout)
 	root.SetErr(&stderr)

@@ -28,6 +28,15 @@ func parseKubeVersion(s string) (kubeVersion, error) {
 	return kubeVersion{major, minor}, nil
 }
 
+// CheckKubeVersion reports whether s is a target Kubernetes version the
+// API-version check reads ("1.37", "v1.37.2", "1.37+"); the error says how
+// to write one. kship check uses it to refuse a bad --kube-version before
+// it starts.
+func CheckKubeVersion(s string) error {
+	_, err := parseKubeVersion(s)
+	return err
+}
+
 func mustVersion(s string) kubeVersion {
 	if s == "" {
 		return kubeVersion{}

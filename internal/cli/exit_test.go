@@ -1,0 +1,102 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/kship/kship/internal/exitcode"
+	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/view"
+)
+
+// TestVerdictExitCodesAreTotal: every verdict has its own exit code, none
+// of them "input error", and every code but 0 and 1 is some verdict's (the
+// code table and the verdicts cannot drift apart).
+func TestVerdictExitCodesAreTotal(t *testing.T) {
+	byCode := map[int]release.Verdict{}
+	for _, v := range release.Verdicts {
+		c := v.ExitCode()
+		if !slices.Contains(exitcode.All, c) || c == exitcode.Input {
+			t.Errorf("verdict %s exits %d: not a verdict's code of exitcode.All", v, c)
+		}
+		if other, dup := byCode[c]; dup {
+			t.Errorf("verdicts %s and %s both exit %d", other, v, c)
+		}
+		byCode[c] = v
+	}
+	for _, c := range exitcode.All {
+		if _, ok := byCode[c]; !ok && c != exitcode.Input {
+			t.Errorf("exit code %d (%s) is no verdict's", c, exitcode.Meaning(c))
+		}
+		if exitcode.Meaning(c) == "" {
+			t.Errorf("exit code %d has no meaning", c)
+		}
+	}
+	if got := release.Verdict("made-up").ExitCode(); got != exitcode.Input {
+		t.Errorf("an unknown verdict exits %d, want %d", got, exitcode.Input)
+	}
+	if exitcode.Meaning(42) != "" {
+		t.Error("code 42 has a meaning")
+	}
+}
+
+// TestExitCodeOfEveryError: each kind of error a command returns maps to
+// one code, wrapped or not.
+func TestExitCodeOfEveryError(t *testing.T) {
+	outcome := func(v release.Verdict) *release.Outcome {
+		return &release.Outcome{Verdict: v, ExitCode: v.ExitCode(), Summary: string(v)}
+	}
+	_, flagErr := parseWith(t, NewFactory(), NewCmdPlan, []string{"plan", "--no-such-flag"})
+	tests := []struct {
+		name string
+		err  error
+		want int
+	}{
+		{"nil", nil, exitcode.OK},
+		{"plain error", errors.New("boom"), exitcode.Input},
+		{"flag error", flagErr, exitcode.Input},
+		{"cancelled", context.Canceled, exitcode.Input},
+		{"input", inputErr(errors.New("bad")), exitcode.Input},
+		{"refused", refused(errors.New("blocked")), exitcode.Refused},
+		{"wrapped refusal", fmt.Errorf("check: %w", refused(errors.New("blocked"))), exitcode.Refused},
+		{"outcome rolled back", &outcomeError{out: outcome(release.RolledBack)}, exitcode.RolledBack},
+		{"outcome refused", &outcomeError{out: outcome(release.Refused)}, exitcode.Refused},
+		{"outcome unverified", &outcomeError{out: outcome(release.Unverified)}, exitcode.Unverified},
+		{"outcome rollback failed", &outcomeError{out: outcome(release.RollbackFailed)}, exitcode.RollbackFailed},
+		{"outcome not finished", &outcomeError{out: outcome(release.Verified), err: errors.New("record revision 3: conflict")}, exitcode.RollbackFailed},
+		{"wrapped outcome", fmt.Errorf("deploy: %w", &outcomeError{out: outcome(release.RolledBack)}), exitcode.RolledBack},
+	}
+	for _, tt := range tests {
+		if got := ExitCode(tt.err); got != tt.want {
+			t.Errorf("%s: ExitCode(%v) = %d, want %d", tt.name, tt.err, got, tt.want)
+		}
+	}
+}
+
+// TestFinishMapsEveryVerdict: deploy and rollback end through finish; each
+// verdict comes out as its code, success as no error at all.
+func TestFinishMapsEveryVerdict(t *testing.T) {
+	v := view.New(io.Discard, view.Plain, time.Now())
+	for _, verdict := range release.Verdicts {
+		out := &release.Outcome{Verdict: verdict, ExitCode: verdict.ExitCode(), Summary: "s"}
+		err := finish(v, "deploy", out, nil)
+		if got := ExitCode(err); got != verdict.ExitCode() {
+			t.Errorf("%s: exit %d, want %d", verdict, got, verdict.ExitCode())
+		}
+		if (err == nil) != (verdict == release.Verified) {
+			t.Errorf("%s: error %v", verdict, err)
+		}
+	}
+	if got := ExitCode(finish(v, "deploy", nil, errors.New("bad release file"))); got != exitcode.Input {
+		t.Errorf("no outcome: exit %d, want 1", got)
+	}
+	out := &release.Outcome{Verdict: release.Verified, ExitCode: exitcode.OK}
+	if got := ExitCode(finish(v, "deploy", out, errors.New("evidence: disk full"))); got != exitcode.RollbackFailed {
+		t.Errorf("outcome with error: exit %d, want 4", got)
+	}
+}
