@@ -26,22 +26,15 @@ const (
 	ReportFile   = "report.html"
 )
 
-// Bundle is everything kship knows about one attempt, written as files.
+// Bundle is everything kship knows about one attempt, written as files:
+// its outcome, the steps to roll it back, a drill's result and every event.
 type Bundle struct {
-	Kind       string        `json:"kind"`
-	Release    string        `json:"release"`
-	Namespace  string        `json:"namespace"`
-	Revision   int           `json:"revision"`
-	StartedAt  time.Time     `json:"startedAt"`
-	FinishedAt time.Time     `json:"finishedAt"`
-	Verdict    string        `json:"verdict"`
-	ExitCode   int           `json:"exitCode"`
-	Summary    string        `json:"summary"`
-	Trigger    string        `json:"trigger,omitempty"`
-	Checked    []string      `json:"checked,omitempty"`
-	Rollback   RollbackSteps `json:"rollback"`
-	Drill      *Drill        `json:"drill,omitempty"`
-	Events     []event.Event `json:"events"`
+	// Kind is KindDeploy, KindRollback or KindDrill.
+	Kind string `json:"kind"`
+	event.Outcome
+	Rollback RollbackSteps `json:"rollback"`
+	Drill    *Drill        `json:"drill,omitempty"`
+	Events   []event.Event `json:"events"`
 }
 
 // Drill is the result of a rollback drill: the release was rolled back to

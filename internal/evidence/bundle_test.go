@@ -67,9 +67,9 @@ func sampleBundle() *Bundle {
 	v := 0.31
 	ok := 0.01
 	return &Bundle{
-		Kind: KindDeploy, Release: "web", Namespace: "shop", Revision: 3, StartedAt: t0, FinishedAt: t0.Add(40 * time.Second),
-		Verdict: "rolled-back", ExitCode: 3, Summary: "revision 3 failed and was rolled back to revision 2",
-		Trigger: "gate error-rate failed", Checked: []string{"smoke health (http): passed"},
+		Kind: KindDeploy, Outcome: event.Outcome{Release: "web", Namespace: "shop", Revision: 3, StartedAt: t0, FinishedAt: t0.Add(40 * time.Second),
+			Verdict: event.RolledBack, ExitCode: 3, Summary: "revision 3 failed and was rolled back to revision 2",
+			Trigger: "gate error-rate failed", Checked: []string{"smoke health (http): passed"}},
 		Rollback: RollbackSteps{Command: "kship rollback web -n shop --to-revision 2", TargetRevision: 2,
 			ShowManifests: "kubectl -n shop get secret kship.web.v2 -o jsonpath='{.data.manifests\\.yaml\\.gz}' | base64 -d | gunzip",
 			Delete:        []manifest.Ref{{Kind: "ConfigMap", Namespace: "shop", Name: "added"}, {Group: "batch", Kind: "Job", Namespace: "shop", Name: "migrate-3"}},

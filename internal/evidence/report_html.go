@@ -20,7 +20,7 @@ func ReportHTML(b *Bundle) string {
 	s.WriteString("<!DOCTYPE html>\n<html><head><meta charset=\"utf-8\">")
 	fmt.Fprintf(&s, "<title>kship %s revision %d</title>", esc(b.Release), b.Revision)
 	s.WriteString(`<style>body{font-family:sans-serif;margin:2em;color:#222}table{border-collapse:collapse;font-size:13px}td,th{border-bottom:1px solid #ddd;padding:3px 8px;text-align:left;vertical-align:top}.fail{color:#b00}.pass{color:#070}code{background:#f4f4f4}</style></head><body>`)
-	fmt.Fprintf(&s, "<h1>%s revision %d: %s (exit %d)</h1>", esc(b.Release), b.Revision, esc(b.Verdict), b.ExitCode)
+	fmt.Fprintf(&s, "<h1>%s revision %d: %s (exit %d)</h1>", esc(b.Release), b.Revision, esc(string(b.Verdict)), b.ExitCode)
 	fmt.Fprintf(&s, "<p>%s</p><p>Namespace <code>%s</code>, %s → %s (%s).</p>", esc(b.Summary), esc(b.Namespace),
 		b.StartedAt.UTC().Format(time.RFC3339), b.FinishedAt.UTC().Format(time.RFC3339), b.FinishedAt.Sub(b.StartedAt).Round(time.Millisecond))
 	if b.Trigger != "" {

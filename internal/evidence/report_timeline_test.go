@@ -13,7 +13,7 @@ import (
 // row (a stabilize band once wrapped onto the plan's).
 func TestTimelineOneRowPerStage(t *testing.T) {
 	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	b := &Bundle{StartedAt: t0, FinishedAt: t0.Add(60 * time.Second)}
+	b := &Bundle{Outcome: event.Outcome{StartedAt: t0, FinishedAt: t0.Add(60 * time.Second)}}
 	stages := []event.Stage{event.StagePlan, event.StagePrepare, event.StageRollout, event.StageVerify, event.StageStabilize, event.StageRollback}
 	for i, st := range stages {
 		at := t0.Add(time.Duration(i*10) * time.Second)

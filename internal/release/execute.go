@@ -120,10 +120,5 @@ func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, er
 
 // bundle builds the evidence bundle of an outcome from the recorded events.
 func (r *run) bundle(kind string, out *Outcome, steps evidence.RollbackSteps, drill *evidence.Drill) *evidence.Bundle {
-	return &evidence.Bundle{
-		Kind: kind, Release: out.Release, Namespace: out.Namespace, Revision: out.Revision,
-		StartedAt: out.StartedAt, FinishedAt: out.FinishedAt, Verdict: string(out.Verdict), ExitCode: out.ExitCode,
-		Summary: out.Summary, Trigger: out.Trigger, Checked: out.Checked, Rollback: steps, Drill: drill,
-		Events: r.rec.Events(),
-	}
+	return &evidence.Bundle{Kind: kind, Outcome: *out, Rollback: steps, Drill: drill, Events: r.rec.Events()}
 }

@@ -73,10 +73,10 @@ func (r *run) recordRollback(ctx context.Context, a *attempt, in restoreInput, r
 // events from the trigger on.
 func (r *run) writeRollbackBundle(ctx context.Context, a *attempt, in restoreInput, res restoreResult, first int) {
 	events, _ := r.rec.Since(first)
-	b := &evidence.Bundle{Kind: evidence.KindRollback, Release: a.out.Release, Namespace: a.out.Namespace,
-		Revision: res.revision.Number, StartedAt: events[0].Time, FinishedAt: r.now(), Verdict: string(Verified),
+	b := &evidence.Bundle{Kind: evidence.KindRollback, Outcome: Outcome{Release: a.out.Release, Namespace: a.out.Namespace,
+		Revision: res.revision.Number, StartedAt: events[0].Time, FinishedAt: r.now(), Verdict: Verified, ExitCode: Verified.ExitCode(),
 		Summary: fmt.Sprintf("rollback of revision %d to revision %d, verified", a.rev.Number, in.target.Number),
-		Trigger: a.out.Trigger, Checked: res.checked, Rollback: a.steps, Events: events}
+		Trigger: a.out.Trigger, Checked: res.checked, RestoredRevision: in.target.Number, EvidenceDir: in.dir}, Rollback: a.steps, Events: events}
 	digest, err := evidence.Write(in.dir, b, r.red)
 	if err != nil {
 		r.emit(event.StageRollback, event.TypeLog, "", "write rollback evidence: "+err.Error(), nil)

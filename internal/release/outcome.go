@@ -1,79 +1,22 @@
 package release
 
-import (
-	"time"
+import "github.com/kship/kship/internal/event"
 
-	"github.com/kship/kship/internal/exitcode"
-)
+// Outcome is the result of one `kship deploy` or `kship rollback`
+// (event.Outcome: the views and the evidence bundle render it too).
+type Outcome = event.Outcome
 
-// Verdict is the class of a release attempt's result; each maps to one exit
-// code of DESIGN.md.
-type Verdict string
+// Verdict is the class of an attempt's result; each has its exit code.
+type Verdict = event.Verdict
 
-// The verdicts of a deploy or rollback.
+// The verdicts of a deploy or rollback (event's).
 const (
-	// Verified: applied, rolled out, smoke checks and gates passed.
-	Verified Verdict = "verified"
-	// Refused: a check, guardrail or the lock refused the release before
-	// any write.
-	Refused Verdict = "refused"
-	// RolledBack: the release failed and the rollback ran and was verified.
-	RolledBack Verdict = "rolled-back"
-	// RollbackFailed: the release failed and the rollback failed or was not
-	// attempted (manual method); a human must act.
-	RollbackFailed Verdict = "rollback-failed"
-	// Unverified: applied and rolled out, but nothing proved it works (no
-	// smoke check and no gate, or a gate was inconclusive).
-	Unverified Verdict = "deployed-unverified"
+	Verified       = event.Verified
+	Refused        = event.Refused
+	RolledBack     = event.RolledBack
+	RollbackFailed = event.RollbackFailed
+	Unverified     = event.Unverified
 )
 
-// Verdicts lists every verdict; each has its own exit code.
-var Verdicts = []Verdict{Verified, Refused, RolledBack, RollbackFailed, Unverified}
-
-// ExitCode is the process exit code of the verdict (DESIGN.md).
-func (v Verdict) ExitCode() int {
-	switch v {
-	case Verified:
-		return exitcode.OK
-	case Refused:
-		return exitcode.Refused
-	case RolledBack:
-		return exitcode.RolledBack
-	case RollbackFailed:
-		return exitcode.RollbackFailed
-	case Unverified:
-		return exitcode.Unverified
-	}
-	return exitcode.Input
-}
-
-// Outcome is the result of one `kship deploy` or `kship rollback`.
-type Outcome struct {
-	Release   string  `json:"release"`
-	Namespace string  `json:"namespace"`
-	Verdict   Verdict `json:"verdict"`
-	ExitCode  int     `json:"exitCode"`
-	// Revision is the revision this attempt created (0 when refused before
-	// a revision was recorded).
-	Revision int `json:"revision"`
-	// RollbackRevision is the revision recorded by the rollback, if any.
-	RollbackRevision int `json:"rollbackRevision,omitempty"`
-	// RestoredRevision is the revision the rollback restored (0: the first
-	// release was removed).
-	RestoredRevision int    `json:"restoredRevision,omitempty"`
-	EvidenceDir      string `json:"evidenceDir,omitempty"`
-	// Summary is one sentence saying what happened.
-	Summary string `json:"summary"`
-	// Trigger is why the release was rolled back or failed, if it was.
-	Trigger string `json:"trigger,omitempty"`
-	// Checked lists what verification actually measured.
-	Checked []string `json:"checked,omitempty"`
-	// ManualSteps are the commands a human runs when the rollback failed
-	// or was not attempted.
-	ManualSteps string    `json:"manualSteps,omitempty"`
-	StartedAt   time.Time `json:"startedAt"`
-	FinishedAt  time.Time `json:"finishedAt"`
-}
-
-// Duration is how long the attempt took.
-func (o *Outcome) Duration() time.Duration { return o.FinishedAt.Sub(o.StartedAt) }
+// Verdicts lists every verdict (event.Verdicts).
+var Verdicts = event.Verdicts

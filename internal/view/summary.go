@@ -5,13 +5,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/event"
 )
 
 // Summary renders the lines printed at the end of a deploy or rollback:
 // outcome, exit code, revision, duration, what was checked, where the
 // evidence is, and the manual steps when a human must act.
-func Summary(kind string, o *release.Outcome) string {
+func Summary(kind string, o *event.Outcome) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "\n%s %s/%s: %s (exit %d)\n", kind, o.Namespace, o.Release, o.Verdict, o.ExitCode)
 	fmt.Fprintf(&s, "  %s\n", o.Summary)
@@ -25,7 +25,7 @@ func Summary(kind string, o *release.Outcome) string {
 	if o.Trigger != "" {
 		fmt.Fprintf(&s, "  trigger:   %s\n", o.Trigger)
 	}
-	if len(o.Checked) == 0 && o.Verdict != release.Refused {
+	if len(o.Checked) == 0 && o.Verdict != event.Refused {
 		s.WriteString("  checked:   nothing was verified\n")
 	}
 	for i, c := range o.Checked {

@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/kship/kship/internal/event"
-	"github.com/kship/kship/internal/release"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files under testdata")
@@ -72,7 +71,7 @@ func TestJSONLinesThenOutcome(t *testing.T) {
 	for _, e := range events() {
 		v.Emit(e)
 	}
-	v.Result(&release.Outcome{Release: "web", Verdict: release.RolledBack, ExitCode: 3}, "ignored")
+	v.Result(&event.Outcome{Release: "web", Verdict: event.RolledBack, ExitCode: 3}, "ignored")
 	lines := strings.Split(strings.TrimSpace(b.String()), "\n")
 	if len(lines) != len(events())+1 {
 		t.Fatalf("%d lines, want %d", len(lines), len(events())+1)
@@ -110,7 +109,7 @@ func TestLiveBlockShowsReadinessAndGates(t *testing.T) {
 }
 
 func TestSummaryGolden(t *testing.T) {
-	o := &release.Outcome{Release: "web", Namespace: "shop", Verdict: release.RollbackFailed, ExitCode: 4, Revision: 3,
+	o := &event.Outcome{Release: "web", Namespace: "shop", Verdict: event.RollbackFailed, ExitCode: 4, Revision: 3,
 		Summary: "revision 3 failed and its rollback FAILED: restored revision 2 is not ready", Trigger: "smoke check health failed",
 		Checked:     []string{"smoke health (http): passed", "after rollback: restored revision 2: all objects ready"},
 		EvidenceDir: ".kship/evidence/web/3-20261126T010000Z", StartedAt: t0, FinishedAt: t0.Add(42 * time.Second),
