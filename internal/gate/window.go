@@ -54,8 +54,8 @@ type Wait struct {
 	// Until is the gate's HonestFrom.
 	Until time.Time `json:"until"`
 	// Wait is Until - now; 0 when Until has passed.
-	Wait    time.Duration `json:"wait"`
-	Message string        `json:"message"`
+	Wait    config.Duration `json:"wait"`
+	Message string          `json:"message"`
 }
 
 // WaitFor says how long gate g must wait at now for a window wholly after
@@ -67,8 +67,8 @@ func WaitFor(g config.Gate, now, rolloutDone time.Time, scrape time.Duration) Wa
 	why := fmt.Sprintf("%s + %d scrapes of %s", lb, Scrapes, scrape)
 	w := Wait{Gate: g.Name, Until: until}
 	if now.Before(until) {
-		w.Wait = until.Sub(now)
-		w.Message = fmt.Sprintf("%s: waiting %s for post-rollout data: %s", g.Name, roundSecond(w.Wait), why)
+		w.Wait = config.Duration{Duration: until.Sub(now)}
+		w.Message = fmt.Sprintf("%s: waiting %s for post-rollout data: %s", g.Name, roundSecond(w.Wait.Duration), why)
 		return w
 	}
 	w.Message = fmt.Sprintf("%s: post-rollout data since %s: %s", g.Name, until.UTC().Format("15:04:05Z"), why)

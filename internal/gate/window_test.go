@@ -44,7 +44,7 @@ func TestWaitFor(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			w := WaitFor(tt.gate, tt.now, done, tt.scrape)
-			if w.Wait != tt.wait || !w.Until.Equal(tt.until) || w.Message != tt.msg || w.Gate != tt.gate.Name {
+			if w.Wait.Duration != tt.wait || !w.Until.Equal(tt.until) || w.Message != tt.msg || w.Gate != tt.gate.Name {
 				t.Errorf("got %+v\nwant wait %s until %s: %q", w, tt.wait, tt.until, tt.msg)
 			}
 		})
