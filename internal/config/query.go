@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 )
 
@@ -54,7 +55,7 @@ type QueryError struct {
 
 func (e *QueryError) Error() string { return e.Msg }
 
-// parserOptions accept experimental functions and fill modifiers: kship
+// promqlParser accepts experimental functions and fill modifiers: kship
 // checks queries before a Prometheus that may have them enabled sees them,
 // and must not refuse what that server accepts.
 var promqlParser = parser.NewParser(parser.Options{EnableExperimentalFunctions: true, EnableBinopFillModifiers: true})
@@ -182,7 +183,8 @@ func hashInRegex(expr parser.Expr) error {
 			return nil
 		}
 		for _, m := range vs.LabelMatchers {
-			if strings.Contains(m.Value, placeholderHash) && m.Type.String() != "=~" && m.Type.String() != "!~" && bad == "" {
+			regex := m.Type == labels.MatchRegexp || m.Type == labels.MatchNotRegexp
+			if strings.Contains(m.Value, placeholderHash) && !regex && bad == "" {
 				bad = m.Name
 			}
 		}
