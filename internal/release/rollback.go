@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"strings"
 	"time"
 
 	"github.com/kship/kship/internal/config"
@@ -69,7 +70,42 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
 	if o.Drill {
 		return r.drill(ctx, a, from, target)
 	}
+	if target == nil && everDeployed(a.revs) {
+		return r.refusedOrErr(ctx, a, nothingToRollBackTo(a.revs, from))
+	}
 	return r.manualRollback(ctx, a, from, target)
+}
+
+// everDeployed reports whether any revision of revs was deployed (running
+// now, or replaced later by a newer one).
+func everDeployed(revs []record.Revision) bool {
+	for _, rev := range revs {
+		if rev.Outcome == OutcomeDeployed || rev.Outcome == OutcomeSuperseded {
+			return true
+		}
+	}
+	return false
+}
+
+// nothingToRollBackTo refuses a rollback that found no earlier revision to
+// restore although the release has been deployed: removing the release is
+// never what a rollback of a deployed release does.
+func nothingToRollBackTo(revs []record.Revision, from *record.Revision) *RefusedError {
+	var same []string
+	for _, rev := range revs {
+		if rev.Number < from.Number && rev.Number != from.RollbackOf && sameObjects(rev.Objects, from.Objects) {
+			same = append(same, fmt.Sprintf("%d", rev.Number))
+		}
+	}
+	why := fmt.Sprintf("revision %d has no earlier revision that was deployed", from.Number)
+	if len(same) > 0 {
+		why = fmt.Sprintf("every earlier deployed revision holds revision %d's very objects (revision %s)", from.Number, strings.Join(same, ", "))
+		if from.RollbackOf > 0 {
+			why += fmt.Sprintf(" or is revision %d, which it rolled back", from.RollbackOf)
+		}
+	}
+	return &RefusedError{Reason: fmt.Sprintf("nothing to roll back to: %s; nothing was changed. A rollback never removes a deployed release; pick a revision with --to-revision N (kship history %s -n %s)",
+		why, from.Release, from.Namespace)}
 }
 
 // rollbackTarget picks the revision to restore: the one asked for, or the
