@@ -31,15 +31,20 @@ func NewCmdRollback(f *Factory, runF func(*RollbackOptions) error) *cobra.Comman
 		Short: "restore an earlier revision of a release exactly (config and Secrets included) and verify it",
 		Long: `Rollback re-applies a stored revision's manifests exactly, deletes what the current
 revision added, waits with the failure detector, re-runs the smoke checks and gates,
-and records the rollback as a new revision. Without --to-revision it restores the newest
-earlier revision that was deployed; a release with none is removed.
+and records the rollback as a new revision (pending before its first write). Without
+--to-revision it restores the newest earlier deployed revision that differs from the
+current one. A deployed release is never removed: with nothing different to go back
+to, rollback says so and changes nothing (exit 2). Only a release that was never
+deployed (its first run failed or was interrupted) is removed.
 
 The release is NAME (in -n, or the kubeconfig context's namespace) or the one a
 release file names (-f kship.yaml: its metadata.name and spec.namespace).
 
 --drill rolls back, verifies, rolls forward again and verifies, and records drill
-evidence (refused in namespaces labelled production). Exit 0 verified, 2 refused,
-4 failed, 5 not verified.`,
+evidence (refused in namespaces labelled production). Exit 0 verified, 2 refused
+(nothing changed), 4 failed (the revision rolled back from stays the deployed one),
+5 restored and ready but not verified (checks inconclusive; the restored revision is
+recorded as deployed, unverified).`,
 		RunE: seam(o, &o.Out, runF, o.Run),
 	}
 	cmd.Args = addReleaseRef(cmd, &o.Release)

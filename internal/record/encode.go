@@ -28,6 +28,7 @@ type recordJSON struct {
 	FinishedAt     time.Time      `json:"finishedAt,omitzero"`
 	RollbackOf     int            `json:"rollbackOf,omitempty"`
 	By             string         `json:"by,omitempty"`
+	Unverified     bool           `json:"unverified,omitempty"`
 	KshipVersion   string         `json:"kshipVersion,omitempty"`
 	Objects        int            `json:"objects"`
 	Adopted        []manifest.Ref `json:"adopted,omitempty"`
@@ -109,7 +110,7 @@ func toRecord(rev *Revision) recordJSON {
 		Outcome: rev.Outcome, Message: rev.Message,
 		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest,
 		StartedAt: rev.StartedAt.UTC(), FinishedAt: rev.FinishedAt.UTC(),
-		RollbackOf: rev.RollbackOf, By: rev.By, KshipVersion: rev.KshipVersion,
+		RollbackOf: rev.RollbackOf, By: rev.By, Unverified: rev.Unverified, KshipVersion: rev.KshipVersion,
 		Objects: len(rev.Objects), Adopted: rev.Adopted,
 	}
 }
@@ -144,7 +145,7 @@ func recordOnly(data map[string][]byte) (*Revision, error) {
 		Outcome: rec.Outcome, Message: rec.Message,
 		EvidenceDir: rec.EvidenceDir, EvidenceDigest: rec.EvidenceDigest,
 		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
-		RollbackOf: rec.RollbackOf, By: rec.By, KshipVersion: rec.KshipVersion,
+		RollbackOf: rec.RollbackOf, By: rec.By, Unverified: rec.Unverified, KshipVersion: rec.KshipVersion,
 		Adopted: rec.Adopted,
 	}, nil
 }

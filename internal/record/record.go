@@ -88,6 +88,10 @@ type Revision struct {
 	RollbackOf int
 	// By is who ran it: the lock holder identity ("user@host pid N").
 	By string
+	// Unverified marks a deployed revision whose objects were applied and
+	// ready but whose verification did not prove it works (no checks, or
+	// checks that were inconclusive): it is what runs, not known good.
+	Unverified bool
 	// KshipVersion is the version of kship that wrote the revision.
 	KshipVersion string
 	// Adopted are objects this revision applied that existed before kship

@@ -124,7 +124,7 @@ func (r *run) lockAndRead(ctx context.Context, a *attempt) (*record.Lease, error
 		return nil, fmt.Errorf("release %s/%s history: %w", a.out.Namespace, a.out.Release, err)
 	}
 	a.revs = revs
-	a.previous = lastDeployed(revs)
+	a.previous = restorable(revs)
 	return lease, nil
 }
 
@@ -135,7 +135,7 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	number := nextNumber(a.revs)
 	a.dir = evidence.Folder(o.EvidenceDir, a.out.Release, number, a.out.StartedAt)
 	a.out.EvidenceDir = a.dir
-	prev := lastDeployed(a.revs)
+	prev := restorable(a.revs)
 	popts := PrepareOptions{ReleaseFile: o.ReleaseFile, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
 		Namespace: o.Namespace, Previous: liveObjects(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts}
 	if prev != nil {

@@ -69,6 +69,7 @@ func (r *run) succeed(ctx context.Context, a *attempt, v verification) {
 	if why := v.unverified(); why != "" {
 		a.out.Verdict = Unverified
 		a.out.Summary = fmt.Sprintf("revision %d is deployed but NOT verified: %s", a.rev.Number, why)
+		a.rev.Unverified = true
 	}
 	a.rev.Message = a.out.Summary
 	r.decide(event.StageStabilize, "verdict: %s", a.out.Verdict)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"sigs.k8s.io/yaml"
 
@@ -38,7 +39,7 @@ func (r *run) fail(ctx context.Context, a *attempt, trig *trigger, baseline map[
 	res := r.restore(ctx, in)
 	r.recordRollback(ctx, a, in, res)
 	if res.revision != nil {
-		r.writeRollbackBundle(ctx, a, in, res, first)
+		r.writeRollbackBundle(ctx, a, in, res, first, start)
 	}
 }
 
@@ -64,6 +65,17 @@ func (r *run) recordRollback(ctx context.Context, a *attempt, in restoreInput, r
 		return
 	}
 	a.out.RollbackRevision, a.out.RestoredRevision = res.revision.Number, in.target.Number
+	if res.unverified != "" {
+		// Exit 4: the release failed and nothing proves the rollback
+		// worked; the restored revision is recorded as deployed (it is
+		// what runs), marked unverified.
+		a.out.Verdict = RollbackFailed
+		a.rev.Message = fmt.Sprintf("failed and rolled back to revision %d (recorded as revision %d); the rollback was NOT verified", in.target.Number, res.revision.Number)
+		a.out.Summary = fmt.Sprintf("revision %d failed and was rolled back to revision %d (recorded as revision %d), applied and ready, but the rollback could NOT be verified: %s",
+			a.rev.Number, in.target.Number, res.revision.Number, res.unverified)
+		a.out.ManualSteps = manualSteps(a.out.EvidenceDir, a.steps)
+		return
+	}
 	a.rev.Message = fmt.Sprintf("failed and rolled back to revision %d (recorded as revision %d)", in.target.Number, res.revision.Number)
 	a.out.Summary = fmt.Sprintf("revision %d failed and was rolled back to revision %d (recorded as revision %d); the rollback was verified",
 		a.rev.Number, in.target.Number, res.revision.Number)
@@ -71,19 +83,29 @@ func (r *run) recordRollback(ctx context.Context, a *attempt, in restoreInput, r
 
 // writeRollbackBundle writes the rollback revision's own evidence: the
 // events from the trigger on.
-func (r *run) writeRollbackBundle(ctx context.Context, a *attempt, in restoreInput, res restoreResult, first int) {
+func (r *run) writeRollbackBundle(ctx context.Context, a *attempt, in restoreInput, res restoreResult, first int, start time.Time) {
 	events, _ := r.rec.Since(first)
+	verdict, summary := Verified, fmt.Sprintf("rollback of revision %d to revision %d, verified", a.rev.Number, in.target.Number)
+	switch {
+	case res.err != nil:
+		verdict, summary = RollbackFailed, fmt.Sprintf("rollback of revision %d to revision %d FAILED: %v", a.rev.Number, in.target.Number, res.err)
+	case res.unverified != "":
+		verdict, summary = Unverified, fmt.Sprintf("rollback of revision %d to revision %d, applied and ready, NOT verified: %s", a.rev.Number, in.target.Number, res.unverified)
+	}
 	b := &evidence.Bundle{Kind: evidence.KindRollback, Outcome: Outcome{Release: a.out.Release, Namespace: a.out.Namespace,
-		Revision: res.revision.Number, StartedAt: events[0].Time, FinishedAt: r.now(), Verdict: Verified, ExitCode: Verified.ExitCode(),
-		Summary: fmt.Sprintf("rollback of revision %d to revision %d, verified", a.rev.Number, in.target.Number),
-		Trigger: a.out.Trigger, Checked: res.checked, RestoredRevision: in.target.Number, EvidenceDir: in.dir}, Rollback: a.steps, Events: events}
+		Revision: res.revision.Number, StartedAt: start, FinishedAt: r.now(), Verdict: verdict, ExitCode: verdict.ExitCode(),
+		Summary: summary, Trigger: a.out.Trigger, Checked: res.checked, RestoredRevision: in.target.Number, EvidenceDir: in.dir}, Rollback: a.steps, Events: events}
 	digest, err := evidence.Write(in.dir, b, r.red)
 	if err != nil {
 		r.emit(event.StageRollback, event.TypeLog, "", "write rollback evidence: "+err.Error(), nil)
 		return
 	}
 	res.revision.EvidenceDigest = digest
-	_ = r.hist.Save(ctx, res.revision)
+	ctx, cancel := detached(ctx)
+	defer cancel()
+	if err := r.hist.Save(ctx, res.revision); err != nil {
+		r.emit(event.StageRollback, event.TypeLog, "", fmt.Sprintf("record the evidence digest of revision %d: %v", res.revision.Number, err), nil)
+	}
 }
 
 // manualSteps is what to do by hand when kship did not (or could not) roll

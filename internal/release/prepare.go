@@ -223,7 +223,7 @@ func reachable(ctx context.Context, c *kube.Clients) error {
 }
 
 // readHistory fills Previous and PreviousRevision from the release's
-// history the way deploy does (liveObjects, lastDeployed).
+// history the way deploy does (liveObjects, restorable).
 func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) error {
 	if o.History == nil || o.Previous != nil || o.Clients == nil {
 		return nil
@@ -233,7 +233,7 @@ func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) e
 		return &InputError{Err: fmt.Errorf("release %s: read its history in namespace %s: %w", rel.Metadata.Name, rel.Spec.Namespace, err)}
 	}
 	o.Previous = liveObjects(revs)
-	if prev := lastDeployed(revs); prev != nil {
+	if prev := restorable(revs); prev != nil {
 		o.PreviousRevision = prev.Number
 	}
 	return nil

@@ -40,9 +40,15 @@ type restoreInput struct {
 
 // restoreResult is what a rollback did.
 type restoreResult struct {
-	revision *record.Revision // the recorded rollback revision (nil when the release was removed)
+	// revision is the rollback revision, recorded before the first write
+	// and updated with the result (nil when the release was removed).
+	revision *record.Revision
 	checked  []string
-	err      error
+	// unverified says why a restored revision that is applied and ready
+	// was not verified: its gates stayed inconclusive ("" when verified,
+	// or when the rollback failed).
+	unverified string
+	err        error
 }
 
 // restore rolls a release back: down Jobs of reversible migrations, then
@@ -56,14 +62,81 @@ func (r *run) restore(ctx context.Context, in restoreInput) restoreResult {
 	}
 	done := r.begin(event.StageRollback, fmt.Sprintf("roll %s back from revision %d: %s", in.name, in.from.Number, what))
 	in.started = r.now()
+	rev, err := r.openRestore(ctx, in)
+	if err != nil {
+		r.decide(event.StageRollback, "rollback not started: %v", err)
+		done("rollback failed")
+		return restoreResult{err: err}
+	}
 	res := r.restoreSteps(ctx, in)
-	if res.err != nil {
+	res.revision = rev
+	r.closeRestore(ctx, in, &res)
+	switch {
+	case res.err != nil:
 		r.decide(event.StageRollback, "rollback failed: %v", res.err)
 		done("rollback failed")
-		return res
+	case res.unverified != "":
+		r.decide(event.StageRollback, "rollback applied and ready, NOT verified: %s", res.unverified)
+		done("rollback not verified")
+	default:
+		done("rollback verified")
 	}
-	done("rollback verified")
 	return res
+}
+
+// openRestore records the rollback as a pending revision before its first
+// write, so that a run killed mid-rollback leaves a record saying what it
+// was doing. Removing a release records nothing new: the revision it
+// removes stays pending until the removal ends.
+func (r *run) openRestore(ctx context.Context, in restoreInput) (*record.Revision, error) {
+	if in.target == nil {
+		return nil, nil
+	}
+	rev := &record.Revision{
+		Release: in.name, Namespace: in.ns, Number: in.number, Objects: in.target.Objects,
+		ReleaseFile: in.target.ReleaseFile, Outcome: OutcomePending, RollbackOf: in.from.Number, By: r.holder,
+		Message:     fmt.Sprintf("rolling back revision %d to revision %d", in.from.Number, in.target.Number),
+		EvidenceDir: in.dir, StartedAt: in.started,
+	}
+	if err := r.hist.Save(ctx, rev); err != nil {
+		return nil, fmt.Errorf("record rollback revision %d before its first write: %w (nothing was changed)", in.number, err)
+	}
+	return rev, nil
+}
+
+// closeRestore records how the rollback ended. A rollback whose restored
+// revision is applied and ready is the deployed revision, verified or not:
+// the history always names what runs, so a later rollback restores it rather
+// than deleting the release. A rollback that failed leaves the revision it
+// rolled back from as the deployed one.
+func (r *run) closeRestore(ctx context.Context, in restoreInput, res *restoreResult) {
+	rev := res.revision
+	if rev == nil {
+		return
+	}
+	rev.FinishedAt = r.now()
+	rev.Outcome, rev.Message = OutcomeDeployed, fmt.Sprintf("rollback of revision %d to revision %d", in.from.Number, in.target.Number)
+	switch {
+	case res.err != nil:
+		rev.Outcome, rev.Message = OutcomeFailed, fmt.Sprintf("rollback of revision %d to revision %d failed: %v", in.from.Number, in.target.Number, res.err)
+	case res.unverified != "":
+		rev.Unverified = true
+		rev.Message += ", NOT verified: " + res.unverified
+	}
+	sctx, cancel := detached(ctx)
+	defer cancel()
+	if err := r.hist.Save(sctx, rev); err != nil {
+		if res.err == nil {
+			res.err = fmt.Errorf("record rollback revision %d: %w", in.number, err)
+		}
+		return
+	}
+	if res.err == nil && in.target.Outcome == OutcomeDeployed {
+		in.target.Outcome, in.target.Message = OutcomeSuperseded, fmt.Sprintf("superseded by rollback revision %d", in.number)
+		if err := r.hist.Save(sctx, in.target); err != nil {
+			r.emit(event.StageRollback, event.TypeLog, "", fmt.Sprintf("mark revision %d superseded: %v", in.target.Number, err), nil)
+		}
+	}
 }
 
 func (r *run) restoreSteps(ctx context.Context, in restoreInput) restoreResult {
@@ -101,8 +174,9 @@ func (r *run) restoreSteps(ctx context.Context, in restoreInput) restoreResult {
 	return r.verifyRestored(ctx, in, rel)
 }
 
-// verifyRestored re-runs the target's smoke checks and gates, then records
-// the rollback revision.
+// verifyRestored re-runs the target's smoke checks and gates on the
+// restored revision. A failed check fails the rollback; gates still
+// inconclusive at the end leave it applied but unverified.
 func (r *run) verifyRestored(ctx context.Context, in restoreInput, rel *config.Release) restoreResult {
 	gates, err := r.gatesFor(rel)
 	if err != nil {
@@ -111,26 +185,10 @@ func (r *run) verifyRestored(ctx context.Context, in restoreInput, rel *config.R
 	v := verification{pending: map[string]string{}}
 	trig := r.settle(ctx, rel, in.ns, gates, in.baseline, &v)
 	checked := append([]string{fmt.Sprintf("restored revision %d: all objects ready", in.target.Number)}, v.checked...)
-	if why := v.unverified(); trig == nil && why != "" && len(v.checked) > 0 {
-		trig = &trigger{stage: event.StageRollback, reason: why}
-	}
 	if trig != nil {
 		return restoreResult{checked: checked, err: fmt.Errorf("restored revision %d failed verification: %s", in.target.Number, trig.reason)}
 	}
-	rev := &record.Revision{
-		Release: in.name, Namespace: in.ns, Number: in.number, Objects: in.target.Objects,
-		ReleaseFile: in.target.ReleaseFile, Outcome: OutcomeDeployed, RollbackOf: in.from.Number, By: r.holder,
-		Message:     fmt.Sprintf("rollback of revision %d to revision %d", in.from.Number, in.target.Number),
-		EvidenceDir: in.dir, StartedAt: in.started, FinishedAt: r.now(),
-	}
-	if err := r.hist.Save(ctx, rev); err != nil {
-		return restoreResult{checked: checked, err: fmt.Errorf("record rollback revision %d: %w", in.number, err)}
-	}
-	if in.target.Outcome == OutcomeDeployed {
-		in.target.Outcome, in.target.Message = OutcomeSuperseded, fmt.Sprintf("superseded by rollback revision %d", in.number)
-		_ = r.hist.Save(ctx, in.target)
-	}
-	return restoreResult{revision: rev, checked: checked}
+	return restoreResult{checked: checked, unverified: v.inconclusive()}
 }
 
 // runDownJobs runs the down Jobs of from's reversible migrations to

@@ -37,6 +37,23 @@ func lastDeployed(revs []record.Revision) *record.Revision {
 	return nil
 }
 
+// restorable is the revision an automatic rollback of the next release
+// restores: the last deployed one or, in a history that names none (left by
+// an older kship whose failed rollback marked it failed), the newest one
+// that was deployed and later replaced. nil only for a release that was
+// never deployed.
+func restorable(revs []record.Revision) *record.Revision {
+	if rev := lastDeployed(revs); rev != nil {
+		return rev
+	}
+	for i := range revs {
+		if revs[i].Outcome == OutcomeSuperseded {
+			return &revs[i]
+		}
+	}
+	return nil
+}
+
 // liveObjects are the objects that may be live from earlier revisions: the
 // last deployed revision's, plus those of every newer revision that did not
 // end cleanly (interrupted, or failed without a verified rollback). A new

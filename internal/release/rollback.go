@@ -159,16 +159,24 @@ func (r *run) manualRollback(ctx context.Context, a *attempt, from, target *reco
 		live: union(from.Objects, liveObjects(a.revs)), number: number, dir: a.dir}
 	res := r.restore(ctx, in)
 	a.out.Checked = res.checked
+	fromChanged := true
 	switch {
 	case res.err != nil:
+		// from keeps its outcome: the history must always name a deployed
+		// revision, and the failed rollback revision says what happened.
 		a.out.Verdict = RollbackFailed
 		a.out.Summary = fmt.Sprintf("rollback of revision %d FAILED: %v", from.Number, res.err)
 		a.out.ManualSteps = manualSteps(a.dir, a.steps)
-		from.Outcome, from.Message = OutcomeFailed, "rollback failed: "+res.err.Error()
+		fromChanged = false
 	case res.revision == nil:
 		a.out.Verdict, a.out.Revision = Verified, from.Number
 		a.out.Summary = fmt.Sprintf("revision %d had no earlier revision: its objects were deleted", from.Number)
 		from.Outcome, from.Message = OutcomeRolledBack, "rolled back: the release was removed"
+	case res.unverified != "":
+		a.out.Verdict, a.out.RestoredRevision, a.out.RollbackRevision = Unverified, target.Number, number
+		a.out.Summary = fmt.Sprintf("rolled back from revision %d to revision %d (recorded as revision %d), applied and ready but NOT verified: %s",
+			from.Number, target.Number, number, res.unverified)
+		from.Outcome, from.Message = OutcomeRolledBack, fmt.Sprintf("rolled back to revision %d by revision %d (not verified)", target.Number, number)
 	default:
 		a.out.Verdict, a.out.RestoredRevision, a.out.RollbackRevision = Verified, target.Number, number
 		a.out.Summary = fmt.Sprintf("rolled back from revision %d to revision %d (recorded as revision %d), verified", from.Number, target.Number, number)
@@ -177,11 +185,16 @@ func (r *run) manualRollback(ctx context.Context, a *attempt, from, target *reco
 	if res.err == nil && len(res.checked) <= 1 && target != nil {
 		a.out.Verdict = Unverified
 	}
-	if err := r.hist.Save(ctx, from); err != nil {
-		r.emit(event.StageRollback, event.TypeLog, "", fmt.Sprintf("record revision %d: %v", from.Number, err), nil)
+	if fromChanged {
+		if err := r.hist.Save(ctx, from); err != nil {
+			r.emit(event.StageRollback, event.TypeLog, "", fmt.Sprintf("record revision %d: %v", from.Number, err), nil)
+		}
 	}
 	r.decide(event.StageRollback, "verdict: %s", a.out.Verdict)
 	a.rev, a.saved = res.revision, res.revision != nil
+	if a.rev != nil && a.out.Verdict == Unverified {
+		a.rev.Unverified = true
+	}
 	return r.finish(ctx, a, evidence.KindRollback)
 }
 

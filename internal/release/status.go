@@ -29,12 +29,14 @@ type StatusReport struct {
 
 // RevisionInfo is a revision without its manifests, for status and history.
 type RevisionInfo struct {
-	Number         int       `json:"revision"`
-	Outcome        string    `json:"outcome"`
-	Message        string    `json:"message,omitempty"`
-	By             string    `json:"by,omitempty"`
-	Objects        int       `json:"objects"`
-	RollbackOf     int       `json:"rollbackOf,omitempty"`
+	Number     int    `json:"revision"`
+	Outcome    string `json:"outcome"`
+	Message    string `json:"message,omitempty"`
+	By         string `json:"by,omitempty"`
+	Objects    int    `json:"objects"`
+	RollbackOf int    `json:"rollbackOf,omitempty"`
+	// Unverified marks a deployed revision that runs but was not verified.
+	Unverified     bool      `json:"unverified,omitempty"`
 	StartedAt      time.Time `json:"startedAt"`
 	FinishedAt     time.Time `json:"finishedAt,omitzero"`
 	EvidenceDir    string    `json:"evidenceDir,omitempty"`
@@ -47,7 +49,7 @@ func Info(rev *record.Revision) *RevisionInfo {
 		return nil
 	}
 	return &RevisionInfo{Number: rev.Number, Outcome: rev.Outcome, Message: rev.Message, By: rev.By,
-		Objects: len(rev.Objects), RollbackOf: rev.RollbackOf, StartedAt: rev.StartedAt, FinishedAt: rev.FinishedAt,
+		Objects: len(rev.Objects), RollbackOf: rev.RollbackOf, Unverified: rev.Unverified, StartedAt: rev.StartedAt, FinishedAt: rev.FinishedAt,
 		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest}
 }
 
@@ -88,13 +90,20 @@ func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time
 
 // describeState says in words what the newest revision's state is.
 func describeState(latest *record.Revision, lock *record.Holder, now time.Time) (string, string) {
+	doing := "deployed"
+	if latest.RollbackOf > 0 {
+		doing = fmt.Sprintf("rolled back (revision %d rolls back revision %d)", latest.Number, latest.RollbackOf)
+	}
 	switch {
+	case latest.Outcome == OutcomePending && latest.RollbackOf > 0 && !record.Interrupted(latest, lock, now) && !holderDead(lock.Identity):
+		return "rolling-back", fmt.Sprintf("rolling back: revision %d (%s) is being recorded by %s since %s; lock renewed %s, expires %s",
+			latest.Number, latest.Message, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
 	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now) && !holderDead(lock.Identity):
 		return "deploying", fmt.Sprintf("deploying: revision %d is being deployed by %s since %s; lock renewed %s, expires %s",
 			latest.Number, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
 	case latest.Outcome == OutcomePending || latest.Outcome == OutcomeInterrupted:
-		return "interrupted", fmt.Sprintf("interrupted: revision %d was being deployed by %s since %s and its run died; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
-			latest.Number, latest.By, ts(latest.StartedAt), lockWords(lock, now), latest.Release, latest.Namespace)
+		return "interrupted", fmt.Sprintf("interrupted: revision %d was being %s by %s since %s and its run died; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
+			latest.Number, doing, latest.By, ts(latest.StartedAt), lockWords(lock, now), latest.Release, latest.Namespace)
 	case latest.Outcome == OutcomeDeployed && latest.RollbackOf > 0:
 		return "deployed", fmt.Sprintf("deployed: revision %d (a rollback of revision %d): %s", latest.Number, latest.RollbackOf, latest.Message)
 	case latest.Outcome == OutcomeDeployed:

@@ -27,6 +27,12 @@ func (v *verification) unverified() string {
 	if len(v.checked) == 0 {
 		return "the release has no smoke check and no metric gate"
 	}
+	return v.inconclusive()
+}
+
+// inconclusive says which gates' latest evaluation was inconclusive or
+// erred, and why ("": none).
+func (v *verification) inconclusive() string {
 	if len(v.pending) == 0 {
 		return ""
 	}
