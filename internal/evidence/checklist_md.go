@@ -47,13 +47,22 @@ func Families(r *validate.Report) []CheckFamily {
 		idx[id] = len(out)
 		out = append(out, CheckFamily{ID: id})
 	}
+	sizes := make([]int, len(out), len(out)+1)
 	for _, c := range r.Checks {
 		i, ok := idx[c.ID]
 		if !ok {
 			i = len(out)
 			idx[c.ID] = i
 			out = append(out, CheckFamily{ID: c.ID})
+			sizes = append(sizes, 0)
 		}
+		sizes[i]++
+	}
+	for i := range out {
+		out[i].Checks = make([]validate.Check, 0, sizes[i])
+	}
+	for _, c := range r.Checks {
+		i := idx[c.ID]
 		out[i].Checks = append(out[i].Checks, c)
 		if out[i].Title == "" {
 			out[i].Title = c.Title
@@ -73,7 +82,9 @@ func Families(r *validate.Report) []CheckFamily {
 
 // ChecklistMarkdown renders a check report as release-checklist.md: the
 // verdict and counts at the top, then every item grouped by check family,
-// each with its status, object, file and line, message and evidence.
+// each with its status, object, file and line, message and evidence. A
+// rule found more than a few times is one item with its count and its
+// first findings as examples (the machine formats list every finding).
 func ChecklistMarkdown(r *validate.Report, info CheckInfo) []byte {
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Release checklist: %s\n\n", info.Release)
@@ -104,8 +115,12 @@ func ChecklistMarkdown(r *validate.Report, info CheckInfo) []byte {
 	}
 	for _, f := range fams {
 		fmt.Fprintf(&b, "\n## %s (`%s`)\n\n", f.Title, f.ID)
-		for _, c := range f.Checks {
-			writeCheckItem(&b, c)
+		for _, it := range viewItems(f.Checks, markdownExamples) {
+			if it.Count == 0 {
+				writeCheckItem(&b, it.Check)
+				continue
+			}
+			writeCheckGroup(&b, it)
 		}
 	}
 	return []byte(b.String())
@@ -134,6 +149,24 @@ func writeCheckItem(b *strings.Builder, c validate.Check) {
 	if c.Evidence != "" && c.Evidence != c.Message {
 		fmt.Fprintf(b, "  - Checked: %s\n", oneLine(c.Evidence))
 	}
+}
+
+// writeCheckGroup writes a rule found many times: its count, its first
+// findings as examples, and where the rest are.
+func writeCheckGroup(b *strings.Builder, it viewItem) {
+	c := it.Check
+	fmt.Fprintf(b, "- %s **%s** %d× %s\n", StatusMark(c.Status), strings.ToUpper(string(c.Status)), it.Count, oneLine(ruleText(c)))
+	if c.Evidence != "" && c.Evidence != c.Message {
+		fmt.Fprintf(b, "  - Checked: %s\n", oneLine(c.Evidence))
+	}
+	for _, e := range it.Examples {
+		b.WriteString("  - ")
+		if e.Source.File != "" {
+			fmt.Fprintf(b, "`%s` ", e.Source)
+		}
+		fmt.Fprintf(b, "%s\n", oneLine(e.Message))
+	}
+	fmt.Fprintf(b, "  - … and %d more: %s\n", it.Count-len(it.Examples), everyFindingIn)
 }
 
 // StatusMark is the one-character mark of a check status: ✓, ! or ✗.

@@ -1,8 +1,10 @@
 package evidence
 
 import (
+	"bytes"
 	"encoding/xml"
-	"fmt"
+	"io"
+	"strconv"
 
 	"github.com/kship/kship/internal/validate"
 )
@@ -37,29 +39,47 @@ type (
 	}
 )
 
-// JUnit renders a check report as JUnit XML: one testsuite per check
-// family, one testcase per item, a failure for each failed item. Warnings
-// pass (they do not block) and carry the warning in system-out.
+// JUnit renders a check report as JUnit XML (WriteJUnit into memory,
+// without redaction).
 func JUnit(r *validate.Report, info CheckInfo) ([]byte, error) {
-	doc := junitSuites{Name: "kship check " + info.Release}
-	for _, f := range Families(r) {
-		s := junitSuite{Name: f.ID}
-		for _, c := range f.Checks {
-			s.Cases = append(s.Cases, junitCaseOf(c))
-			s.Tests++
-			if c.Status == validate.Fail {
-				s.Failures++
+	var b bytes.Buffer
+	err := WriteJUnit(&b, r, info, nil)
+	return b.Bytes(), err
+}
+
+// WriteJUnit writes a check report as JUnit XML in one streaming pass: one
+// testsuite per check family, one testcase per item, a failure for each
+// failed item. Warnings pass (they do not block) and carry the warning in
+// system-out.
+func WriteJUnit(w io.Writer, r *validate.Report, info CheckInfo, red *Redactor) error {
+	fams := Families(r)
+	s := &stream{w: w, red: red}
+	s.raw(xml.Header)
+	s.xmlStart(xml.StartElement{Name: xml.Name{Local: "testsuites"}, Attr: []xml.Attr{
+		{Name: xml.Name{Local: "name"}, Value: "kship check " + info.Release},
+		{Name: xml.Name{Local: "tests"}, Value: strconv.Itoa(len(r.Checks))},
+		{Name: xml.Name{Local: "failures"}, Value: strconv.Itoa(r.Count(validate.Fail))},
+	}}, "")
+	for _, f := range fams {
+		_, _, fails := familyCounts(f)
+		s.raw("\n")
+		s.xmlStart(xml.StartElement{Name: xml.Name{Local: "testsuite"}, Attr: []xml.Attr{
+			{Name: xml.Name{Local: "name"}, Value: f.ID},
+			{Name: xml.Name{Local: "tests"}, Value: strconv.Itoa(len(f.Checks))},
+			{Name: xml.Name{Local: "failures"}, Value: strconv.Itoa(fails)},
+			{Name: xml.Name{Local: "skipped"}, Value: "0"},
+		}}, "  ")
+		cases := newXMLEncoder("    ")
+		for i, c := range f.Checks {
+			if i == 0 {
+				s.raw("\n") // the encoder puts a newline before the others
 			}
+			s.xml(cases, junitCaseOf(c), "testcase")
 		}
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Suites = append(doc.Suites, s)
+		s.raw("\n  </testsuite>")
 	}
-	out, err := xml.MarshalIndent(doc, "", "  ")
-	if err != nil {
-		return nil, fmt.Errorf("encode junit: %w", err)
-	}
-	return append([]byte(xml.Header), append(out, '\n')...), nil
+	s.raw("\n</testsuites>\n")
+	return s.err
 }
 
 func junitCaseOf(c validate.Check) junitCase {

@@ -1,7 +1,8 @@
 package evidence
 
 import (
-	"encoding/json"
+	"bytes"
+	"io"
 	"path/filepath"
 	"strings"
 
@@ -10,15 +11,6 @@ import (
 
 // SARIF 2.1.0 document types (only the parts kship writes).
 type (
-	sarifLog struct {
-		Schema  string     `json:"$schema"`
-		Version string     `json:"version"`
-		Runs    []sarifRun `json:"runs"`
-	}
-	sarifRun struct {
-		Tool    sarifTool     `json:"tool"`
-		Results []sarifResult `json:"results"`
-	}
 	sarifTool struct {
 		Driver sarifDriver `json:"driver"`
 	}
@@ -63,27 +55,48 @@ type (
 	}
 )
 
-// SARIF renders a check report as a SARIF 2.1.0 log for code-scanning
-// annotations: one rule per check family, one result per item. Failures
-// are level "error" and warnings "warning" (kind "fail"); passes are kind
-// "pass" with level "none", as SARIF requires for results that are not
-// failures. File paths are resolved against info.SourceDir and made
-// relative to baseDir (the repository root) where they lie under it.
+// SARIF renders a check report as a SARIF 2.1.0 log (WriteSARIF into
+// memory, without redaction).
 func SARIF(r *validate.Report, info CheckInfo, baseDir string) ([]byte, error) {
+	var b bytes.Buffer
+	err := WriteSARIF(&b, r, info, baseDir, nil)
+	return b.Bytes(), err
+}
+
+// WriteSARIF writes a check report as a SARIF 2.1.0 log for code-scanning
+// annotations, in one streaming pass: one rule per check family, one
+// result per item (one per line). Failures are level "error" and warnings "warning"
+// (kind "fail"); passes are kind "pass" with level "none", as SARIF
+// requires for results that are not failures. File paths are resolved
+// against info.SourceDir and made relative to baseDir (the repository
+// root) where they lie under it.
+func WriteSARIF(w io.Writer, r *validate.Report, info CheckInfo, baseDir string, red *Redactor) error {
+	fams := Families(r)
 	driver := sarifDriver{Name: "kship", InformationURI: "https://github.com/kship/kship", Version: info.ToolVersion, Rules: []sarifRule{}}
-	index := map[string]int{}
-	results := []sarifResult{}
-	for _, f := range Families(r) {
-		index[f.ID] = len(driver.Rules)
+	for _, f := range fams {
 		driver.Rules = append(driver.Rules, sarifRule{ID: f.ID, Name: ruleName(f.ID),
 			ShortDescription: sarifMessage{Text: f.Title}, DefaultConfig: sarifConfig{Level: defaultLevel(f.ID)}})
+	}
+	s := &stream{w: w, red: red}
+	s.raw("{\n  \"$schema\": \"https://json.schemastore.org/sarif-2.1.0.json\",\n  \"version\": \"2.1.0\",\n  \"runs\": [\n    {\n      \"tool\": ")
+	s.json(sarifTool{Driver: driver}, "      ")
+	s.raw(",\n      \"results\": [")
+	n := 0
+	for i, f := range fams {
 		for _, c := range f.Checks {
-			results = append(results, sarifResultOf(c, index[f.ID], info.SourceDir, baseDir))
+			if n > 0 {
+				s.raw(",")
+			}
+			s.raw("\n        ")
+			s.line(sarifResultOf(c, i, info.SourceDir, baseDir))
+			n++
 		}
 	}
-	log := sarifLog{Schema: "https://json.schemastore.org/sarif-2.1.0.json", Version: "2.1.0",
-		Runs: []sarifRun{{Tool: sarifTool{Driver: driver}, Results: results}}}
-	return json.MarshalIndent(log, "", "  ")
+	if n > 0 {
+		s.raw("\n      ")
+	}
+	s.raw("]\n    }\n  ]\n}\n")
+	return s.err
 }
 
 func sarifResultOf(c validate.Check, rule int, srcDir, baseDir string) sarifResult {

@@ -14,13 +14,14 @@ import (
 const (
 	PlanMarkdownFile      = "rollout-plan.md"
 	PlanJSONFile          = "plan.json"
-	ChecklistMarkdownFile = "release-checklist.md"
-	ChecksJSONFile        = "checks.json"
-	ChecksSARIFFile       = "checks.sarif"
-	ChecksJUnitFile       = "checks.junit.xml"
+	ChecklistMarkdownFile = evidence.ChecklistMarkdownFile
+	ChecksJSONFile        = evidence.ChecksJSONFile
+	ChecksSARIFFile       = evidence.ChecksSARIFFile
+	ChecksJUnitFile       = evidence.ChecksJUnitFile
 )
 
-// ChecksDocument is the content of checks.json (and of `kship check -o json`).
+// ChecksDocument is what `kship check -o json` prints under "checks": the
+// content of checks.json (which evidence.WriteChecksJSON streams).
 type ChecksDocument struct {
 	Release   string           `json:"release"`
 	Namespace string           `json:"namespace"`
@@ -71,24 +72,9 @@ func writePlan(p *Prepared, o PrepareOptions) error {
 func writeChecks(p *Prepared, o PrepareOptions) error {
 	info := evidence.CheckInfo{Release: p.Release.Metadata.Name, Namespace: p.Release.Spec.Namespace,
 		Cluster: p.Plan.Cluster, KubeVersion: o.KubeVersion, Generated: p.Plan.Generated, ToolVersion: o.ToolVersion, SourceDir: p.Release.Dir}
-	js, err := json.MarshalIndent(NewChecksDocument(info.Release, info.Namespace, p.Report), "", "  ")
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", ChecksJSONFile, err)
-	}
-	sarif, err := evidence.SARIF(p.Report, info, sarifBase())
-	if err != nil {
-		return fmt.Errorf("encode %s: %w", ChecksSARIFFile, err)
-	}
-	junit, err := evidence.JUnit(p.Report, info)
-	if err != nil {
-		return err
-	}
-	return p.write(o, map[string][]byte{
-		ChecklistMarkdownFile: evidence.ChecklistMarkdown(p.Report, info),
-		ChecksJSONFile:        append(js, '\n'),
-		ChecksSARIFFile:       append(sarif, '\n'),
-		ChecksJUnitFile:       junit,
-	}, ChecklistMarkdownFile, ChecksJSONFile, ChecksSARIFFile, ChecksJUnitFile)
+	files, err := evidence.WriteChecks(p.EvidenceDir, p.Report, info, sarifBase(), evidence.NewRedactor(p.Objects, o.Previous))
+	p.Files = append(p.Files, files...)
+	return err
 }
 
 // write writes files (in the given order) into the evidence folder, every

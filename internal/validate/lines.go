@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"os"
 	"path/filepath"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -20,7 +21,15 @@ import (
 type lineFinder struct {
 	dir   string
 	files map[string][]*chunk // documents per file; nil: unreadable
+	// parsed are the chunks holding a node tree, oldest first; beyond
+	// maxParsed the oldest tree is dropped (parsed again if asked again),
+	// so memory does not grow with the bundle.
+	parsed []*chunk
 }
+
+// maxParsed bounds the documents kept parsed at once: the checks visit an
+// object's findings together, so a few suffice.
+const maxParsed = 256
 
 // chunk is one document of a file: its text, the file line it starts on
 // and, once parsed, its root mapping node (lines relative to the chunk).
@@ -50,6 +59,9 @@ func (f *lineFinder) locate(src manifest.Location, path fieldPath) manifest.Loca
 	if c == nil {
 		return src
 	}
+	if !c.parsed {
+		f.keepParsed(c)
+	}
 	node := c.node(src.Line - c.first + 1)
 	if node == nil {
 		return src
@@ -58,6 +70,17 @@ func (f *lineFinder) locate(src manifest.Location, path fieldPath) manifest.Loca
 		return manifest.Location{File: src.File, Line: line + c.first - 1}
 	}
 	return src
+}
+
+// keepParsed records that c is about to hold a node tree, dropping the
+// oldest tree beyond maxParsed.
+func (f *lineFinder) keepParsed(c *chunk) {
+	if len(f.parsed) == maxParsed {
+		old := f.parsed[0]
+		old.parsed, old.root = false, nil
+		f.parsed = append(f.parsed[:0], f.parsed[1:]...)
+	}
+	f.parsed = append(f.parsed, c)
 }
 
 // chunkAt returns the document of the file holding src.Line (the only
@@ -74,10 +97,10 @@ func (f *lineFinder) chunkAt(src manifest.Location) *chunk {
 		}
 		return nil
 	}
-	for _, c := range chunks {
-		if src.Line >= c.first && src.Line <= c.last {
-			return c
-		}
+	// Chunks are in file order: the first one ending at or after the line.
+	i := sort.Search(len(chunks), func(i int) bool { return chunks[i].last >= src.Line })
+	if i < len(chunks) && src.Line >= chunks[i].first {
+		return chunks[i]
 	}
 	return nil
 }

@@ -49,6 +49,10 @@ type Check struct {
 	Source manifest.Location `json:"source,omitempty"`
 	// Message says what is wrong and what to do, naming the object.
 	Message string `json:"message"`
+	// Rule is what was found, the same text for every finding of one kind
+	// (the message without what varies per object: "container … has no
+	// readiness probe: …"), so views can group repeated findings.
+	Rule string `json:"rule,omitempty"`
 	// Evidence is what was checked to reach the verdict.
 	Evidence string `json:"evidence,omitempty"`
 }

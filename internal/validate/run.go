@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
+	"regexp"
 	"sort"
+	"strings"
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -133,7 +135,8 @@ func (r *run) add(id string, st Status, o *object, path fieldPath, evidence, for
 	if evidence == "" {
 		evidence = r.evidence
 	}
-	c := Check{ID: id, Title: titles[id], Status: st, Message: fmt.Sprintf(format, args...), Evidence: evidence}
+	msg := fmt.Sprintf(format, args...)
+	c := Check{ID: id, Title: titles[id], Status: st, Message: msg, Rule: ruleOf(format, msg), Evidence: evidence}
 	switch {
 	case o != nil:
 		c.Object = o.ref
@@ -143,6 +146,25 @@ func (r *run) add(id string, st Status, o *object, path fieldPath, evidence, for
 		c.Source = r.lines.locate(manifest.Location{File: r.relFile}, path)
 	}
 	r.report.Add(c)
+}
+
+// verbRE matches the verbs of a format string.
+var verbRE = regexp.MustCompile(`%[-+# 0-9.*]*[a-zA-Z%]`)
+
+// ruleOf names the rule a finding states: its format with what varies per
+// object (the verbs) written as "…"; the message itself when the format
+// is nothing but verbs.
+func ruleOf(format, msg string) string {
+	rule := verbRE.ReplaceAllStringFunc(format, func(v string) string {
+		if v == "%%" {
+			return "%"
+		}
+		return "…"
+	})
+	if strings.Trim(rule, "… :;,()") == "" {
+		return msg
+	}
+	return rule
 }
 
 // summarize adds the family's Pass item when it reported no problem since
