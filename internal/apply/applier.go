@@ -1,5 +1,5 @@
 // Package apply writes a release's objects to the cluster with server-side
-// apply (field manager "kship"), in dependency order: Namespaces, CRDs
+// apply (field manager kube.FieldManager), in dependency order: Namespaces, CRDs
 // (waited to Established), RBAC, config, migration Jobs (run to completion
 // before anything else changes), Services, workloads, the rest. It also
 // prunes (deletes) objects a release no longer has, and fetches live
@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/kship/kship/internal/config"
@@ -17,9 +18,6 @@ import (
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 )
-
-// DefaultFieldManager is the field manager kship applies with.
-const DefaultFieldManager = "kship"
 
 // DefaultWorkers is how many objects of one phase are applied at once
 // (measured on the local cluster, 300 objects: 1 worker 29 s, 16 10 s, 32
@@ -29,7 +27,8 @@ const DefaultWorkers = 32
 // Applier applies and prunes a release's objects.
 type Applier struct {
 	Clients *kube.Clients
-	// FieldManager is the server-side apply field manager (default "kship").
+	// FieldManager is the server-side apply field manager (default
+	// kube.FieldManager).
 	FieldManager string
 	// ForceConflicts takes over fields owned by other managers; without it
 	// a conflict is refused with a *ConflictError.
@@ -94,6 +93,23 @@ func (c *ChangeSet) Counts() map[Action]int {
 		out[ch.Action]++
 	}
 	return out
+}
+
+// Summary says what a change set did, in the order the actions first
+// occur: "3 created, 1 configured"; "nothing" for none (or a nil set).
+func (c *ChangeSet) Summary() string {
+	if c == nil || len(c.Changes) == 0 {
+		return "nothing"
+	}
+	counts := c.Counts()
+	var parts []string
+	for _, ch := range c.Changes {
+		if n := counts[ch.Action]; n > 0 {
+			parts = append(parts, fmt.Sprintf("%d %s", n, ch.Action))
+			counts[ch.Action] = 0
+		}
+	}
+	return strings.Join(parts, ", ")
 }
 
 // Apply applies objs in dependency order and returns what happened to each.
@@ -177,7 +193,7 @@ func (a *Applier) fieldManager() string {
 	if a.FieldManager != "" {
 		return a.FieldManager
 	}
-	return DefaultFieldManager
+	return kube.FieldManager
 }
 
 func (a *Applier) workers() int {

@@ -59,7 +59,7 @@ func (o *DeployOptions) Run(ctx context.Context) error {
 	stopTick := v.Tick()
 	out, err := release.Deploy(ctx, release.DeployOptions{
 		ReleaseFile: o.File, Clients: clients, EvidenceDir: o.Factory.EvidenceDir, Namespace: o.Factory.Namespace(),
-		ForceConflicts: o.ForceConflicts, ForceUnlock: o.ForceUnlock, Sink: v,
+		ForceConflicts: o.ForceConflicts, ForceUnlock: o.ForceUnlock, Sink: v, Catalog: Catalog(), Version: o.Factory.Version,
 	})
 	stopTick()
 	return finish(v, "deploy", out, err)

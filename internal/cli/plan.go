@@ -13,7 +13,6 @@ import (
 
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/plan"
-	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -83,7 +82,7 @@ type planOutput struct {
 // release history as the previous revision.
 func prepareOptions(ctx context.Context, f *Factory, file string, offline bool) (release.PrepareOptions, error) {
 	opts := release.PrepareOptions{ReleaseFile: file, Offline: offline, EvidenceDir: f.EvidenceDir,
-		Namespace: f.Namespace(), Now: f.Now, ToolVersion: f.Version}
+		Namespace: f.Namespace(), Now: f.Now, ToolVersion: f.Version, ReadHistory: true, Catalog: Catalog()}
 	if err := releaseFileExists(file); err != nil {
 		return opts, err
 	}
@@ -95,7 +94,6 @@ func prepareOptions(ctx context.Context, f *Factory, file string, offline bool) 
 		return opts, err
 	}
 	opts.Clients = c
-	opts.History = &record.Store{Typed: c.Typed, Now: f.Now, Version: f.Version}
 	return opts, nil
 }
 

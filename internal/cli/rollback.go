@@ -67,7 +67,7 @@ func (o *RollbackOptions) Run(ctx context.Context) error {
 	stopTick := v.Tick()
 	out, err := release.Rollback(ctx, release.RollbackOptions{
 		Name: t.Name, Namespace: t.Namespace, ToRevision: o.ToRevision, Drill: o.Drill, Clients: clients,
-		EvidenceDir: o.Factory.EvidenceDir, ForceUnlock: o.ForceUnlock, Sink: v,
+		EvidenceDir: o.Factory.EvidenceDir, ForceUnlock: o.ForceUnlock, Sink: v, Catalog: Catalog(), Version: o.Factory.Version,
 	})
 	stopTick()
 	kind := "rollback"

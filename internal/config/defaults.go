@@ -36,6 +36,7 @@ const (
 var Defaults = []Default{
 	{"spec.source.helm.releaseName", "metadata.name"},
 	{"spec.source.helm.kubeVersion", DefaultKubeVersion},
+	{"spec.mechanism", MechanismApply},
 	{"spec.strategy.type", StrategyRolling},
 	{"spec.verify.rolloutTimeout", DefaultRolloutTimeout.String()},
 	{"spec.verify.smoke[].http.method", DefaultHTTPMethod},
@@ -83,6 +84,7 @@ func applyDefaults(r *Release) []Default {
 		d.str("spec.source.helm.releaseName", &s.Source.Helm.ReleaseName, r.Metadata.Name)
 		d.str("spec.source.helm.kubeVersion", &s.Source.Helm.KubeVersion, DefaultKubeVersion)
 	}
+	d.str("spec.mechanism", &s.Mechanism, MechanismApply)
 	d.str("spec.strategy.type", &s.Strategy.Type, StrategyRolling)
 	d.dur("spec.verify.rolloutTimeout", &s.Verify.RolloutTimeout, DefaultRolloutTimeout)
 	for i := range s.Verify.Smoke {

@@ -32,8 +32,11 @@ type Metadata struct {
 
 // Spec is what the release does.
 type Spec struct {
-	Namespace  string      `json:"namespace"`
-	Source     Source      `json:"source"`
+	Namespace string `json:"namespace"`
+	Source    Source `json:"source"`
+	// Mechanism is how the objects reach the cluster: MechanismApply
+	// (default), MechanismHelm or MechanismGitOps.
+	Mechanism  string      `json:"mechanism,omitempty"`
 	Strategy   Strategy    `json:"strategy"`
 	Verify     Verify      `json:"verify"`
 	Stabilize  Stabilize   `json:"stabilize"`
@@ -79,6 +82,16 @@ type Helm struct {
 	// the target cluster's version when charts choose APIs by version.
 	KubeVersion string `json:"kubeVersion,omitempty"`
 }
+
+// Mechanisms: how a release's objects reach the cluster.
+const (
+	// MechanismApply is kship's own server-side apply.
+	MechanismApply = "apply"
+	// MechanismHelm installs or upgrades a Helm release.
+	MechanismHelm = "helm"
+	// MechanismGitOps commits the manifests for Flux to apply.
+	MechanismGitOps = "gitops"
+)
 
 // Strategy types.
 const (

@@ -67,6 +67,7 @@ spec:
     path: {{q .Path}}
     # helm: {chart: ./chart, values: [values-prod.yaml]}
 {{- end}}
+  mechanism: apply            # kship's server-side apply (helm and gitops are refused until supported)
   strategy:
     type: RollingUpdate       # or Canary with steps: [{weight: 20, pause: 1m}, {weight: 50, pause: 1m}],
                               # or BlueGreen with previewService: <a Service that reaches the new version>

@@ -51,6 +51,11 @@ func (v *validator) release(r *Release) {
 	v.dnsLabel("spec.namespace", r.Spec.Namespace)
 	v.vars = QueryVars{Namespace: r.Spec.Namespace, Release: r.Metadata.Name}
 	v.source(&r.Spec.Source)
+	switch m := r.Spec.Mechanism; m {
+	case MechanismApply, MechanismHelm, MechanismGitOps:
+	default:
+		v.fail("spec.mechanism", "must be %s, %s or %s, not %q", MechanismApply, MechanismHelm, MechanismGitOps, m)
+	}
 	v.strategy(&r.Spec.Strategy)
 	v.verify(&r.Spec.Verify)
 	v.stabilize(&r.Spec.Stabilize)

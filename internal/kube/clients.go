@@ -1,5 +1,5 @@
 // Package kube builds the Kubernetes clients kship uses from kubectl-style
-// flags (--kubeconfig, --context, -n), and holds nothing else.
+// flags (--kubeconfig, --context, -n), and names kship's field manager.
 package kube
 
 import (
@@ -13,6 +13,11 @@ import (
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/restmapper"
 )
+
+// FieldManager is the field manager of every write kship makes
+// (server-side apply, dry-runs, creates): one name, so a dry-run predicts
+// the apply exactly and a later apply owns what an earlier one wrote.
+const FieldManager = "kship"
 
 // Clients are the clients of one cluster, built once per command.
 type Clients struct {

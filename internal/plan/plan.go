@@ -38,10 +38,6 @@ import (
 	"github.com/kship/kship/internal/manifest"
 )
 
-// FieldManager is the server-side apply field manager kship uses, for the
-// dry-run as for the real apply, so the dry-run predicts the apply exactly.
-const FieldManager = "kship"
-
 // Action is what the release does to one object.
 type Action string
 

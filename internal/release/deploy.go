@@ -45,11 +45,17 @@ type DeployOptions struct {
 	Holder string
 	// LockTTL is the lock's lifetime without renewal; default DefaultLockTTL.
 	LockTTL time.Duration
+	// Catalog has the rollout mechanisms and strategies the release file
+	// may name.
+	Catalog Catalog
+	// Version is kship's version, recorded with every revision.
+	Version string
 }
 
 func (o DeployOptions) common() common {
 	return common{Clients: o.Clients, EvidenceDir: o.EvidenceDir, Sink: o.Sink, Now: o.Now, HTTP: o.HTTP,
-		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock, ForceConflicts: o.ForceConflicts}
+		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock, ForceConflicts: o.ForceConflicts,
+		Catalog: o.Catalog, Version: o.Version}
 }
 
 // Deploy runs the whole workflow for one release file. The error is
@@ -72,6 +78,9 @@ type attempt struct {
 	out      *Outcome
 	steps    evidence.RollbackSteps
 	drill    *evidence.Drill // set by a rollback drill
+	// mechanism and strategy are the release file's, from the catalog.
+	mechanism Mechanism
+	strategy  Strategy
 }
 
 func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
@@ -137,7 +146,8 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	a.out.EvidenceDir = a.dir
 	prev := restorable(a.revs)
 	popts := PrepareOptions{ReleaseFile: o.ReleaseFile, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
-		Namespace: o.Namespace, Previous: liveObjects(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts}
+		Namespace: o.Namespace, Previous: liveObjects(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts,
+		Catalog: r.catalog, ToolVersion: o.Version}
 	if prev != nil {
 		popts.PreviousRevision = prev.Number
 	}
@@ -150,8 +160,8 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	if prep.Report != nil && prep.Report.Blocking() {
 		return &RefusedError{Reason: fmt.Sprintf("a blocking check failed: nothing was applied; see %s", a.dir)}
 	}
-	if t := a.rel.Spec.Strategy.Type; t != "" && t != config.StrategyRolling {
-		return &RefusedError{Reason: fmt.Sprintf("strategy %s is not supported yet: use %s; nothing was applied", t, config.StrategyRolling)}
+	if a.mechanism, a.strategy, err = r.catalog.seams(a.rel, r.env()); err != nil {
+		return err
 	}
 	a.rev = &record.Revision{Release: a.out.Release, Namespace: a.out.Namespace, Number: number, Objects: prep.Objects,
 		Adopted: adopted(prep.Plan, a.revs)}
@@ -212,7 +222,7 @@ func (r *run) namespaceExists(ctx context.Context, ns string) (bool, error) {
 func (r *run) createNamespaceAndLock(ctx context.Context, a *attempt) (*record.Lease, error) {
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: a.out.Namespace,
 		Labels: map[string]string{"app.kubernetes.io/managed-by": "kship"}}}
-	_, err := r.clients.Typed.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: FieldManager})
+	_, err := r.clients.Typed.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: kube.FieldManager})
 	if err != nil && !apierrors.IsAlreadyExists(err) {
 		return nil, fmt.Errorf("create namespace %s: %w", a.out.Namespace, err)
 	}

@@ -12,6 +12,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kship/kship/internal/cli"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/testenv"
@@ -182,7 +183,7 @@ func (r *e2eRelease) deploy(file string, opts ...func(*release.DeployOptions)) *
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	v := view.New(&r.outputs, view.JSON, time.Now())
-	o := release.DeployOptions{ReleaseFile: file, Clients: r.clients, EvidenceDir: r.evidence, Sink: v}
+	o := release.DeployOptions{ReleaseFile: file, Clients: r.clients, EvidenceDir: r.evidence, Sink: v, Catalog: cli.Catalog(), Version: "e2e"}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -20,6 +20,8 @@ import (
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rolling"
+	"github.com/kship/kship/internal/rollout"
 	"github.com/kship/kship/internal/smoke"
 	"github.com/kship/kship/internal/validate"
 	"github.com/kship/kship/internal/wait"
@@ -92,7 +94,7 @@ type fakeApplier struct {
 }
 
 func (a *fakeApplier) Apply(_ context.Context, objs []manifest.Object, _ apply.Options) (*apply.ChangeSet, error) {
-	a.s.call("%s %s", a.name, names(objs))
+	a.s.call("%s %s", a.name, objNames(objs))
 	cs := &apply.ChangeSet{}
 	for _, o := range objs {
 		cs.Changes = append(cs.Changes, apply.Change{Ref: o.Ref(), Action: apply.Configured})
@@ -101,7 +103,7 @@ func (a *fakeApplier) Apply(_ context.Context, objs []manifest.Object, _ apply.O
 }
 
 func (a *fakeApplier) Prune(_ context.Context, objs []manifest.Object) (*apply.ChangeSet, error) {
-	a.s.call("%s-prune %s", a.name, names(objs))
+	a.s.call("%s-prune %s", a.name, objNames(objs))
 	return &apply.ChangeSet{}, nil
 }
 
@@ -170,7 +172,7 @@ func (g *fakeGates) Evaluate(_ context.Context, gates []config.Gate, _ map[strin
 	return out
 }
 
-func names(objs []manifest.Object) string {
+func objNames(objs []manifest.Object) string {
 	s := ""
 	for i, o := range objs {
 		if i > 0 {
@@ -227,7 +229,13 @@ func (h *harness) run() *run {
 	clients := &kube.Clients{Typed: fake.NewSimpleClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})}
 	sink := event.SinkFunc(func(e event.Event) { h.events = append(h.events, e) })
 	r := newRun(common{Clients: clients, EvidenceDir: h.dir, Sink: sink, Now: time.Now, Holder: "me@here pid 1"})
-	r.hist, r.apply, r.reapply, r.smoke = h.hist, h.apply, h.reapply, h.smoke
+	r.hist, r.reapply, r.smoke = h.hist, h.reapply, h.smoke
+	r.catalog = testCatalog()
+	// The real apply mechanism and rolling strategy, writing through the
+	// scripted appliers.
+	r.catalog.Mechanisms[config.MechanismApply] = func(e rollout.Env) Mechanism {
+		return &apply.Mechanism{Writer: h.apply, Restorer: h.reapply, Env: e}
+	}
 	r.waiterFor = func(event.Stage) waiter { return h.waiter }
 	r.gatesFor = func(rel *config.Release) (evaluator, error) {
 		if rel.Spec.Verify.Metrics == nil {
@@ -247,3 +255,16 @@ func (h *harness) deploy() (*Outcome, error) {
 }
 
 var _ = evidence.KindDeploy
+
+// testCatalog is the catalog of kship's build (cli.Catalog), which this
+// package's tests cannot import.
+func testCatalog() Catalog {
+	return Catalog{
+		Mechanisms: map[string]func(rollout.Env) Mechanism{
+			config.MechanismApply: func(e rollout.Env) Mechanism { return apply.NewMechanism(e) },
+		},
+		Strategies: map[string]func(rollout.Env) Strategy{
+			config.StrategyRolling: func(e rollout.Env) Strategy { return rolling.New(e) },
+		},
+	}
+}

@@ -14,7 +14,6 @@ import (
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
-	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/validate"
 )
 
@@ -56,16 +55,14 @@ type PrepareOptions struct {
 	ToolVersion string
 	// Sink receives the plan and prepare stage events; nil discards them.
 	Sink event.Sink
-	// History, when set and Previous is nil, is asked for the release's
-	// revisions; Previous becomes the objects that may be live from them,
-	// exactly as deploy computes what to prune.
-	History HistoryReader
-}
-
-// HistoryReader lists a release's revisions, newest first (record.Store
-// does); none means the release has no history.
-type HistoryReader interface {
-	List(ctx context.Context, ns, release string) ([]record.Revision, error)
+	// ReadHistory, when Previous is nil and a cluster is reachable, asks
+	// the release's history for its revisions; Previous becomes the
+	// objects that may be live from them, exactly as deploy computes what
+	// to prune.
+	ReadHistory bool
+	// Catalog has the rollout mechanisms and strategies deploy can run: a
+	// release file naming another is a blocking check.
+	Catalog Catalog
 }
 
 // Prepared is the outcome of Prepare: the loaded release, its rendered
@@ -102,9 +99,9 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	emit(o, event.StagePrepare, event.TypeStageStarted, "checking the release")
 	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
 	addDryRunChecks(p.Report, p.Plan, o.Offline, newLineFinder(p.Release.Dir))
-	addStrategyCheck(p.Report, p.Release)
+	addSeamsCheck(p.Report, p.Release, o.Catalog)
 	if c := o.liveClients(); c != nil {
-		addOwnershipCheck(ctx, p.Report, &record.Store{Typed: c.Typed}, p)
+		addOwnershipCheck(ctx, p.Report, newStore(c, o.Now, o.ToolVersion), p)
 	}
 	if err := writeChecks(p, o); err != nil {
 		return p, err
@@ -225,10 +222,10 @@ func reachable(ctx context.Context, c *kube.Clients) error {
 // readHistory fills Previous and PreviousRevision from the release's
 // history the way deploy does (liveObjects, restorable).
 func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) error {
-	if o.History == nil || o.Previous != nil || o.Clients == nil {
+	if !o.ReadHistory || o.Previous != nil || o.Clients == nil {
 		return nil
 	}
-	revs, err := o.History.List(ctx, rel.Spec.Namespace, rel.Metadata.Name)
+	revs, err := newStore(o.Clients, o.Now, o.ToolVersion).List(ctx, rel.Spec.Namespace, rel.Metadata.Name)
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("release %s: read its history in namespace %s: %w", rel.Metadata.Name, rel.Spec.Namespace, err)}
 	}

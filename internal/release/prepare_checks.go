@@ -7,6 +7,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/validate"
@@ -68,7 +69,7 @@ func addDryRunChecks(r *validate.Report, p *plan.Plan, offline bool, lines *line
 
 func dryRunEvidence(p *plan.Plan, counts map[string]int) string {
 	parts := []string{fmt.Sprintf("%d by server-side apply (PATCH, dryRun=All, fieldManager %s, fieldValidation=Strict) against %s",
-		counts[plan.DryRunServer], plan.FieldManager, p.Cluster)}
+		counts[plan.DryRunServer], kube.FieldManager, p.Cluster)}
 	if n := counts[plan.DryRunStandIn]; n > 0 {
 		parts = append(parts, fmt.Sprintf("%d as creates in a stand-in namespace (their namespace is created by this release)", n))
 	}
@@ -134,14 +135,12 @@ func schemaGK(r manifest.Ref) schema.GroupKind {
 	return schema.GroupKind{Group: r.Group, Kind: r.Kind}
 }
 
-// addStrategyCheck refuses strategies the deploy executor does not run yet,
-// so kship check and kship deploy agree on what blocks.
-func addStrategyCheck(r *validate.Report, rel *config.Release) {
-	t := rel.Spec.Strategy.Type
-	if t == "" || t == config.StrategyRolling {
-		return
+// addSeamsCheck refuses a mechanism or strategy the deploy executor does
+// not have, in the words deploy refuses it, so kship check and kship
+// deploy agree on what blocks.
+func addSeamsCheck(r *validate.Report, rel *config.Release, c Catalog) {
+	if why := c.check(rel); why != "" {
+		r.Add(validate.Check{ID: validate.IDGuardrail, Title: "Guardrails", Status: validate.Fail,
+			Message: why, Evidence: "spec.mechanism and spec.strategy.type of the release file"})
 	}
-	r.Add(validate.Check{ID: validate.IDGuardrail, Title: "Guardrails", Status: validate.Fail,
-		Message:  fmt.Sprintf("strategy %s is not supported by kship deploy yet: set spec.strategy.type to %s", t, config.StrategyRolling),
-		Evidence: "spec.strategy.type of the release file"})
 }

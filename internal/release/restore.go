@@ -157,13 +157,13 @@ func (r *run) restoreSteps(ctx context.Context, in restoreInput) restoreResult {
 		objs, opts = withoutJobs(in.target.Objects, downJobs(rel)), apply.Options{Migrations: rel.Spec.Migrations}
 	}
 	cs, err := r.reapply.Apply(ctx, objs, opts)
-	r.decide(event.StageRollback, "re-applied revision %d: %s", in.target.Number, countActions(cs))
+	r.decide(event.StageRollback, "re-applied revision %d: %s", in.target.Number, cs.Summary())
 	if err != nil {
 		return restoreResult{err: fmt.Errorf("re-apply revision %d: %w", in.target.Number, err)}
 	}
 	if added := without(missing(in.live, in.target.Objects), in.from.Adopted); len(added) > 0 {
 		cs, err := r.reapply.Prune(ctx, added)
-		r.decide(event.StageRollback, "deleted %d objects revision %d lacks: %s", len(added), in.target.Number, countActions(cs))
+		r.decide(event.StageRollback, "deleted %d objects revision %d lacks: %s", len(added), in.target.Number, cs.Summary())
 		if err != nil {
 			return restoreResult{err: fmt.Errorf("delete objects revision %d lacks: %w", in.target.Number, err)}
 		}
@@ -204,7 +204,7 @@ func (r *run) runDownJobs(ctx context.Context, in restoreInput) error {
 		migs = append(migs, config.Migration{Job: j.Obj.GetName(), Type: config.MigrationForwardOnly})
 	}
 	cs, err := r.reapply.Apply(ctx, jobs, apply.Options{Migrations: migs})
-	r.decide(event.StageRollback, "ran %d down migration Jobs: %s", len(jobs), countActions(cs))
+	r.decide(event.StageRollback, "ran %d down migration Jobs: %s", len(jobs), cs.Summary())
 	if err != nil {
 		return fmt.Errorf("down migration failed: %w", err)
 	}
@@ -232,7 +232,7 @@ func (r *run) removeAll(ctx context.Context, live []manifest.Object) error {
 		objs[len(live)-1-i] = o
 	}
 	cs, err := r.reapply.Prune(ctx, objs)
-	r.decide(event.StageRollback, "deleted the release's %d objects: %s", len(objs), countActions(cs))
+	r.decide(event.StageRollback, "deleted the release's %d objects: %s", len(objs), cs.Summary())
 	if err != nil {
 		return fmt.Errorf("delete the release's objects: %w", err)
 	}

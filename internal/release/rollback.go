@@ -36,11 +36,15 @@ type RollbackOptions struct {
 	HTTP        *http.Client
 	Holder      string
 	LockTTL     time.Duration
+	// Catalog has the rollout mechanisms; Version is kship's version,
+	// recorded with the rollback revision.
+	Catalog Catalog
+	Version string
 }
 
 func (o RollbackOptions) common() common {
 	return common{Clients: o.Clients, EvidenceDir: o.EvidenceDir, Sink: o.Sink, Now: o.Now, HTTP: o.HTTP,
-		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock}
+		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock, Catalog: o.Catalog, Version: o.Version}
 }
 
 // Rollback restores an earlier revision of a release (or, with Drill, runs

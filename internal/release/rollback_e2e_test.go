@@ -15,6 +15,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kship/kship/internal/cli"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/view"
@@ -240,6 +241,7 @@ func (r *e2eRelease) rollback(o release.RollbackOptions) *release.Outcome {
 	defer cancel()
 	v := view.New(&r.outputs, view.JSON, time.Now())
 	o.Name, o.Namespace, o.Clients, o.EvidenceDir, o.Sink = "app", r.ns, r.clients, r.evidence, v
+	o.Catalog, o.Version = cli.Catalog(), "e2e"
 	out, err := release.Rollback(ctx, o)
 	if err != nil {
 		r.t.Fatalf("rollback: %v", err)

@@ -13,12 +13,10 @@ import (
 	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rollout"
 	"github.com/kship/kship/internal/smoke"
 	"github.com/kship/kship/internal/wait"
 )
-
-// FieldManager is the server-side apply field manager kship writes with.
-const FieldManager = "kship"
 
 // DefaultLockTTL is how long a release lock lives without renewal: the time a
 // dead holder on another host blocks the release before it can be taken over.
@@ -37,13 +35,16 @@ type run struct {
 	// evidenceRoot is the root evidence folder (--evidence-dir).
 	evidenceRoot string
 
-	hist      history
-	apply     applier // with the caller's --force-conflicts
-	reapply   applier // rollback: kship owns the revision's fields, conflicts are forced
-	waiterFor func(stage event.Stage) waiter
-	smoke     smoker
-	prepare   preparer
-	gatesFor  func(rel *config.Release) (evaluator, error)
+	hist history
+	// catalog has the mechanisms and strategies; forceConflicts is the
+	// caller's --force-conflicts, for the mechanism writing a new revision.
+	catalog        Catalog
+	forceConflicts bool
+	reapply        applier // rollback: kship owns the revision's fields, conflicts are forced
+	waiterFor      func(stage event.Stage) waiter
+	smoke          smoker
+	prepare        preparer
+	gatesFor       func(rel *config.Release) (evaluator, error)
 }
 
 // common are the options every executor entry point shares.
@@ -57,6 +58,8 @@ type common struct {
 	LockTTL        time.Duration
 	ForceUnlock    bool
 	ForceConflicts bool
+	Catalog        Catalog
+	Version        string
 }
 
 // newRun wires the real stage packages.
@@ -73,7 +76,8 @@ func newRun(o common) *run {
 	if hc == nil {
 		hc = &http.Client{}
 	}
-	r := &run{now: now, clients: o.Clients, holder: o.Holder, lockTTL: o.LockTTL, force: o.ForceUnlock, prepare: Prepare, evidenceRoot: o.EvidenceDir}
+	r := &run{now: now, clients: o.Clients, holder: o.Holder, lockTTL: o.LockTTL, force: o.ForceUnlock, prepare: Prepare,
+		evidenceRoot: o.EvidenceDir, catalog: o.Catalog, forceConflicts: o.ForceConflicts}
 	r.rec = evidence.NewRecorder(redactSink{r: r, next: sink})
 	if r.holder == "" {
 		r.holder = Holder()
@@ -81,15 +85,26 @@ func newRun(o common) *run {
 	if r.lockTTL == 0 {
 		r.lockTTL = DefaultLockTTL
 	}
-	r.hist = &record.Store{Typed: o.Clients.Typed, Now: now}
-	r.apply = &apply.Applier{Clients: o.Clients, FieldManager: FieldManager, ForceConflicts: o.ForceConflicts, Sink: r.rec, Now: now, Stage: event.StageRollout}
-	r.reapply = &apply.Applier{Clients: o.Clients, FieldManager: FieldManager, ForceConflicts: true, Sink: r.rec, Now: now, Stage: event.StageRollback}
+	r.hist = newStore(o.Clients, now, o.Version)
+	r.reapply = &apply.Applier{Clients: o.Clients, FieldManager: kube.FieldManager, ForceConflicts: true, Sink: r.rec, Now: now, Stage: event.StageRollback}
 	r.waiterFor = func(stage event.Stage) waiter {
 		return &wait.Waiter{Clients: o.Clients, Sink: r.rec, Now: now, Stage: stage}
 	}
 	r.smoke = &smoke.Runner{HTTP: hc, Typed: o.Clients.Typed, Now: now}
 	r.gatesFor = func(rel *config.Release) (evaluator, error) { return newEvaluator(rel, now, r.rec) }
 	return r
+}
+
+// newStore is the one place a release history (record.Store) is built: every
+// revision it saves records the kship version that wrote it.
+func newStore(c *kube.Clients, now func() time.Time, version string) *record.Store {
+	return &record.Store{Typed: c.Typed, Now: now, Version: version}
+}
+
+// env is what the run gives a mechanism or strategy: the recorded,
+// masked stream and the clock.
+func (r *run) env() rollout.Env {
+	return rollout.Env{Clients: r.clients, Sink: r.rec, Now: r.now, ForceConflicts: r.forceConflicts}
 }
 
 // newEvaluator returns the gate evaluator of a release, nil when it has no

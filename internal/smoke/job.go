@@ -16,6 +16,7 @@ import (
 	"k8s.io/utils/ptr"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/kube"
 )
 
 // Job check settings.
@@ -54,7 +55,7 @@ func (r *Runner) runJob(ctx context.Context, ns string, c config.SmokeCheck) Res
 // timeout), reads its exit code and log tail, and deletes it.
 func (r *Runner) jobTry(ctx, tctx context.Context, ns string, c config.SmokeCheck, timeout time.Duration) (Try, string) {
 	jobs := r.Typed.BatchV1().Jobs(ns)
-	created, err := jobs.Create(tctx, smokeJob(ns, c), metav1.CreateOptions{FieldManager: "kship"})
+	created, err := jobs.Create(tctx, smokeJob(ns, c), metav1.CreateOptions{FieldManager: kube.FieldManager})
 	if err != nil {
 		return Try{Got: fmt.Sprintf("no Job: create failed: %v", err)}, ""
 	}

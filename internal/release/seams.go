@@ -1,0 +1,90 @@
+package release
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/rollout"
+)
+
+// The Rollout stage has two seams, each an interface defined here where it
+// is used and implemented by a package of its own (docs/architecture.md):
+// what crosses them is in package rollout. Adding a mechanism or a
+// strategy adds a package and its line in the caller's Catalog; release
+// itself does not change.
+
+// Mechanism is how a revision's objects reach the cluster (and, with
+// rollback, how an earlier revision is restored): apply (kship's
+// server-side apply, package apply) today; a Helm release and a git commit
+// Flux applies next.
+type Mechanism interface {
+	rollout.Writer
+}
+
+// Strategy is how the new version replaces the old: rolling (package
+// rolling) today; canary and blue-green next. It writes through the
+// mechanism and waits with the failure detector; an error is a rollback
+// trigger.
+type Strategy interface {
+	Rollout(ctx context.Context, r rollout.Run) error
+}
+
+// Catalog names the mechanisms and strategies a build of kship has, by the
+// names the release file gives them (spec.mechanism, spec.strategy.type).
+// Each builds the implementation for one run.
+type Catalog struct {
+	Mechanisms map[string]func(rollout.Env) Mechanism
+	Strategies map[string]func(rollout.Env) Strategy
+}
+
+// check says what the release file asks for that the catalog does not
+// have; "" when it has both.
+func (c Catalog) check(rel *config.Release) string {
+	mech, strat := seamNames(rel)
+	var missing []string
+	if _, ok := c.Mechanisms[mech]; !ok {
+		missing = append(missing, fmt.Sprintf("mechanism %s is not supported yet: set spec.mechanism to %s", mech, catalogNames(c.Mechanisms)))
+	}
+	if _, ok := c.Strategies[strat]; !ok {
+		missing = append(missing, fmt.Sprintf("strategy %s is not supported yet: set spec.strategy.type to %s", strat, catalogNames(c.Strategies)))
+	}
+	return strings.Join(missing, "; ")
+}
+
+// seams builds the mechanism and strategy of a release for one run.
+func (c Catalog) seams(rel *config.Release, env rollout.Env) (Mechanism, Strategy, error) {
+	if why := c.check(rel); why != "" {
+		return nil, nil, &RefusedError{Reason: why + "; nothing was applied"}
+	}
+	mech, strat := seamNames(rel)
+	return c.Mechanisms[mech](env), c.Strategies[strat](env), nil
+}
+
+// seamNames are the mechanism and strategy a release file names, its
+// defaults where it names none (a release file loaded without defaults).
+func seamNames(rel *config.Release) (mechanism, strategy string) {
+	mechanism, strategy = rel.Spec.Mechanism, rel.Spec.Strategy.Type
+	if mechanism == "" {
+		mechanism = config.MechanismApply
+	}
+	if strategy == "" {
+		strategy = config.StrategyRolling
+	}
+	return mechanism, strategy
+}
+
+// catalogNames lists a catalog table's names, sorted, as "a or b".
+func catalogNames[T any](m map[string]T) string {
+	var out []string
+	for n := range m {
+		out = append(out, n)
+	}
+	slices.Sort(out)
+	if len(out) == 0 {
+		return "(none in this build)"
+	}
+	return strings.Join(out, " or ")
+}

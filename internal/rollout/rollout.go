@@ -1,0 +1,84 @@
+// Package rollout holds what crosses the two seams of the Rollout stage. A
+// mechanism is how a revision's objects reach the cluster and how an
+// earlier revision is restored (kship's server-side apply today, package
+// apply; a Helm release and a git commit Flux applies next); a strategy is
+// how the new version replaces the old (rolling today, package rolling;
+// canary and blue-green next). release defines the two interfaces where it
+// uses them (release.Mechanism, release.Strategy) and picks the
+// implementations named by the release file (spec.mechanism,
+// spec.strategy.type) from the Catalog its caller passes. An
+// implementation imports this package, never release.
+//
+// It imports config, event, kube and manifest because its types are made
+// of theirs: a release file, the event stream, the clients and objects.
+package rollout
+
+import (
+	"context"
+	"time"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
+)
+
+// Env is what a mechanism or strategy gets of the run: the clients, the
+// run's event stream (masked, recorded for the evidence) and its clock.
+type Env struct {
+	Clients *kube.Clients
+	Sink    event.Sink
+	Now     func() time.Time
+	// ForceConflicts takes over fields other field managers own (deploy
+	// --force-conflicts) when the new revision is written.
+	ForceConflicts bool
+}
+
+// Decide records a decision (what was written, pruned, restored) in the
+// stream under stage.
+func (e Env) Decide(stage event.Stage, msg string) {
+	if e.Sink != nil {
+		e.Sink.Emit(event.Event{Time: e.Now(), Stage: stage, Type: event.TypeDecision, Message: msg})
+	}
+}
+
+// Target is what a write makes the release's state in the cluster.
+type Target struct {
+	// Release is the release file the attempt loaded (migrations, the
+	// mechanism's own settings).
+	Release   *config.Release
+	Namespace string
+	// Revision is the number the write is recorded as.
+	Revision int
+	// Objects are the objects the release must have: the new revision's,
+	// or those of one step of a strategy.
+	Objects []manifest.Object
+	// Live are the objects earlier writes may have left in the cluster;
+	// those Objects lacks are removed.
+	Live []manifest.Object
+}
+
+// Writer is the part of a mechanism a strategy writes through.
+type Writer interface {
+	// Write makes t.Objects the release's objects in the cluster and
+	// removes what t.Live has and t.Objects lacks. It returns the objects
+	// whose readiness shows the write took effect; an error is a rollback
+	// trigger (it says what failed).
+	Write(ctx context.Context, t Target) ([]manifest.Object, error)
+}
+
+// Waiter waits until objects are ready, with the failure detector
+// watching; an error is a rollback trigger naming the object, pod and
+// reason.
+type Waiter interface {
+	Ready(ctx context.Context, objs []manifest.Object) error
+}
+
+// Run is one rollout a strategy carries out: the new revision, and the
+// mechanism and waiter it goes through.
+type Run struct {
+	Target
+	Writer Writer
+	Waiter Waiter
+	Env    Env
+}
