@@ -32,8 +32,12 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	if isNull(n) {
 		return // an empty value leaves the zero value (and its default)
 	}
-	if v.Type() == durationType {
+	switch v.Type() {
+	case durationType:
 		d.duration(n, v, path)
+		return
+	case byteSizeType:
+		d.byteSize(n, v, path)
 		return
 	}
 	switch v.Kind() {
@@ -114,7 +118,7 @@ func collectHomes(t reflect.Type, path string, h map[string][]string, depth int)
 	for t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice {
 		t = t.Elem()
 	}
-	if t.Kind() != reflect.Struct || t == durationType || depth > 8 {
+	if t.Kind() != reflect.Struct || t == durationType || t == byteSizeType || depth > 8 {
 		return
 	}
 	for i := 0; i < t.NumField(); i++ {
@@ -276,8 +280,11 @@ func describe(n *yaml.Node) string {
 
 // typeName is what a user must write for a Go type.
 func typeName(t reflect.Type) string {
-	if t == durationType {
+	switch t {
+	case durationType:
 		return `a duration such as "30s"`
+	case byteSizeType:
+		return `a size such as "16Mi"`
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -3,9 +3,7 @@ package config
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
-	"os"
 	"path/filepath"
 	"reflect"
 	"regexp"
@@ -13,17 +11,28 @@ import (
 	"strings"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/kship/kship/internal/input"
 )
 
 // Load reads a release file strictly: an unknown field, a wrong type or an
 // invalid value is an *Error naming the line and what to write instead (an
 // ErrorList when there are several; all are reported, not only the first).
 // Defaults are filled in and listed in Release.Defaulted; Release.Dir is the
-// absolute folder of the file.
+// absolute folder of the file. The file must be a regular file (symbolic
+// links followed) of at most input.MaxReleaseFile bytes.
 func Load(path string) (*Release, error) {
-	data, err := os.ReadFile(path)
+	data, err := input.ReadFile(path, input.MaxReleaseFile)
 	if err != nil {
-		return nil, &Error{File: path, Msg: fmt.Sprintf("cannot read the release file: %v", errors.Unwrap(err))}
+		msg := err.Error()
+		var ie *input.Error
+		if errors.As(err, &ie) {
+			msg = ie.Message()
+			if ie.Limit > 0 {
+				msg += "; a release file says what to ship and how, the manifests belong in the files spec.source names"
+			}
+		}
+		return nil, &Error{File: path, Msg: "cannot read the release file: " + msg}
 	}
 	dir, err := filepath.Abs(filepath.Dir(path))
 	if err != nil {
@@ -44,7 +53,7 @@ func Parse(name string, data []byte, dir string) (*Release, error) {
 	if err != nil {
 		return nil, err
 	}
-	rel := &Release{Dir: dir}
+	rel := &Release{Dir: dir, Raw: data}
 	d := &decoder{c: c, lines: map[string]int{}}
 	d.decode(root, reflect.ValueOf(rel).Elem(), "")
 	decodeErrs := len(c.errs)

@@ -145,7 +145,7 @@ func TestLoadErrors(t *testing.T) {
 		{"list expected", header + "  source: {path: ./deploy}\n  verify:\n    smoke: {name: x}\n",
 			[]string{`kship.yaml:9: spec.verify.smoke must be a list`}},
 		{"mapping expected", header + "  source: ./deploy\n",
-			[]string{`kship.yaml:7: spec.source must be a mapping with fields path, helm, not "./deploy"`}},
+			[]string{`kship.yaml:7: spec.source must be a mapping with fields path, helm, limits, not "./deploy"`}},
 		{"duplicate key", header + "  source: {path: ./deploy}\n  namespace: other\n",
 			[]string{`kship.yaml:8: spec.namespace is set twice (first on line 6)`}},
 		{"apiVersion and kind", "apiVersion: v1\nkind: Deployment\nmetadata: {name: web}\nspec: {namespace: shop, source: {path: ./deploy}}\n",

@@ -23,6 +23,8 @@ type Release struct {
 	// Defaulted lists the values Load filled in because the file left them
 	// out, so the plan can show them. Not part of the file.
 	Defaulted []Default `json:"-"`
+	// Raw is the release file as read, the bytes a revision records.
+	Raw []byte `json:"-"`
 }
 
 // Metadata names the release.
@@ -64,6 +66,8 @@ type Source struct {
 	// included), a folder with a kustomization, or a single file.
 	Path string `json:"path,omitempty"`
 	Helm *Helm  `json:"helm,omitempty"`
+	// Limits bound the size of what kship reads from the source.
+	Limits *Limits `json:"limits,omitempty"`
 }
 
 // Helm renders a chart with values files (no Helm release state is written).

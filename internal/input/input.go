@@ -265,7 +265,7 @@ func statError(path string, err error) *Error {
 		if target, lerr := os.Readlink(path); lerr == nil {
 			e.Reason = "a symbolic link to " + target + ", which does not exist"
 		} else {
-			e.Reason = "no such file"
+			e.Reason = sysErr(err)
 		}
 	default:
 		e.Reason = sysErr(err)

@@ -9,7 +9,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -228,13 +227,4 @@ func (r *run) createNamespaceAndLock(ctx context.Context, a *attempt) (*record.L
 	}
 	r.decide(event.StagePrepare, "created namespace %s for the release's state", a.out.Namespace)
 	return r.lockAndRead(ctx, a)
-}
-
-// releaseFileBytes reads the release file for the revision record.
-func releaseFileBytes(path string) []byte {
-	b, err := os.ReadFile(path)
-	if err != nil {
-		return nil
-	}
-	return b
 }

@@ -26,7 +26,7 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	a.rev.Outcome = OutcomePending
 	a.rev.Message = "being deployed by " + r.holder
 	a.rev.By = r.holder
-	a.rev.ReleaseFile = releaseFileBytes(a.file)
+	a.rev.ReleaseFile = a.rel.Raw // the bytes checked, not a second read
 	a.rev.StartedAt, a.rev.EvidenceDir = a.out.StartedAt, a.dir
 	if err := r.hist.Save(ctx, a.rev); err != nil {
 		return nil, fmt.Errorf("record revision %d: %w", a.rev.Number, err)
