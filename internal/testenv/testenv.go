@@ -1,7 +1,8 @@
 // Package testenv gives kship's end-to-end tests the running local
 // Kubernetes environment (hack/localcluster): a real API server,
 // controller-manager and scheduler, KWOK-simulated nodes and pods, the
-// loopback ingress and a real Prometheus. Get starts the environment with
+// loopback ingress, a real Prometheus, Flux's source-controller and
+// kustomize-controller, and a git server. Get starts the environment with
 // `make cluster-up` when it is not running; it never skips a test except
 // under `go test -short`.
 package testenv
@@ -29,6 +30,10 @@ type Env struct {
 	Ingress string
 	// Prometheus is the base URL of the Prometheus server, e.g. http://127.0.0.1:9090.
 	Prometheus string
+	// Git is the base URL of the git server, e.g. http://127.0.0.1:PORT:
+	// Git+"/team/app.git" is a repository (created by its first push) that
+	// Flux's source-controller can clone.
+	Git string
 	// RepoRoot is the absolute path of the kship repository.
 	RepoRoot string
 }
@@ -84,6 +89,7 @@ func load(ctx context.Context, root string) (*Env, error) {
 		Kubeconfig: vars["KUBECONFIG"],
 		Ingress:    vars["KSHIP_INGRESS"],
 		Prometheus: vars["KSHIP_PROMETHEUS"],
+		Git:        vars["KSHIP_GIT"],
 		RepoRoot:   root,
 	}
 	if env.Kubeconfig == "" {

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"log"
 	"os"
 	"os/signal"
 	"path/filepath"
@@ -17,6 +18,7 @@ import (
 	"time"
 
 	"github.com/kship/kship/hack/localcluster/internal/cluster"
+	"github.com/kship/kship/hack/localcluster/internal/gitserver"
 	"github.com/kship/kship/hack/localcluster/internal/promsd"
 	"github.com/kship/kship/hack/localcluster/internal/supervise"
 )
@@ -24,7 +26,8 @@ import (
 const usage = `usage: localcluster up|down|status [flags]
        localcluster stop|start COMPONENT [flags]
        localcluster supervise --name NAME [--hold-fd N] -- COMMAND [ARGS...]
-       localcluster prometheus-sd --kubeconfig FILE --listen HOST:PORT`
+       localcluster prometheus-sd --kubeconfig FILE --listen HOST:PORT
+       localcluster git-server --root DIR --listen HOST:PORT [--git PATH]`
 
 func main() {
 	if len(os.Args) < 2 {
@@ -41,6 +44,8 @@ func main() {
 		err = runSupervise(ctx, os.Args[2:])
 	case "prometheus-sd":
 		err = runPromSD(ctx, os.Args[2:])
+	case "git-server":
+		err = runGitServer(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q\n%s", os.Args[1], usage)
 	}
@@ -173,6 +178,21 @@ func runPromSD(ctx context.Context, args []string) error {
 		return err
 	}
 	return promsd.Run(ctx, *kubeconfig, *listen)
+}
+
+// runGitServer serves the bare repositories under --root over HTTP.
+func runGitServer(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("git-server", flag.ContinueOnError)
+	root := fs.String("root", "", "folder of the bare repositories")
+	listen := fs.String("listen", "127.0.0.1:0", "loopback address to serve on")
+	git := fs.String("git", "git", "git executable")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *root == "" {
+		return errors.New("git-server: --root is required")
+	}
+	return gitserver.Run(ctx, *root, *listen, *git, log.New(os.Stderr, "git-server: ", log.LstdFlags))
 }
 
 // lockStateDir takes an exclusive lock on the state folder, so concurrent

@@ -45,6 +45,9 @@ const (
 	namePodsim     = "podsim"
 	namePromSD     = "prometheus-sd"
 	namePrometheus = "prometheus"
+	nameGit        = "git-server"
+	nameSource     = "source-controller"
+	nameKustomize  = "kustomize-controller"
 )
 
 // components lists every component in start order.
@@ -58,6 +61,9 @@ func components() []component {
 		{namePodsim, podsimSpec, podsimReady, false},
 		{namePromSD, promSDSpec, promSDReady, false},
 		{namePrometheus, prometheusSpec, prometheusReady, false},
+		{nameGit, gitSpec, gitReady, false},
+		{nameSource, sourceSpec, httpReady(func(p Ports) int { return p.SourceHealth }, "/readyz"), false},
+		{nameKustomize, kustomizeSpec, httpReady(func(p Ports) int { return p.KustomizeHealth }, "/readyz"), false},
 	}
 }
 

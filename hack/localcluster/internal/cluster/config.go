@@ -131,8 +131,8 @@ func writeEnvFile(l layout, st State) error {
 	if err != nil {
 		return err
 	}
-	content := fmt.Sprintf("# kship local environment; source this file.\nKUBECONFIG=%s\nKSHIP_INGRESS=%s\nKSHIP_PROMETHEUS=http://%s\nexport KUBECONFIG KSHIP_INGRESS KSHIP_PROMETHEUS\n",
-		abs, ingress, loopback(st.Ports.Prometheus))
+	content := fmt.Sprintf("# kship local environment; source this file.\nKUBECONFIG=%s\nKSHIP_INGRESS=%s\nKSHIP_PROMETHEUS=http://%s\nKSHIP_GIT=http://%s\nexport KUBECONFIG KSHIP_INGRESS KSHIP_PROMETHEUS KSHIP_GIT\n",
+		abs, ingress, loopback(st.Ports.Prometheus), loopback(st.Ports.Git))
 	tmp := l.envFile() + ".tmp"
 	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 		return fmt.Errorf("write env file: %w", err)

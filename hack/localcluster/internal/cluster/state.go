@@ -41,13 +41,24 @@ type Ports struct {
 	Ingress    int `json:"ingress"`
 	Prometheus int `json:"prometheus"`
 	PromSD     int `json:"prometheusSD"`
+	// Git is the git server's HTTP port.
+	Git int `json:"git"`
+	// SourceStorage is where source-controller serves artifacts (to
+	// kustomize-controller); the others are the Flux controllers' metrics
+	// and health endpoints.
+	SourceStorage    int `json:"sourceStorage"`
+	SourceMetrics    int `json:"sourceMetrics"`
+	SourceHealth     int `json:"sourceHealth"`
+	KustomizeMetrics int `json:"kustomizeMetrics"`
+	KustomizeHealth  int `json:"kustomizeHealth"`
 }
 
 // all returns a pointer to every port, so they can be checked and filled
 // in one place.
 func (p *Ports) all() []*int {
 	return []*int{&p.Etcd, &p.EtcdPeer, &p.APIServer, &p.Controller, &p.Scheduler, &p.Kwok,
-		&p.Ingress, &p.Prometheus, &p.PromSD}
+		&p.Ingress, &p.Prometheus, &p.PromSD, &p.Git, &p.SourceStorage, &p.SourceMetrics,
+		&p.SourceHealth, &p.KustomizeMetrics, &p.KustomizeHealth}
 }
 
 // fill chooses free ports for the ports that are not set: all of them for

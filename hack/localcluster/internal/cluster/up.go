@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"time"
 
@@ -79,10 +80,14 @@ func (e *env) loadRunning() string {
 
 // checkBinaries fails early, with the make target to run, when a binary is missing.
 func (e *env) checkBinaries() error {
-	for _, p := range []string{e.k8s(), filepath.Join(e.opts.BinDir, "kwok"), e.opts.Prometheus} {
+	for _, p := range []string{e.k8s(), filepath.Join(e.opts.BinDir, "kwok"), filepath.Join(e.opts.BinDir, sourceBinary),
+		filepath.Join(e.opts.BinDir, kustomizeBinary), e.opts.Prometheus} {
 		if _, err := os.Stat(p); err != nil {
 			return fmt.Errorf("missing %s (run `make localcluster kwok`; prometheus: hack/ensure-deps.sh): %w", p, err)
 		}
+	}
+	if _, err := exec.LookPath("git"); err != nil {
+		return fmt.Errorf("the git server needs git (hack/ensure-deps.sh installs it): %w", err)
 	}
 	return nil
 }
@@ -90,7 +95,7 @@ func (e *env) checkBinaries() error {
 // run starts every component that is not running, in order, and waits
 // until the whole environment is ready. etcd and the API server must be
 // ready before the next component starts; once the API server is, the
-// nodes are created (idempotent).
+// nodes and Flux's CRDs are created (both idempotent).
 func (e *env) run(ctx context.Context) error {
 	for _, c := range components() {
 		if !e.wanted(c) {
@@ -109,6 +114,9 @@ func (e *env) run(ctx context.Context) error {
 		}
 		if c.name == nameAPIServer {
 			if err := createNodes(ctx, e); err != nil {
+				return err
+			}
+			if err := applyFluxCRDs(ctx, e); err != nil {
 				return err
 			}
 		}
