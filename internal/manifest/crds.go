@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/input"
 )
 
 // CRDSources is what the release's spec.check.crds (and --crds) name: the
@@ -29,9 +30,11 @@ type CRDSources struct {
 // a folder is read like a source folder (nested folders, .yaml, .yml and
 // .json), its files without a CRD passed over and listed in Skipped. A path
 // that does not exist, or a file with something other than CRDs, is an
-// *Error naming it.
+// *Error naming it. The files are read within the release's limits (a
+// budget of their own, apart from the source's).
 func ReadCRDs(rel *config.Release) (*CRDSources, error) {
 	out := &CRDSources{Paths: rel.Spec.Check.CRDs}
+	rd := input.NewReader(rel.InputLimits())
 	var bad errs
 	for _, p := range rel.Spec.Check.CRDs {
 		path := resolve(rel.Dir, p)
@@ -41,9 +44,9 @@ func ReadCRDs(rel *config.Release) (*CRDSources, error) {
 			continue
 		}
 		if !st.IsDir() {
-			data, err := os.ReadFile(path)
+			data, err := rd.ReadFile(path)
 			if err != nil {
-				bad.add(Location{File: relPath(rel.Dir, path)}, "spec.check.crds/--crds: %v", err)
+				bad = appendErr(bad, readError(rel.Dir, "spec.check.crds/--crds: ", err))
 				continue
 			}
 			objs, err := Decode(relPath(rel.Dir, path), data)
@@ -57,14 +60,14 @@ func ReadCRDs(rel *config.Release) (*CRDSources, error) {
 			}
 			continue
 		}
-		if err := out.readFolder(rel.Dir, path); err != nil {
+		if err := out.readFolder(rel.Dir, path, rd, &bad); err != nil {
 			bad.add(Location{File: relPath(rel.Dir, path)}, "spec.check.crds/--crds: %v", err)
 		}
 	}
 	return out, bad.err()
 }
 
-func (s *CRDSources) readFolder(dir, root string) error {
+func (s *CRDSources) readFolder(dir, root string, rd *input.Reader, bad *errs) error {
 	return filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -80,9 +83,10 @@ func (s *CRDSources) readFolder(dir, root string) error {
 			return nil
 		}
 		file := relPath(dir, path)
-		data, err := os.ReadFile(path)
+		data, err := rd.ReadFile(path)
 		if err != nil {
-			return err
+			*bad = appendErr(*bad, readError(dir, "spec.check.crds/--crds: ", err))
+			return nil
 		}
 		objs, err := Decode(file, data)
 		n := 0

@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/input"
 )
 
 // kustomizationNames are the file names that make a folder a kustomization.
@@ -26,8 +27,11 @@ func kustomizationFile(dir string) string {
 // loadFolder decodes every .yaml, .yml and .json file under root, nested
 // folders included, in lexical order of their paths; hidden files and
 // folders are skipped. A kustomization below root is an error: kship would
-// otherwise read its kustomization.yaml as a manifest.
-func loadFolder(ctx context.Context, dir, root string) ([]Object, error) {
+// otherwise read its kustomization.yaml as a manifest. Linked folders are
+// not followed; a manifest name that is not a regular file (a FIFO, a link
+// to a device or a folder) is refused by rd, naming it, as is a file over
+// the limits; every refusal is reported.
+func loadFolder(ctx context.Context, dir, root string, rd *input.Reader) ([]Object, error) {
 	var objs []Object
 	var bad errs
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -52,9 +56,10 @@ func loadFolder(ctx context.Context, dir, root string) ([]Object, error) {
 			bad.add(Location{File: file}, "a kustomization inside a plain folder of manifests; point spec.source.path at %s instead", relPath(dir, filepath.Dir(path)))
 			return nil
 		}
-		data, err := os.ReadFile(path)
+		data, err := rd.ReadFile(path)
 		if err != nil {
-			return err
+			bad = appendErr(bad, readError(dir, "", err))
+			return nil
 		}
 		o, err := Decode(file, data)
 		objs = append(objs, withoutReleaseFiles(o)...)

@@ -2,18 +2,16 @@ package manifest
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"helm.sh/helm/v3/pkg/action"
-	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
 	helmrelease "helm.sh/helm/v3/pkg/release"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/input"
 )
 
 // renderHelm renders a local chart with Helm's SDK the way `helm template`
@@ -30,23 +28,29 @@ import (
 // Each object's source is the template it was rendered from
 // (chart/templates/x.yaml, relative to the release file's folder); the line
 // is unknown (0) because rendered lines do not match template lines.
-func renderHelm(ctx context.Context, rel *config.Release) (*Rendered, error) {
+func renderHelm(ctx context.Context, rel *config.Release, rd *input.Reader) (*Rendered, error) {
 	h := rel.Spec.Source.Helm
 	chartPath := resolve(rel.Dir, h.Chart)
 	chartRel := relPath(rel.Dir, chartPath)
 	fail := func(format string, args ...any) error {
 		return &Error{Source: Location{File: chartRel}, Msg: fmt.Sprintf(format, args...)}
 	}
-	chrt, err := loader.Load(chartPath)
+	chrt, err := loadChart(rd, rel.Dir, chartPath)
 	if err != nil {
+		if me := (*Error)(nil); errors.As(err, &me) { // a file refused, named
+			return nil, err
+		}
 		return nil, fail("cannot load the Helm chart: %v", err)
 	}
 	if err := action.CheckDependencies(chrt, chrt.Metadata.Dependencies); err != nil {
 		return nil, fail("%v (run `helm dependency build %s`)", err, chartRel)
 	}
-	vals, err := helmValues(rel.Dir, h)
+	vals, err := helmValues(rd, rel.Dir, h)
 	if err != nil {
-		return nil, fail("values: %v", err)
+		if me := (*Error)(nil); errors.As(err, &me) {
+			return nil, err
+		}
+		return nil, fail("%v", err)
 	}
 	kv, err := chartutil.ParseKubeVersion(kubeVersionOr(h.KubeVersion))
 	if err != nil {
@@ -103,23 +107,6 @@ func kubeVersionOr(v string) string {
 		v += ".0"
 	}
 	return v
-}
-
-// helmValues merges the values files and set values of h.
-func helmValues(dir string, h *config.Helm) (map[string]any, error) {
-	opts := values.Options{}
-	for _, f := range h.Values {
-		opts.ValueFiles = append(opts.ValueFiles, resolve(dir, f))
-	}
-	keys := make([]string, 0, len(h.Set))
-	for k := range h.Set {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		opts.Values = append(opts.Values, k+"="+strings.ReplaceAll(h.Set[k], ",", `\,`))
-	}
-	return opts.MergeValues(getter.Providers{})
 }
 
 // splitHelmManifest decodes Helm's rendered manifest, whose documents each

@@ -3,7 +3,6 @@ package manifest
 import (
 	"context"
 	"fmt"
-	"os"
 	"path/filepath"
 	"strings"
 
@@ -12,27 +11,34 @@ import (
 	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
 	"sigs.k8s.io/yaml"
+
+	"github.com/kship/kship/internal/input"
 )
 
 const originAnnotation = "config.kubernetes.io/origin"
 
 // renderKustomization builds the kustomization in kdir with kustomize's
 // library on the real filesystem (plugins disabled, loading restricted to
-// the kustomization's folder, as `kubectl kustomize` does). Each object's
+// the kustomization's folder, as `kubectl kustomize` does), every file
+// kustomize reads going through rd (boundedFS). Each object's
 // source is the file it came from, found through kustomize's origin
 // tracking, and the line of its document in that file where it can be
 // matched; objects made by generators point at the kustomization file.
-func renderKustomization(ctx context.Context, dir, kdir string) ([]Object, error) {
+func renderKustomization(ctx context.Context, dir, kdir string, rd *input.Reader) ([]Object, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
 	kfile := filepath.Join(kdir, kustomizationFile(kdir))
-	fs := &originFS{FileSystem: filesys.MakeFsOnDisk(), kfile: kfile}
+	bounded := &boundedFS{FileSystem: filesys.MakeFsOnDisk(), rd: rd}
+	fs := &originFS{FileSystem: bounded, kfile: kfile}
 	m, err := krusty.MakeKustomizer(krusty.MakeDefaultOptions()).Run(fs, kdir)
 	if err != nil {
+		if bounded.refused != nil { // the file kship refused, not kustomize's account of it
+			return nil, readError(dir, "", bounded.refused)
+		}
 		return nil, &Error{Source: Location{File: relPath(dir, kfile)}, Msg: "kustomize build failed: " + err.Error()}
 	}
-	lines := &lineFinder{files: map[string][]Object{}}
+	lines := &lineFinder{files: map[string][]Object{}, rd: rd}
 	var objs []Object
 	var bad errs
 	for _, r := range m.Resources() {
@@ -120,12 +126,13 @@ func (f *originFS) ReadFile(path string) ([]byte, error) {
 // matching kind and name (kustomize may have added a prefix or suffix).
 type lineFinder struct {
 	files map[string][]Object
+	rd    *input.Reader
 }
 
 func (l *lineFinder) find(path string, o Object) int {
 	docs, ok := l.files[path]
 	if !ok {
-		if data, err := os.ReadFile(path); err == nil {
+		if data, err := l.rd.ReadFile(path); err == nil {
 			docs, _ = Decode(path, data)
 		}
 		l.files[path] = docs

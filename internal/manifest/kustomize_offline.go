@@ -9,6 +9,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/input"
 )
 
 // LoadOffline is Load without a cluster and without the network: a
@@ -23,7 +24,7 @@ func LoadOffline(ctx context.Context, rel *config.Release) ([]Object, error) {
 			path = filepath.Dir(path)
 		}
 		if kustomizationFile(path) != "" {
-			if err := remoteBases(rel.Dir, path, map[string]bool{}); err != nil {
+			if err := remoteBases(rel.Dir, path, rel.InputLimits().File, map[string]bool{}); err != nil {
 				return nil, err
 			}
 		}
@@ -34,15 +35,15 @@ func LoadOffline(ctx context.Context, rel *config.Release) ([]Object, error) {
 // remoteBases walks a kustomization and the local ones it includes and
 // reports every entry of resources, bases and components that kustomize
 // would fetch over the network.
-func remoteBases(dir, kdir string, seen map[string]bool) error {
+func remoteBases(dir, kdir string, limit int64, seen map[string]bool) error {
 	if seen[kdir] {
 		return nil
 	}
 	seen[kdir] = true
 	kfile := filepath.Join(kdir, kustomizationFile(kdir))
-	data, err := os.ReadFile(kfile)
+	data, err := input.ReadFile(kfile, limit)
 	if err != nil {
-		return nil // kustomize reports it in its words
+		return nil // Load reports it
 	}
 	var doc yaml.Node
 	if yaml.Unmarshal(data, &doc) != nil || len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode {
@@ -64,7 +65,7 @@ func remoteBases(dir, kdir string, seen map[string]bool) error {
 				continue
 			}
 			if st, err := os.Stat(local); err == nil && st.IsDir() && kustomizationFile(local) != "" {
-				if err := remoteBases(dir, local, seen); err != nil {
+				if err := remoteBases(dir, local, limit, seen); err != nil {
 					bad = appendErr(bad, err)
 				}
 			}

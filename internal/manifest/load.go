@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/input"
 )
 
 // Load renders the release's source into one set of objects: a plain folder
@@ -18,7 +19,10 @@ import (
 // (decided by the built-in table, the bundle's CRDs, then mapper, which may
 // be nil offline). A namespace on a cluster-scoped object and an object
 // defined twice are errors naming the places. Every object keeps the file
-// (relative to the release file's folder) and line it came from.
+// (relative to the release file's folder) and line it came from. Every
+// file is read through one input.Reader with the release's limits
+// (config.Release.InputLimits): regular files only, bounded per file and
+// for the release together.
 func Load(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) ([]Object, error) {
 	r, err := Render(ctx, rel, mapper)
 	if err != nil {
@@ -46,7 +50,7 @@ type Skipped struct {
 // spec.check.crds tell the scope of custom resources the bundle's CRDs do
 // not define.
 func Render(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) (*Rendered, error) {
-	r, err := render(ctx, rel)
+	r, err := render(ctx, rel, input.NewReader(rel.InputLimits()))
 	if err != nil {
 		return nil, err
 	}
@@ -65,19 +69,19 @@ func Render(ctx context.Context, rel *config.Release, mapper meta.RESTMapper) (*
 	return r, nil
 }
 
-func render(ctx context.Context, rel *config.Release) (*Rendered, error) {
+func render(ctx context.Context, rel *config.Release, rd *input.Reader) (*Rendered, error) {
 	src := rel.Spec.Source
 	if src.Helm != nil {
-		return renderHelm(ctx, rel)
+		return renderHelm(ctx, rel, rd)
 	}
-	objs, err := renderPath(ctx, rel)
+	objs, err := renderPath(ctx, rel, rd)
 	if err != nil {
 		return nil, err
 	}
 	return &Rendered{Objects: objs}, nil
 }
 
-func renderPath(ctx context.Context, rel *config.Release) ([]Object, error) {
+func renderPath(ctx context.Context, rel *config.Release, rd *input.Reader) ([]Object, error) {
 	src := rel.Spec.Source
 	path := resolve(rel.Dir, src.Path)
 	st, err := os.Stat(path)
@@ -88,9 +92,9 @@ func renderPath(ctx context.Context, rel *config.Release) ([]Object, error) {
 		path, st = filepath.Dir(path), nil
 	}
 	if st != nil && !st.IsDir() {
-		data, err := os.ReadFile(path)
+		data, err := rd.ReadFile(path)
 		if err != nil {
-			return nil, err
+			return nil, readError(rel.Dir, "", err)
 		}
 		return Decode(relPath(rel.Dir, path), data)
 	}
@@ -99,9 +103,9 @@ func renderPath(ctx context.Context, rel *config.Release) ([]Object, error) {
 			Msg: fmt.Sprintf("this folder is a Helm chart: write source: {helm: {chart: %s}} instead of path", relPath(rel.Dir, path))}
 	}
 	if kustomizationFile(path) != "" {
-		return renderKustomization(ctx, rel.Dir, path)
+		return renderKustomization(ctx, rel.Dir, path, rd)
 	}
-	return loadFolder(ctx, rel.Dir, path)
+	return loadFolder(ctx, rel.Dir, path, rd)
 }
 
 // Normalize fills the namespace of namespaced objects that have none with
