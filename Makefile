@@ -12,7 +12,7 @@ STATE       := $(CURDIR)/.localcluster
 KWOK_VERSION := v0.8.0
 GOTEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: help build localcluster flux kwok cluster-up cluster-down cluster-status test test-unit demo
+.PHONY: help build helm localcluster flux kwok cluster-up cluster-down cluster-status test test-unit demo
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -26,6 +26,15 @@ KSHIP_LDFLAGS := -s -w -buildid= -X github.com/kship/kship/internal/cli.Version=
 build: ## build bin/kship (stripped, reproducible, version-stamped) and print its size
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(KSHIP_LDFLAGS)' -o $(BIN)/kship ./cmd/kship
 	@echo "bin/kship $(VERSION): $$(du -m $(BIN)/kship | cut -f1) MB ($$(stat -c %s $(BIN)/kship) bytes), sha256 $$(sha256sum $(BIN)/kship | cut -c1-16)"
+
+# The Helm CLI of the Helm SDK kship releases with (helm.sh/helm/v4, a
+# `tool` of go.mod: same module, same version), for looking at kship's Helm
+# releases the way a team does (helm list, helm history, helm rollback)
+# and for the tests and the benchmark that compare kship with it.
+HELM_VERSION = $(shell $(GO) list -m -f '{{.Version}}' helm.sh/helm/v4 2>/dev/null)
+helm: ## build bin/helm, the Helm CLI of the same Helm module kship uses
+	@mkdir -p $(BIN)
+	$(GO) build -trimpath -ldflags='-s -w -X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)' -o $(BIN)/helm helm.sh/helm/v4/cmd/helm
 
 # The control-plane binary is big: the first build takes ~9 minutes, later
 # ones reuse the Go build cache (what is left is a 10-30 s check and link).
@@ -86,7 +95,7 @@ test-unit: ## unit tests only (go test -short, no cluster)
 # started it (an environment that was already up, e.g. shared by a team,
 # stays up). go test runs with -v so the log shows every e2e test that ran;
 # the summary at the end counts passes, failures and skips.
-test: build localcluster kwok ## unit + e2e tests against the local environment
+test: build helm localcluster kwok ## unit + e2e tests against the local environment
 	@was_up=0; $(BIN)/localcluster status --state-dir $(STATE) >/dev/null 2>&1 && was_up=1; \
 	mkdir -p $(STATE)/logs; rm -f $(STATE)/logs/test-*.log; status=0; \
 	$(MAKE) --no-print-directory cluster-up || status=1; \
@@ -98,5 +107,5 @@ test: build localcluster kwok ## unit + e2e tests against the local environment
 	hack/test-summary.sh $(STATE)/logs/test-main.log $(STATE)/logs/test-localcluster.log || status=1; \
 	exit $$status
 
-demo: build cluster-up ## run the demo (hack/demo.sh)
+demo: build helm cluster-up ## run the demo (hack/demo.sh)
 	@if [ -x hack/demo.sh ]; then hack/demo.sh; else echo "hack/demo.sh does not exist yet"; exit 1; fi

@@ -8,10 +8,11 @@ import (
 	"sort"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/chart"
-	"helm.sh/helm/v3/pkg/chart/loader"
-	"helm.sh/helm/v3/pkg/ignore"
-	"helm.sh/helm/v3/pkg/strvals"
+	"helm.sh/helm/v4/pkg/chart/loader/archive"
+	chart "helm.sh/helm/v4/pkg/chart/v2"
+	"helm.sh/helm/v4/pkg/chart/v2/loader"
+	"helm.sh/helm/v4/pkg/ignore"
+	"helm.sh/helm/v4/pkg/strvals"
 	"sigs.k8s.io/yaml"
 
 	"github.com/kship/kship/internal/config"
@@ -65,7 +66,7 @@ type chartWalk struct {
 	rd    *input.Reader
 	dir   string // the release file's folder, for messages
 	rules *ignore.Rules
-	files []*loader.BufferedFile
+	files []*archive.BufferedFile
 	bad   errs
 }
 
@@ -113,7 +114,7 @@ func (w *chartWalk) folder(path, name string, open map[string]bool) {
 			w.bad = appendErr(w.bad, readError(w.dir, "", err))
 			continue
 		}
-		w.files = append(w.files, &loader.BufferedFile{Name: n, Data: bytes.TrimPrefix(data, utf8BOM)})
+		w.files = append(w.files, &archive.BufferedFile{Name: n, Data: bytes.TrimPrefix(data, utf8BOM)})
 	}
 }
 

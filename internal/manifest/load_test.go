@@ -86,8 +86,19 @@ func TestLoadHelm(t *testing.T) {
 	}
 	golden(t, "helm", show(t, r.Objects))
 	want := []Skipped{{Ref: Ref{Kind: "Pod", Namespace: "shop", Name: "web-test"}, Source: Location{File: "chart/templates/hook.yaml"},
-		Reason: "Helm hook (test) not applied: kship has no hook lifecycle; declare a migration Job under spec.migrations or a Job smoke check instead"}}
+		Reason: "Helm hook (test) not applied: kship has no hook lifecycle; declare a migration Job under spec.migrations or a Job smoke check instead, or release the chart with spec.mechanism: helm"}}
 	if !reflect.DeepEqual(r.Skipped, want) {
 		t.Errorf("skipped = %+v", r.Skipped)
+	}
+	// Released as a Helm release, the hook is Helm's to run: listed as such.
+	rel := release(t, src)
+	rel.Spec.Mechanism = config.MechanismHelm
+	r, err = Render(context.Background(), rel, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want[0].Reason = "Helm hook (test), run by Helm around its install, upgrade or rollback; reported in the evidence"
+	if !reflect.DeepEqual(r.Skipped, want) {
+		t.Errorf("skipped with mechanism helm = %+v", r.Skipped)
 	}
 }
