@@ -29,6 +29,9 @@ const (
 	// built against; Helm templates see it unless the release file says
 	// otherwise (Helm's own library default is 1.20).
 	DefaultKubeVersion = "1.37"
+	// DefaultHelmMaxHistory is how many Helm revisions a release released
+	// with spec.mechanism helm keeps.
+	DefaultHelmMaxHistory = 10
 )
 
 // Defaults lists every default kship applies, in file order ("[]" stands
@@ -36,6 +39,7 @@ const (
 var Defaults = []Default{
 	{"spec.source.helm.releaseName", "metadata.name"},
 	{"spec.source.helm.kubeVersion", DefaultKubeVersion},
+	{"spec.source.helm.maxHistory", fmt.Sprint(DefaultHelmMaxHistory) + " (spec.mechanism helm)"},
 	{"spec.mechanism", MechanismApply},
 	{"spec.strategy.type", StrategyRolling},
 	{"spec.verify.rolloutTimeout", DefaultRolloutTimeout.String()},
@@ -83,6 +87,9 @@ func applyDefaults(r *Release) []Default {
 	if s.Source.Helm != nil {
 		d.str("spec.source.helm.releaseName", &s.Source.Helm.ReleaseName, r.Metadata.Name)
 		d.str("spec.source.helm.kubeVersion", &s.Source.Helm.KubeVersion, DefaultKubeVersion)
+		if s.Mechanism == MechanismHelm {
+			d.int("spec.source.helm.maxHistory", &s.Source.Helm.MaxHistory, DefaultHelmMaxHistory)
+		}
 	}
 	d.str("spec.mechanism", &s.Mechanism, MechanismApply)
 	d.str("spec.strategy.type", &s.Strategy.Type, StrategyRolling)

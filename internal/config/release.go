@@ -70,7 +70,9 @@ type Source struct {
 	Limits *Limits `json:"limits,omitempty"`
 }
 
-// Helm renders a chart with values files (no Helm release state is written).
+// Helm is a chart with values. With spec.mechanism helm it is released as
+// a real Helm release (Helm's history, hooks and rollback); otherwise it is
+// only rendered, as `helm template` does (no Helm release state is written).
 type Helm struct {
 	// Chart is a local chart folder or .tgz archive.
 	Chart string `json:"chart"`
@@ -85,6 +87,9 @@ type Helm struct {
 	// .Capabilities.KubeVersion (default: DefaultKubeVersion); set it to
 	// the target cluster's version when charts choose APIs by version.
 	KubeVersion string `json:"kubeVersion,omitempty"`
+	// MaxHistory bounds the Helm revisions kept with spec.mechanism helm
+	// (default DefaultHelmMaxHistory, as helm upgrade --history-max).
+	MaxHistory int `json:"maxHistory,omitempty"`
 }
 
 // Mechanisms: how a release's objects reach the cluster.

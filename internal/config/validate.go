@@ -56,6 +56,9 @@ func (v *validator) release(r *Release) {
 	default:
 		v.fail("spec.mechanism", "must be %s, %s or %s, not %q", MechanismApply, MechanismHelm, MechanismGitOps, m)
 	}
+	if r.Spec.Mechanism == MechanismHelm {
+		v.helmMechanism(&r.Spec)
+	}
 	v.strategy(&r.Spec.Strategy)
 	v.verify(&r.Spec.Verify)
 	v.stabilize(&r.Spec.Stabilize)
@@ -249,4 +252,17 @@ func contains(list []string, s string) bool {
 		}
 	}
 	return false
+}
+
+// helmMechanism checks what spec.mechanism helm needs: a chart to release,
+// and no kship migrations (Helm runs a chart's migrations as its hooks).
+func (v *validator) helmMechanism(s *Spec) {
+	if s.Source.Helm == nil {
+		v.fail("spec.mechanism", "helm releases a Helm chart: set spec.source.helm {chart: ...} (spec.source.path is applied by mechanism apply)")
+	} else if s.Source.Helm.MaxHistory < 0 {
+		v.fail("spec.source.helm.maxHistory", "must be at least 1 (the Helm revisions kept), not %d", s.Source.Helm.MaxHistory)
+	}
+	if len(s.Migrations) > 0 {
+		v.fail("spec.migrations", "are run by mechanism apply; with spec.mechanism helm, write them as Helm hooks (a Job annotated helm.sh/hook: pre-upgrade), which Helm runs and kship reports")
+	}
 }

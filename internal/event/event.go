@@ -44,6 +44,7 @@ const (
 	TypeFailure       Type = "detector.failure" // status.Failure: the failure detector found a reason to abort
 	TypeSmoke         Type = "smoke.result"     // smoke.Result
 	TypeGate          Type = "gate.measurement" // gate.Measurement (a GatePayload)
+	TypeHelm          Type = "helm.operation"   // helm.Operation: a Helm install, upgrade, rollback or recovery, its revision and hooks
 	TypeDecision      Type = "decision"         // none: abort, rollback, verdict
 	TypeLog           Type = "log"              // none
 )
