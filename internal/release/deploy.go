@@ -49,6 +49,11 @@ type DeployOptions struct {
 	Catalog Catalog
 	// Version is kship's version, recorded with every revision.
 	Version string
+	// Admit, when set, is asked after Plan and Prepare passed, under the
+	// lock and before the first write: an error refuses the release
+	// (exit 2, nothing applied) with its message. The MCP server checks
+	// with it that the plan it showed still matches what deploy applies.
+	Admit func(*Prepared) error
 }
 
 func (o DeployOptions) common() common {
@@ -158,6 +163,11 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	r.red = evidence.NewRedactor(prep.Objects)
 	if prep.Report != nil && prep.Report.Blocking() {
 		return &RefusedError{Reason: fmt.Sprintf("a blocking check failed: nothing was applied; see %s", a.dir)}
+	}
+	if o.Admit != nil {
+		if err := o.Admit(prep); err != nil {
+			return &RefusedError{Reason: err.Error()}
+		}
 	}
 	if a.mechanism, a.strategy, err = r.catalog.seams(a.rel, r.env()); err != nil {
 		return err
