@@ -124,6 +124,7 @@ func (s *session) prunes(ctx context.Context, objs, previous []manifest.Object) 
 			return nil, err
 		}
 		ob.live = live
+		ob.change.LiveDigest = LiveDigestOf(live)
 		if live == nil {
 			ob.change.DryRun.Note = "already absent from the cluster"
 		}

@@ -87,6 +87,10 @@ type Change struct {
 	// over fields another field manager owns (deploy then needs
 	// --force-conflicts); the diff is the one a forced apply would make.
 	Conflict string `json:"conflict,omitempty"`
+	// LiveDigest is the SHA-256 of the live object the plan compared with
+	// (LiveDigestOf), "" when it was absent: a plan is stale when it
+	// changed. Not written out: a digest of a Secret is not to be shown.
+	LiveDigest string `json:"-"`
 }
 
 // DryRun modes: how an object was checked.

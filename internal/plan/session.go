@@ -136,6 +136,7 @@ func (s *session) observe(ctx context.Context, o manifest.Object) (observed, err
 		return ob, err
 	}
 	ob.live = live
+	ob.change.LiveDigest = LiveDigestOf(live)
 	result, err := s.dryRunApply(ctx, m, o.Obj, s.c.ForceConflicts)
 	if err != nil && apierrors.IsConflict(err) && !s.c.ForceConflicts {
 		ob.change.Conflict = Scrub(err.Error(), s.secrets)
