@@ -18,6 +18,9 @@ import (
 type decoder struct {
 	c     *collector
 	lines map[string]int
+	// homes maps each field name to the mappings that hold it, for the
+	// "it belongs under" hint; nil means the release file's (fieldHomes).
+	homes map[string][]string
 }
 
 var durationType = reflect.TypeOf(Duration{})
@@ -95,7 +98,11 @@ func (d *decoder) unknownField(k *yaml.Node, t reflect.Type, path string) {
 		d.c.add(k.Line, k.Column, "unknown field %q %s; did you mean %q?", k.Value, where, s)
 		return
 	}
-	if homes := fieldHomes()[k.Value]; len(homes) > 0 {
+	all := d.homes
+	if all == nil {
+		all = fieldHomes()
+	}
+	if homes := all[k.Value]; len(homes) > 0 {
 		d.c.add(k.Line, k.Column, "unknown field %q %s; it belongs under %s", k.Value, where, strings.Join(homes, " or "))
 		return
 	}
