@@ -2,6 +2,11 @@
 // timeline of every event (evidence.json), the steps to roll the release
 // back (rollback.md), a self-contained report (report.html) and the summary
 // printed at the end. Plan and checklist files are written by Prepare.
+//
+// It also holds the Redactor, the one path every output and stored message
+// passes through. It imports five kship packages: event, manifest, plan and
+// validate for the views it renders, and config for the credentials a
+// release file holds (the Redactor masks them with the Secrets' values).
 package evidence
 
 import (

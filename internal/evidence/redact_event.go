@@ -11,9 +11,6 @@ import (
 // string masked, so a consumer that reads a gate.Measurement still reads
 // one (the original is not changed).
 func (r *Redactor) Event(e event.Event) event.Event {
-	if r == nil || len(r.values) == 0 {
-		return e
-	}
 	e.Message, e.Object = r.String(e.Message), r.String(e.Object)
 	if e.Data != nil {
 		if p, ok := r.masked(reflect.ValueOf(e.Data)).Interface().(event.Payload); ok {
@@ -21,6 +18,22 @@ func (r *Redactor) Event(e event.Event) event.Event {
 		}
 	}
 	return e
+}
+
+// Outcome returns o with every string masked (summary, trigger, checked
+// items, manual steps): the final result printed and stored goes through
+// the same path as every event.
+func (r *Redactor) Outcome(o event.Outcome) event.Outcome { return Redacted(r, o) }
+
+// Redacted returns a copy of v (a struct, slice, map or pointer to one)
+// with every string in its exported fields masked: a report read back
+// from the cluster (status, history) is masked before it is printed.
+func Redacted[T any](r *Redactor, v T) T {
+	out, ok := r.masked(reflect.ValueOf(&v).Elem()).Interface().(T)
+	if !ok {
+		return v
+	}
+	return out
 }
 
 // masked returns a copy of v in which every string (exported struct
