@@ -4,6 +4,13 @@
 // before anything else changes), Services, workloads, the rest. It also
 // prunes (deletes) objects a release no longer has, and fetches live
 // objects. Every result is a ChangeSet, also on error.
+//
+// Mechanism is the apply mechanism of the Rollout seam (rollout): it writes
+// a revision (Write) and restores an earlier one (Restore) with the
+// Applier. The package imports config, event, kube, manifest, rollout and
+// wait because it is where they meet: it applies a release file's objects
+// with the clients, waits for migration Jobs with wait's detector, reports
+// every change in the stream, and implements the seam.
 package apply
 
 import (

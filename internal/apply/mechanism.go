@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
@@ -56,4 +57,91 @@ func (m *Mechanism) Write(ctx context.Context, t rollout.Target) ([]manifest.Obj
 		}
 	}
 	return objs, nil
+}
+
+// Restore brings r.Target back exactly: it runs the down Jobs of From's
+// reversible migrations (not on a roll-forward), applies Target's objects
+// again with conflicts forced (on a roll-forward, its migrations run
+// again), and deletes what r.Live has and Target lacks, except objects From
+// adopted (they existed before kship applied them). With no Target it
+// deletes what the release created, in reverse apply order. It returns the
+// objects applied, whose readiness shows the restore took effect (none
+// when the release was removed).
+func (m *Mechanism) Restore(ctx context.Context, r rollout.Restore) ([]manifest.Object, error) {
+	if !r.Forward {
+		if err := m.runDownJobs(ctx, r); err != nil {
+			return nil, err
+		}
+	}
+	if r.Target == nil {
+		return nil, m.removeAll(ctx, manifest.Without(r.Live, r.From.Adopted))
+	}
+	rel, n := r.TargetRelease, r.Target.Number
+	objs, opts := manifest.WithoutJobs(r.Target.Objects, rel.MigrationJobs()), Options{}
+	if r.Forward && len(rel.Spec.Migrations) > 0 {
+		if err := m.resetMigrations(ctx, r.Target.Objects, rel.MigrationJobs()); err != nil {
+			return nil, err
+		}
+		objs, opts = manifest.WithoutJobs(r.Target.Objects, rel.DownJobs()), Options{Migrations: rel.Spec.Migrations}
+	}
+	cs, err := m.Restorer.Apply(ctx, objs, opts)
+	m.Env.Decide(event.StageRollback, fmt.Sprintf("re-applied revision %d: %s", n, cs.Summary()))
+	if err != nil {
+		return objs, fmt.Errorf("re-apply revision %d: %w", n, err)
+	}
+	if added := manifest.Without(manifest.Missing(r.Live, r.Target.Objects), r.From.Adopted); len(added) > 0 {
+		cs, err := m.Restorer.Prune(ctx, added)
+		m.Env.Decide(event.StageRollback, fmt.Sprintf("deleted %d objects revision %d lacks: %s", len(added), n, cs.Summary()))
+		if err != nil {
+			return objs, fmt.Errorf("delete objects revision %d lacks: %w", n, err)
+		}
+	}
+	return objs, nil
+}
+
+// runDownJobs runs the down Jobs of From's reversible migrations to
+// completion.
+func (m *Mechanism) runDownJobs(ctx context.Context, r rollout.Restore) error {
+	jobs := manifest.Jobs(r.From.Objects, r.FromRelease.DownJobs())
+	if len(jobs) == 0 {
+		return nil
+	}
+	var migs []config.Migration
+	for _, j := range jobs {
+		migs = append(migs, config.Migration{Job: j.Obj.GetName(), Type: config.MigrationForwardOnly})
+	}
+	cs, err := m.Restorer.Apply(ctx, jobs, Options{Migrations: migs})
+	m.Env.Decide(event.StageRollback, fmt.Sprintf("ran %d down migration Jobs: %s", len(jobs), cs.Summary()))
+	if err != nil {
+		return fmt.Errorf("down migration failed: %w", err)
+	}
+	return nil
+}
+
+// resetMigrations deletes the completed migration Jobs (up and down) among
+// objs, so the roll-forward runs the migrations again.
+func (m *Mechanism) resetMigrations(ctx context.Context, objs []manifest.Object, names map[string]bool) error {
+	jobs := manifest.Jobs(objs, names)
+	if len(jobs) == 0 {
+		return nil
+	}
+	if _, err := m.Restorer.Prune(ctx, jobs); err != nil {
+		return fmt.Errorf("delete completed migration Jobs before running them again: %w", err)
+	}
+	return nil
+}
+
+// removeAll deletes every object of a release that had no earlier
+// revision, in reverse apply order.
+func (m *Mechanism) removeAll(ctx context.Context, live []manifest.Object) error {
+	objs := make([]manifest.Object, len(live))
+	for i, o := range live {
+		objs[len(live)-1-i] = o
+	}
+	cs, err := m.Restorer.Prune(ctx, objs)
+	m.Env.Decide(event.StageRollback, fmt.Sprintf("deleted the release's %d objects: %s", len(objs), cs.Summary()))
+	if err != nil {
+		return fmt.Errorf("delete the release's objects: %w", err)
+	}
+	return nil
 }

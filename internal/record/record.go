@@ -18,6 +18,7 @@ import (
 	"fmt"
 	"os"
 	"os/user"
+	"strings"
 	"time"
 
 	"k8s.io/client-go/kubernetes"
@@ -120,6 +121,14 @@ type Store struct {
 // SecretName is the name of the Secret holding revision n of release.
 func SecretName(release string, n int) string {
 	return fmt.Sprintf("kship.%s.v%d", release, n)
+}
+
+// ShowManifestsCommand is the shell command that prints the manifests of
+// revision n of release from its revision Secret, for a human rolling back
+// by hand.
+func ShowManifestsCommand(ns, release string, n int) string {
+	key := strings.ReplaceAll(keyManifests, ".", `\.`)
+	return fmt.Sprintf(`kubectl -n %s get secret %s -o jsonpath='{.data.%s}' | base64 -d | gunzip`, ns, SecretName(release, n), key)
 }
 
 // LeaseName is the name of the Lease that locks release.

@@ -198,3 +198,12 @@ func BenchmarkFromSecretData(b *testing.B) {
 		}
 	}
 }
+
+// The command a human runs to read a revision's manifests reads the key
+// the revision Secret stores them under.
+func TestShowManifestsCommand(t *testing.T) {
+	want := `kubectl -n shop get secret kship.web.v3 -o jsonpath='{.data.manifests\.yaml\.gz}' | base64 -d | gunzip`
+	if got := ShowManifestsCommand("shop", "web", 3); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}

@@ -11,10 +11,7 @@ import (
 	"net/http"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-
+	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
@@ -76,8 +73,7 @@ type attempt struct {
 	rev      *record.Revision
 	previous *record.Revision // last deployed revision, nil for a first release
 	revs     []record.Revision
-	file     string // the release file's path
-	saved    bool   // rev is recorded in the cluster
+	saved    bool // rev is recorded in the cluster
 	dir      string
 	out      *Outcome
 	steps    evidence.RollbackSteps
@@ -96,11 +92,12 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 	if o.Namespace != "" {
 		ns = o.Namespace
 	}
-	a := &attempt{rel: rel, file: o.ReleaseFile, out: &Outcome{Release: rel.Metadata.Name, Namespace: ns, StartedAt: r.now()}}
-	exists, err := r.namespaceExists(ctx, ns)
+	a := &attempt{rel: rel, out: &Outcome{Release: rel.Metadata.Name, Namespace: ns, StartedAt: r.now()}}
+	nsObj, err := apply.Namespace(ctx, r.clients, ns)
 	if err != nil {
 		return nil, err
 	}
+	exists := nsObj != nil
 	if exists {
 		lease, err := r.lockAndRead(ctx, a)
 		if err != nil {
@@ -137,7 +134,7 @@ func (r *run) lockAndRead(ctx context.Context, a *attempt) (*record.Lease, error
 		return nil, fmt.Errorf("release %s/%s history: %w", a.out.Namespace, a.out.Release, err)
 	}
 	a.revs = revs
-	a.previous = restorable(revs)
+	a.previous = record.Restorable(revs)
 	return lease, nil
 }
 
@@ -145,22 +142,23 @@ func (r *run) lockAndRead(ctx context.Context, a *attempt) (*record.Lease, error
 // refuses the release when a blocking check failed or the strategy is not
 // supported.
 func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error {
-	number := nextNumber(a.revs)
+	number := record.NextNumber(a.revs)
 	a.dir = evidence.Folder(o.EvidenceDir, a.out.Release, number, a.out.StartedAt)
 	a.out.EvidenceDir = a.dir
-	prev := restorable(a.revs)
-	popts := PrepareOptions{ReleaseFile: o.ReleaseFile, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
-		Namespace: o.Namespace, Previous: liveObjects(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts,
+	popts := PrepareOptions{Release: a.rel, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
+		Namespace: o.Namespace, Previous: record.Live(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts,
 		Catalog: r.catalog, ToolVersion: o.Version}
-	if prev != nil {
-		popts.PreviousRevision = prev.Number
+	if a.previous != nil {
+		popts.PreviousRevision = a.previous.Number
 	}
 	prep, err := r.prepare(ctx, popts)
 	if err != nil {
 		return err
 	}
 	a.prep, a.rel = prep, prep.Release
-	r.red = evidence.NewRedactor(prep.Objects)
+	// The rollback re-applies the previous revision and earlier ones may be
+	// live: their Secrets are masked as well as the new revision's.
+	r.red = evidence.NewRedactor(prep.Objects, record.Live(a.revs), record.ObjectsOf(a.previous))
 	if prep.Report != nil && prep.Report.Blocking() {
 		return &RefusedError{Reason: fmt.Sprintf("a blocking check failed: nothing was applied; see %s", a.dir)}
 	}
@@ -214,26 +212,11 @@ func (r *run) refusedOrErr(ctx context.Context, a *attempt, err error) (*Outcome
 	return r.finish(ctx, a, evidence.KindDeploy)
 }
 
-// namespaceExists reports whether the release namespace exists.
-func (r *run) namespaceExists(ctx context.Context, ns string) (bool, error) {
-	_, err := r.clients.Typed.CoreV1().Namespaces().Get(ctx, ns, metav1.GetOptions{})
-	if apierrors.IsNotFound(err) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("namespace %s: %w", ns, err)
-	}
-	return true, nil
-}
-
 // createNamespaceAndLock creates the release namespace of a first release
 // (after every blocking check passed) and takes the lock in it.
 func (r *run) createNamespaceAndLock(ctx context.Context, a *attempt) (*record.Lease, error) {
-	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: a.out.Namespace,
-		Labels: map[string]string{"app.kubernetes.io/managed-by": "kship"}}}
-	_, err := r.clients.Typed.CoreV1().Namespaces().Create(ctx, ns, metav1.CreateOptions{FieldManager: kube.FieldManager})
-	if err != nil && !apierrors.IsAlreadyExists(err) {
-		return nil, fmt.Errorf("create namespace %s: %w", a.out.Namespace, err)
+	if err := apply.CreateNamespace(ctx, r.clients, a.out.Namespace); err != nil {
+		return nil, err
 	}
 	r.decide(event.StagePrepare, "created namespace %s for the release's state", a.out.Namespace)
 	return r.lockAndRead(ctx, a)

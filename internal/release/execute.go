@@ -7,6 +7,8 @@ import (
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/gate"
+	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rollback"
 )
 
 // trigger is a reason to roll back: a detector failure, a timeout, a
@@ -33,7 +35,7 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	}
 	a.saved = true
 	a.out.Revision = a.rev.Number
-	a.steps = r.rollbackSteps(a.out.Namespace, a.out.Release, a.rev, a.previous, liveObjects(a.revs), downNames(a.rel, a.rev.Objects))
+	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, a.rev, a.previous, record.Live(a.revs), a.rel)
 	baseline := r.baseline(ctx, a, gates)
 	trig := r.rollout(ctx, a)
 	var v verification
@@ -47,7 +49,10 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	case trig == nil:
 		r.succeed(ctx, a, v)
 	default:
-		r.fail(ctx, a, trig, baseline)
+		a.out.Trigger = trig.reason
+		r.decide(trig.stage, "rollback trigger: %s", trig.reason)
+		r.rollbacks(a.mechanism, baseline).AfterFailure(ctx, r.rollbackAttempt(a),
+			rollback.Failure{Stage: trig.stage, Revision: a.rev, Release: a.rel, Previous: a.previous})
 	}
 	return r.finish(ctx, a, evidence.KindDeploy)
 }
@@ -103,10 +108,14 @@ func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, er
 	defer cancel()
 	if a.out.EvidenceDir != "" {
 		digest, err := evidence.Write(a.out.EvidenceDir, b, r.red)
-		if err != nil {
-			return a.out, err
-		}
-		if a.rev != nil {
+		switch {
+		case err != nil:
+			// The verdict stands and is recorded with the revision (its
+			// exit code is the verdict's); only the bundle is missing, and
+			// the run says so.
+			r.emit(event.StageStabilize, event.TypeLog, "", "write the evidence bundle: "+err.Error(), nil)
+			a.out.Summary += "; the evidence bundle could NOT be written: " + err.Error()
+		case a.rev != nil:
 			a.rev.EvidenceDigest = digest
 		}
 	}

@@ -53,9 +53,17 @@ type fakeHistory struct {
 	s      *script
 	revs   map[int]record.Revision
 	locked *record.LockedError
+	// failSave, when set, fails the saves it returns an error for.
+	failSave func(r *record.Revision) error
 }
 
 func (h *fakeHistory) Save(_ context.Context, r *record.Revision) error {
+	if h.failSave != nil {
+		if err := h.failSave(r); err != nil {
+			h.s.call("save %d %s failed", r.Number, r.Outcome)
+			return err
+		}
+	}
 	h.s.call("save %d %s", r.Number, r.Outcome)
 	h.revs[r.Number] = *r
 	return nil
@@ -134,6 +142,7 @@ func (w *fakeWaiter) Watch(ctx context.Context, _ []manifest.Ref, _ wait.Options
 type fakeSmoke struct {
 	s    *script
 	pass []bool
+	msg  string // the results' message ("scripted" when empty)
 }
 
 func (f *fakeSmoke) Run(_ context.Context, _ string, checks []config.SmokeCheck, _ event.Sink) []smoke.Result {
@@ -144,7 +153,11 @@ func (f *fakeSmoke) Run(_ context.Context, _ string, checks []config.SmokeCheck,
 			ok, f.pass = f.pass[0], f.pass[1:]
 		}
 		f.s.call("smoke %s %v", c.Name, ok)
-		out = append(out, smoke.Result{Name: c.Name, Kind: "http", Passed: ok, Attempts: 1, Message: "scripted"})
+		msg := f.msg
+		if msg == "" {
+			msg = "scripted"
+		}
+		out = append(out, smoke.Result{Name: c.Name, Kind: "http", Passed: ok, Attempts: 1, Message: msg})
 	}
 	return out
 }
@@ -229,7 +242,7 @@ func (h *harness) run() *run {
 	clients := &kube.Clients{Typed: fake.NewSimpleClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})}
 	sink := event.SinkFunc(func(e event.Event) { h.events = append(h.events, e) })
 	r := newRun(common{Clients: clients, EvidenceDir: h.dir, Sink: sink, Now: time.Now, Holder: "me@here pid 1"})
-	r.hist, r.reapply, r.smoke = h.hist, h.reapply, h.smoke
+	r.hist, r.smoke = h.hist, h.smoke
 	r.catalog = testCatalog()
 	// The real apply mechanism and rolling strategy, writing through the
 	// scripted appliers.
@@ -248,6 +261,11 @@ func (h *harness) run() *run {
 		return &Prepared{Release: h.rel, Objects: h.objs, Report: h.report, EvidenceDir: o.EvidenceDir}, nil
 	}
 	return r
+}
+
+func (h *harness) rollback(o RollbackOptions) (*Outcome, error) {
+	o.Name, o.Namespace, o.EvidenceDir = "web", "shop", h.dir
+	return h.run().rollback(context.TODO(), o)
 }
 
 func (h *harness) deploy() (*Outcome, error) {

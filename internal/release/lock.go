@@ -4,10 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
-	"regexp"
-	"strconv"
-	"syscall"
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/record"
@@ -15,24 +11,6 @@ import (
 
 // Holder names this process as a lock holder: "user@host pid P".
 func Holder() string { return record.Identity() }
-
-var holderRe = regexp.MustCompile(`^(.*)@(\S+) pid (\d+)$`)
-
-// holderDead reports whether a lock holder is a kship process on this host
-// that no longer exists: its lock can be taken at once, without waiting for
-// the lease to expire.
-func holderDead(holder string) bool {
-	m := holderRe.FindStringSubmatch(holder)
-	if m == nil {
-		return false
-	}
-	host, _ := os.Hostname()
-	pid, err := strconv.Atoi(m[3])
-	if m[2] != host || err != nil || pid <= 0 {
-		return false
-	}
-	return errors.Is(syscall.Kill(pid, 0), syscall.ESRCH)
-}
 
 // RefusedError says the release was refused before anything was written.
 type RefusedError struct{ Reason string }
@@ -53,7 +31,7 @@ func (r *run) lock(ctx context.Context, ns, name string) (*record.Lease, error) 
 		}
 		return lease, err
 	}
-	if !holderDead(held.Holder) {
+	if !record.HolderGone(held.Holder) {
 		return nil, &RefusedError{Reason: held.Error()}
 	}
 	r.decide(event.StagePrepare, "lock of %s/%s was held by %s (since %s), a process that no longer exists on this host: taking it over",

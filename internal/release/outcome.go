@@ -1,6 +1,9 @@
 package release
 
-import "github.com/kship/kship/internal/event"
+import (
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/record"
+)
 
 // Outcome is the result of one `kship deploy` or `kship rollback`
 // (event.Outcome: the views and the evidence bundle render it too).
@@ -20,3 +23,13 @@ const (
 
 // Verdicts lists every verdict (event.Verdicts).
 var Verdicts = event.Verdicts
+
+// Revision outcomes: record's, named here for callers of this package.
+const (
+	OutcomePending     = record.OutcomePending
+	OutcomeDeployed    = record.OutcomeDeployed
+	OutcomeFailed      = record.OutcomeFailed
+	OutcomeRolledBack  = record.OutcomeRolledBack
+	OutcomeSuperseded  = record.OutcomeSuperseded
+	OutcomeInterrupted = record.OutcomeInterrupted
+)

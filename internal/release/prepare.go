@@ -14,6 +14,7 @@ import (
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/validate"
 )
 
@@ -21,6 +22,9 @@ import (
 type PrepareOptions struct {
 	// ReleaseFile is the path of kship.yaml.
 	ReleaseFile string
+	// Release, when set, is the release file already loaded (deploy loads
+	// it once per attempt); ReleaseFile is not read then.
+	Release *config.Release
 	// Clients reach the target cluster; nil when Offline.
 	Clients *kube.Clients
 	// Offline validates without a cluster: no dry-run, no live references,
@@ -128,9 +132,12 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	if o.Offline {
 		o.Clients = nil
 	}
-	rel, err := config.Load(o.ReleaseFile)
-	if err != nil {
-		return nil, &InputError{Err: err}
+	rel := o.Release
+	if rel == nil {
+		var err error
+		if rel, err = config.Load(o.ReleaseFile); err != nil {
+			return nil, &InputError{Err: err}
+		}
 	}
 	if o.Namespace != "" {
 		rel.Spec.Namespace = o.Namespace
@@ -149,6 +156,7 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	}
 	emit(*o, event.StagePlan, event.TypeStageStarted, "rendering and planning release "+rel.Metadata.Name)
 	var objs []manifest.Object
+	var err error
 	if o.Offline { // no cluster and no network: remote kustomize bases are refused
 		objs, err = manifest.LoadOffline(ctx, rel)
 	} else {
@@ -220,7 +228,7 @@ func reachable(ctx context.Context, c *kube.Clients) error {
 }
 
 // readHistory fills Previous and PreviousRevision from the release's
-// history the way deploy does (liveObjects, restorable).
+// history the way deploy does (record.Live, record.Restorable).
 func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) error {
 	if !o.ReadHistory || o.Previous != nil || o.Clients == nil {
 		return nil
@@ -229,8 +237,8 @@ func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) e
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("release %s: read its history in namespace %s: %w", rel.Metadata.Name, rel.Spec.Namespace, err)}
 	}
-	o.Previous = liveObjects(revs)
-	if prev := restorable(revs); prev != nil {
+	o.Previous = record.Live(revs)
+	if prev := record.Restorable(revs); prev != nil {
 		o.PreviousRevision = prev.Number
 	}
 	return nil

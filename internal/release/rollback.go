@@ -2,19 +2,18 @@ package release
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
-	"reflect"
-	"strings"
 	"time"
 
-	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/kube"
-	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rollback"
+	"github.com/kship/kship/internal/validate"
 )
 
 // RollbackOptions configure one `kship rollback NAME`.
@@ -51,7 +50,10 @@ func (o RollbackOptions) common() common {
 // a rollback drill). Exit classes: verified 0, refused 2, failed 4,
 // unverified 5.
 func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
-	r := newRun(o.common())
+	return newRun(o.common()).rollback(ctx, o)
+}
+
+func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
 	a := &attempt{out: &Outcome{Release: o.Name, Namespace: o.Namespace, StartedAt: r.now()}}
 	if o.Drill {
 		if err := r.refuseProduction(ctx, o.Namespace); err != nil {
@@ -67,158 +69,72 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
 		return nil, fmt.Errorf("release %s/%s has no revisions: nothing to roll back", o.Namespace, o.Name)
 	}
 	from := &a.revs[0]
-	target, err := r.rollbackTarget(ctx, a.revs, from, o.ToRevision)
+	target, err := rollback.Target(ctx, r.hist, a.revs, from, o.ToRevision)
 	if err != nil {
 		return nil, err
 	}
+	if target == nil && !o.Drill {
+		if why := rollback.Refusal(a.revs, from); why != "" {
+			return r.refusedOrErr(ctx, a, &RefusedError{Reason: why})
+		}
+	}
+	mech, err := r.catalog.mechanism(rollback.ReleaseOf(from, nil), r.env())
+	if err != nil {
+		return r.refusedOrErr(ctx, a, err)
+	}
+	number := r.openRollback(a, from, target)
+	x := r.rollbacks(mech, nil)
 	if o.Drill {
-		return r.drill(ctx, a, from, target)
-	}
-	if target == nil && everDeployed(a.revs) {
-		return r.refusedOrErr(ctx, a, nothingToRollBackTo(a.revs, from))
-	}
-	return r.manualRollback(ctx, a, from, target)
-}
-
-// everDeployed reports whether any revision of revs was deployed (running
-// now, or replaced later by a newer one).
-func everDeployed(revs []record.Revision) bool {
-	for _, rev := range revs {
-		if rev.Outcome == OutcomeDeployed || rev.Outcome == OutcomeSuperseded {
-			return true
+		d, rev, err := x.Drill(ctx, r.rollbackAttempt(a), from, target, number)
+		if err != nil {
+			return nil, err
 		}
+		a.drill, a.rev, a.saved = d, rev, rev != nil
+		return r.finish(ctx, a, evidence.KindDrill)
 	}
-	return false
-}
-
-// nothingToRollBackTo refuses a rollback that found no earlier revision to
-// restore although the release has been deployed: removing the release is
-// never what a rollback of a deployed release does.
-func nothingToRollBackTo(revs []record.Revision, from *record.Revision) *RefusedError {
-	var same []string
-	for _, rev := range revs {
-		if rev.Number < from.Number && rev.Number != from.RollbackOf && sameObjects(rev.Objects, from.Objects) {
-			same = append(same, fmt.Sprintf("%d", rev.Number))
-		}
-	}
-	why := fmt.Sprintf("revision %d has no earlier revision that was deployed", from.Number)
-	if len(same) > 0 {
-		why = fmt.Sprintf("every earlier deployed revision holds revision %d's very objects (revision %s)", from.Number, strings.Join(same, ", "))
-		if from.RollbackOf > 0 {
-			why += fmt.Sprintf(" or is revision %d, which it rolled back", from.RollbackOf)
-		}
-	}
-	return &RefusedError{Reason: fmt.Sprintf("nothing to roll back to: %s; nothing was changed. A rollback never removes a deployed release; pick a revision with --to-revision N (kship history %s -n %s)",
-		why, from.Release, from.Namespace)}
-}
-
-// rollbackTarget picks the revision to restore: the one asked for, or the
-// newest earlier revision that was deployed (nil: none, the release is
-// removed).
-func (r *run) rollbackTarget(ctx context.Context, revs []record.Revision, from *record.Revision, to int) (*record.Revision, error) {
-	if to > 0 {
-		if to == from.Number {
-			return nil, fmt.Errorf("revision %d is the current revision: pick an earlier one (kship history %s)", to, from.Release)
-		}
-		rev, err := r.hist.Get(ctx, from.Namespace, from.Release, to)
-		if errors.Is(err, record.ErrNotFound) {
-			return nil, fmt.Errorf("release %s/%s has no revision %d (kept: the last %d; see kship history %s)", from.Namespace, from.Release, to, record.DefaultKeep, from.Release)
-		}
-		return rev, err
-	}
-	for i := range revs {
-		rev := &revs[i]
-		// Skip the revision a rollback undid, and a revision with the very
-		// objects of the current one (the one a rollback restored): rolling
-		// back to it would change nothing.
-		if rev.Number >= from.Number || rev.Number == from.RollbackOf || sameObjects(rev.Objects, from.Objects) {
-			continue
-		}
-		if rev.Outcome == OutcomeDeployed || rev.Outcome == OutcomeSuperseded {
-			return rev, nil
-		}
-	}
-	return nil, nil
+	a.rev = x.Manual(ctx, r.rollbackAttempt(a), from, target, number)
+	a.saved = a.rev != nil
+	return r.finish(ctx, a, evidence.KindRollback)
 }
 
 // openRollback sets up an attempt that rolls from back to target (nil:
 // remove the release): its revision number and evidence folder, the
 // redactor for both revisions' Secrets and the rollback steps. It returns
-// the number and from's release file.
-func (r *run) openRollback(a *attempt, from, target *record.Revision) (int, *config.Release) {
-	number := nextNumber(a.revs)
+// the number.
+func (r *run) openRollback(a *attempt, from, target *record.Revision) int {
+	number := record.NextNumber(a.revs)
 	a.out.Revision = number
 	a.dir = evidence.Folder(r.evidenceRoot, a.out.Release, number, a.out.StartedAt)
 	a.out.EvidenceDir = a.dir
-	fromRel := releaseOf(from, nil)
-	r.red = evidence.NewRedactor(from.Objects, objectsOf(target))
-	a.steps = r.rollbackSteps(a.out.Namespace, a.out.Release, from, target, liveObjects(a.revs), downNames(fromRel, from.Objects))
-	return number, fromRel
+	r.red = evidence.NewRedactor(from.Objects, record.ObjectsOf(target))
+	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, from, target, record.Live(a.revs), rollback.ReleaseOf(from, nil))
+	return number
 }
 
-// manualRollback runs `kship rollback` and records it as a revision.
-func (r *run) manualRollback(ctx context.Context, a *attempt, from, target *record.Revision) (*Outcome, error) {
-	number, fromRel := r.openRollback(a, from, target)
-	in := restoreInput{ns: a.out.Namespace, name: a.out.Release, from: from, fromRel: fromRel, target: target,
-		live: union(from.Objects, liveObjects(a.revs)), number: number, dir: a.dir}
-	res := r.restore(ctx, in)
-	a.out.Checked = res.checked
-	fromChanged := true
-	switch {
-	case res.err != nil:
-		// from keeps its outcome: the history must always name a deployed
-		// revision, and the failed rollback revision says what happened.
-		a.out.Verdict = RollbackFailed
-		a.out.Summary = fmt.Sprintf("rollback of revision %d FAILED: %v", from.Number, res.err)
-		a.out.ManualSteps = manualSteps(a.dir, a.steps)
-		fromChanged = false
-	case res.revision == nil:
-		a.out.Verdict, a.out.Revision = Verified, from.Number
-		a.out.Summary = fmt.Sprintf("revision %d had no earlier revision: its objects were deleted", from.Number)
-		from.Outcome, from.Message = OutcomeRolledBack, "rolled back: the release was removed"
-	case res.unverified != "":
-		a.out.Verdict, a.out.RestoredRevision, a.out.RollbackRevision = Unverified, target.Number, number
-		a.out.Summary = fmt.Sprintf("rolled back from revision %d to revision %d (recorded as revision %d), applied and ready but NOT verified: %s",
-			from.Number, target.Number, number, res.unverified)
-		from.Outcome, from.Message = OutcomeRolledBack, fmt.Sprintf("rolled back to revision %d by revision %d (not verified)", target.Number, number)
-	default:
-		a.out.Verdict, a.out.RestoredRevision, a.out.RollbackRevision = Verified, target.Number, number
-		a.out.Summary = fmt.Sprintf("rolled back from revision %d to revision %d (recorded as revision %d), verified", from.Number, target.Number, number)
-		from.Outcome, from.Message = OutcomeRolledBack, fmt.Sprintf("rolled back to revision %d by revision %d", target.Number, number)
+// refuseProduction refuses a drill in a namespace labelled production.
+func (r *run) refuseProduction(ctx context.Context, ns string) error {
+	n, err := apply.Namespace(ctx, r.clients, ns)
+	if err != nil {
+		return err
 	}
-	if res.err == nil && len(res.checked) <= 1 && target != nil {
-		a.out.Verdict = Unverified
+	if n == nil {
+		return fmt.Errorf("namespace %s does not exist", ns)
 	}
-	if fromChanged {
-		if err := r.hist.Save(ctx, from); err != nil {
-			r.emit(event.StageRollback, event.TypeLog, "", fmt.Sprintf("record revision %d: %v", from.Number, err), nil)
-		}
+	if why := validate.Production(ns, n.Labels); why != "" {
+		return &RefusedError{Reason: why + ": a rollback drill runs only outside production"}
 	}
-	r.decide(event.StageRollback, "verdict: %s", a.out.Verdict)
-	a.rev, a.saved = res.revision, res.revision != nil
-	if a.rev != nil && a.out.Verdict == Unverified {
-		a.rev.Unverified = true
-	}
-	return r.finish(ctx, a, evidence.KindRollback)
+	return nil
 }
 
-// objectsOf returns a revision's objects, nil for no revision.
-func objectsOf(rev *record.Revision) []manifest.Object {
-	if rev == nil {
-		return nil
-	}
-	return rev.Objects
+// rollbacks is the rollback stage of this run, restoring through mech and
+// verifying restored revisions against baseline (measured before the
+// failed rollout; nil for kship rollback).
+func (r *run) rollbacks(mech rollback.Restorer, baseline map[string]gate.Measurement) *rollback.Runner {
+	return &rollback.Runner{Mechanism: mech, History: r.hist, Check: restoredCheck{r: r, baseline: baseline}, Env: r.env(),
+		Holder: r.holder, Recorder: r.rec, Redactor: r.red, EvidenceRoot: r.evidenceRoot}
 }
 
-// sameObjects reports whether two revisions hold exactly the same objects.
-func sameObjects(a, b []manifest.Object) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for i := range a {
-		if !reflect.DeepEqual(a[i].Obj.Object, b[i].Obj.Object) {
-			return false
-		}
-	}
-	return true
+// rollbackAttempt is what the rollback stage completes of the attempt.
+func (r *run) rollbackAttempt(a *attempt) rollback.Attempt {
+	return rollback.Attempt{Out: a.out, Live: record.Live(a.revs), Dir: a.dir, Steps: a.steps}
 }

@@ -8,6 +8,7 @@ import (
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/rollout"
 	"github.com/kship/kship/internal/wait"
 )
@@ -19,7 +20,7 @@ func (r *run) rollout(ctx context.Context, a *attempt) *trigger {
 	done := r.begin(event.StageRollout, fmt.Sprintf("roll out revision %d: %d objects, mechanism %s, strategy %s",
 		a.rev.Number, len(a.prep.Objects), a.rel.Spec.Mechanism, a.rel.Spec.Strategy.Type))
 	err := a.strategy.Rollout(ctx, rollout.Run{
-		Target: rollout.Target{Release: a.rel, Namespace: a.out.Namespace, Revision: a.rev.Number, Objects: a.prep.Objects, Live: liveObjects(a.revs)},
+		Target: rollout.Target{Release: a.rel, Namespace: a.out.Namespace, Revision: a.rev.Number, Objects: a.prep.Objects, Live: record.Live(a.revs)},
 		Writer: a.mechanism, Waiter: readiness{r: r, stage: event.StageRollout, rel: a.rel, ns: a.out.Namespace}, Env: r.env()})
 	if err != nil {
 		done("failed")
@@ -44,7 +45,7 @@ func (w readiness) Ready(ctx context.Context, objs []manifest.Object) error {
 
 // waitReady waits for objs with the release's rollout timeout and detector.
 func (r *run) waitReady(ctx context.Context, stage event.Stage, rel *config.Release, ns string, objs []manifest.Object) error {
-	_, err := r.waiterFor(stage).Wait(ctx, refs(objs), waitOptions(rel, ns))
+	_, err := r.waiterFor(stage).Wait(ctx, manifest.Refs(objs), waitOptions(rel, ns))
 	if err == nil {
 		return nil
 	}

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
@@ -40,7 +39,6 @@ type run struct {
 	// caller's --force-conflicts, for the mechanism writing a new revision.
 	catalog        Catalog
 	forceConflicts bool
-	reapply        applier // rollback: kship owns the revision's fields, conflicts are forced
 	waiterFor      func(stage event.Stage) waiter
 	smoke          smoker
 	prepare        preparer
@@ -86,7 +84,6 @@ func newRun(o common) *run {
 		r.lockTTL = DefaultLockTTL
 	}
 	r.hist = newStore(o.Clients, now, o.Version)
-	r.reapply = &apply.Applier{Clients: o.Clients, FieldManager: kube.FieldManager, ForceConflicts: true, Sink: r.rec, Now: now, Stage: event.StageRollback}
 	r.waiterFor = func(stage event.Stage) waiter {
 		return &wait.Waiter{Clients: o.Clients, Sink: r.rec, Now: now, Stage: stage}
 	}

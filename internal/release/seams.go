@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/rollback"
 	"github.com/kship/kship/internal/rollout"
 )
 
@@ -16,12 +17,13 @@ import (
 // strategy adds a package and its line in the caller's Catalog; release
 // itself does not change.
 
-// Mechanism is how a revision's objects reach the cluster (and, with
-// rollback, how an earlier revision is restored): apply (kship's
-// server-side apply, package apply) today; a Helm release and a git commit
-// Flux applies next.
+// Mechanism is how a revision's objects reach the cluster (Write) and how
+// an earlier revision is restored (Restore, which the rollback stage calls):
+// apply (kship's server-side apply, package apply) today; a Helm release
+// and a git commit Flux applies next.
 type Mechanism interface {
 	rollout.Writer
+	rollback.Restorer
 }
 
 // Strategy is how the new version replaces the old: rolling (package
@@ -61,6 +63,17 @@ func (c Catalog) seams(rel *config.Release, env rollout.Env) (Mechanism, Strateg
 	}
 	mech, strat := seamNames(rel)
 	return c.Mechanisms[mech](env), c.Strategies[strat](env), nil
+}
+
+// mechanism builds the mechanism a release file names (a rollback restores
+// through the mechanism the revision was deployed with).
+func (c Catalog) mechanism(rel *config.Release, env rollout.Env) (Mechanism, error) {
+	name, _ := seamNames(rel)
+	m, ok := c.Mechanisms[name]
+	if !ok {
+		return nil, &RefusedError{Reason: fmt.Sprintf("mechanism %s is not supported yet: set spec.mechanism to %s; nothing was changed", name, catalogNames(c.Mechanisms))}
+	}
+	return m(env), nil
 }
 
 // seamNames are the mechanism and strategy a release file names, its

@@ -3,7 +3,6 @@ package release
 import (
 	"context"
 
-	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/gate"
@@ -16,12 +15,6 @@ import (
 // The executor only runs stages; the work is in the stage packages. These
 // interfaces are the parts of each stage it calls, so the order of calls can
 // be tested with scripted fakes.
-
-// applier writes objects (P4-A apply).
-type applier interface {
-	Apply(ctx context.Context, objs []manifest.Object, opts apply.Options) (*apply.ChangeSet, error)
-	Prune(ctx context.Context, objs []manifest.Object) (*apply.ChangeSet, error)
-}
 
 // waiter waits for readiness and runs the failure detector (P4-A wait).
 type waiter interface {

@@ -83,7 +83,7 @@ func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time
 		return st, nil
 	}
 	latest := &revs[0]
-	st.Latest, st.Deployed = Info(latest), Info(lastDeployed(revs))
+	st.Latest, st.Deployed = Info(latest), Info(record.LastDeployed(revs))
 	st.State, st.Message = describeState(latest, lock, now)
 	return st, nil
 }
@@ -95,10 +95,10 @@ func describeState(latest *record.Revision, lock *record.Holder, now time.Time) 
 		doing = fmt.Sprintf("rolled back (revision %d rolls back revision %d)", latest.Number, latest.RollbackOf)
 	}
 	switch {
-	case latest.Outcome == OutcomePending && latest.RollbackOf > 0 && !record.Interrupted(latest, lock, now) && !holderDead(lock.Identity):
+	case latest.Outcome == OutcomePending && latest.RollbackOf > 0 && !record.Interrupted(latest, lock, now) && !record.HolderGone(lock.Identity):
 		return "rolling-back", fmt.Sprintf("rolling back: revision %d (%s) is being recorded by %s since %s; lock renewed %s, expires %s",
 			latest.Number, latest.Message, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
-	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now) && !holderDead(lock.Identity):
+	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now) && !record.HolderGone(lock.Identity):
 		return "deploying", fmt.Sprintf("deploying: revision %d is being deployed by %s since %s; lock renewed %s, expires %s",
 			latest.Number, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
 	case latest.Outcome == OutcomePending || latest.Outcome == OutcomeInterrupted:
@@ -120,7 +120,7 @@ func lockWords(lock *record.Holder, now time.Time) string {
 		return "the lock is free"
 	case lock.Expired(now):
 		return fmt.Sprintf("its lock (held by %s) expired at %s", lock.Identity, ts(lock.ExpiresAt()))
-	case holderDead(lock.Identity):
+	case record.HolderGone(lock.Identity):
 		return fmt.Sprintf("its lock is still held by %s, a process that no longer exists on this host; the lock expires at %s, and kship deploy or rollback on this host takes it over at once", lock.Identity, ts(lock.ExpiresAt()))
 	default:
 		return fmt.Sprintf("the lock is held by %s and expires at %s unless renewed (or take it now with --force-unlock)", lock.Identity, ts(lock.ExpiresAt()))

@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"time"
@@ -9,6 +10,7 @@ import (
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/gate"
+	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/wait"
 )
 
@@ -53,7 +55,7 @@ func (v *verification) inconclusive() string {
 func (r *run) verifyAndStabilize(ctx context.Context, a *attempt, gates evaluator, baseline map[string]gate.Measurement) (verification, *trigger) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	fails := r.waiterFor(event.StageStabilize).Watch(wctx, refs(a.prep.Objects), waitOptions(a.rel, a.out.Namespace))
+	fails := r.waiterFor(event.StageStabilize).Watch(wctx, manifest.Refs(a.prep.Objects), waitOptions(a.rel, a.out.Namespace))
 	v := verification{pending: map[string]string{}}
 	done := r.begin(event.StageVerify, "smoke checks and metric gates")
 	trig := r.verify(ctx, a.rel, a.out.Namespace, gates, baseline, fails, event.StageVerify, &v)
@@ -146,6 +148,32 @@ func (r *run) settle(ctx context.Context, rel *config.Release, ns string, gates 
 		case <-tick.C:
 		}
 	}
+}
+
+// restoredCheck waits for and verifies a restored revision for the
+// rollback stage: its smoke checks once, then its gates until they pass or
+// the settle time is over, against baseline.
+type restoredCheck struct {
+	r        *run
+	baseline map[string]gate.Measurement
+}
+
+// Ready waits for the restored objects with rel's timeout and detector.
+func (c restoredCheck) Ready(ctx context.Context, rel *config.Release, ns string, objs []manifest.Object) error {
+	return c.r.waitReady(ctx, event.StageRollback, rel, ns, objs)
+}
+
+// Verify runs rel's smoke checks and gates on the restored revision.
+func (c restoredCheck) Verify(ctx context.Context, rel *config.Release, ns string) ([]string, string, error) {
+	gates, err := c.r.gatesFor(rel)
+	if err != nil {
+		return nil, "", err
+	}
+	v := verification{pending: map[string]string{}}
+	if trig := c.r.settle(ctx, rel, ns, gates, c.baseline, &v); trig != nil {
+		return v.checked, "", errors.New(trig.reason)
+	}
+	return v.checked, v.inconclusive(), nil
 }
 
 func gateMessage(m gate.Measurement) string {

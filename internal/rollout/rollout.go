@@ -9,8 +9,9 @@
 // spec.strategy.type) from the Catalog its caller passes. An
 // implementation imports this package, never release.
 //
-// It imports config, event, kube and manifest because its types are made
-// of theirs: a release file, the event stream, the clients and objects.
+// It imports config, event, kube, manifest and record because its types are
+// made of theirs: a release file, the event stream, the clients, objects and
+// revisions.
 package rollout
 
 import (
@@ -21,6 +22,7 @@ import (
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/record"
 )
 
 // Env is what a mechanism or strategy gets of the run: the clients, the
@@ -56,6 +58,26 @@ type Target struct {
 	// Live are the objects earlier writes may have left in the cluster;
 	// those Objects lacks are removed.
 	Live []manifest.Object
+}
+
+// Restore is what a mechanism restores: the cluster goes back from one
+// revision to another, exactly.
+type Restore struct {
+	Namespace string
+	// From is the revision rolled back (its objects are live), with the
+	// release file it was deployed with.
+	From        *record.Revision
+	FromRelease *config.Release
+	// Target is the revision brought back, with its release file; nil
+	// removes what the release created (it had no earlier revision).
+	Target        *record.Revision
+	TargetRelease *config.Release
+	// Live are all the objects that may be live now: From's and those of
+	// earlier revisions that did not end cleanly.
+	Live []manifest.Object
+	// Forward is a drill's roll-forward: Target's migrations run again,
+	// From's down Jobs are left alone (it restores, it does not undo).
+	Forward bool
 }
 
 // Writer is the part of a mechanism a strategy writes through.

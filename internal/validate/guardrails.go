@@ -1,6 +1,7 @@
 package validate
 
 import (
+	"fmt"
 	"github.com/kship/kship/internal/config"
 )
 
@@ -33,4 +34,22 @@ func (r *run) checkGuardrails() {
 	}
 	r.summarize(IDGuardrail, start, "rollback method %s; %s and %s verify the release", method,
 		plural(smoke, "smoke check"), plural(gates, "metric gate"))
+}
+
+// productionLabels are the namespace labels whose value production or prod
+// marks a production namespace.
+var productionLabels = []string{"environment", "env", "kship.dev/environment", "tier"}
+
+// Production says why a namespace with these labels is production ("" when
+// it is not): a rollback drill runs only outside production.
+func Production(ns string, labels map[string]string) string {
+	for _, k := range productionLabels {
+		if v := labels[k]; v == "production" || v == "prod" {
+			return fmt.Sprintf("namespace %s is labelled %s=%s", ns, k, v)
+		}
+	}
+	if labels["kship.dev/production"] == "true" {
+		return fmt.Sprintf("namespace %s is labelled kship.dev/production=true", ns)
+	}
+	return ""
 }

@@ -1,12 +1,23 @@
-package release
+package rollback
 
 import (
 	"context"
 	"testing"
 
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/record"
 )
+
+func obj(kind, name string, data map[string]any) manifest.Object {
+	u := &unstructured.Unstructured{Object: map[string]any{"apiVersion": "v1", "kind": kind,
+		"metadata": map[string]any{"name": name, "namespace": "shop"}}}
+	for k, v := range data {
+		u.Object[k] = v
+	}
+	return manifest.Object{Obj: u}
+}
 
 func TestRollbackTargetSkipsUndoneAndIdenticalRevisions(t *testing.T) {
 	v1 := []manifest.Object{obj("ConfigMap", "cfg", map[string]any{"data": map[string]any{"v": "1"}})}
@@ -14,21 +25,20 @@ func TestRollbackTargetSkipsUndoneAndIdenticalRevisions(t *testing.T) {
 	v3 := []manifest.Object{obj("ConfigMap", "cfg", map[string]any{"data": map[string]any{"v": "3"}})}
 	// 1 superseded, 2 superseded, 3 rolled back, 4 = rollback of 3 restoring 2.
 	revs := []record.Revision{
-		{Number: 4, Outcome: OutcomeDeployed, RollbackOf: 3, Objects: v2},
-		{Number: 3, Outcome: OutcomeRolledBack, Objects: v3},
-		{Number: 2, Outcome: OutcomeSuperseded, Objects: v2},
-		{Number: 1, Outcome: OutcomeSuperseded, Objects: v1},
+		{Number: 4, Outcome: record.OutcomeDeployed, RollbackOf: 3, Objects: v2},
+		{Number: 3, Outcome: record.OutcomeRolledBack, Objects: v3},
+		{Number: 2, Outcome: record.OutcomeSuperseded, Objects: v2},
+		{Number: 1, Outcome: record.OutcomeSuperseded, Objects: v1},
 	}
-	r := &run{}
-	got, err := r.rollbackTarget(context.TODO(), revs, &revs[0], 0)
+	got, err := Target(context.TODO(), nil, revs, &revs[0], 0)
 	if err != nil || got == nil || got.Number != 1 {
 		t.Fatalf("target = %+v, %v; want revision 1", got, err)
 	}
-	got, err = r.rollbackTarget(context.TODO(), revs[2:], &revs[2], 0)
+	got, err = Target(context.TODO(), nil, revs[2:], &revs[2], 0)
 	if err != nil || got == nil || got.Number != 1 {
 		t.Fatalf("target of 2 = %+v, %v; want revision 1", got, err)
 	}
-	got, err = r.rollbackTarget(context.TODO(), revs[3:], &revs[3], 0)
+	got, err = Target(context.TODO(), nil, revs[3:], &revs[3], 0)
 	if err != nil || got != nil {
 		t.Fatalf("a first release has no target, got %+v, %v", got, err)
 	}
