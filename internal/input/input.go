@@ -292,6 +292,8 @@ func Size(n int64) string {
 		return fmt.Sprintf("%d MiB", n/(k*k))
 	case n >= k*k:
 		return fmt.Sprintf("%.1f MiB", float64(n)/(k*k))
+	case n >= k && n%k == 0:
+		return fmt.Sprintf("%d KiB", n/k)
 	case n >= k:
 		return fmt.Sprintf("%.1f KiB", float64(n)/k)
 	}

@@ -146,7 +146,7 @@ func TestReadFileLimits(t *testing.T) {
 		t.Errorf("over the release limit: %v", err)
 	}
 
-	if _, err := ReadFile(big, 1<<10); err == nil || !strings.Contains(err.Error(), "more than the limit per file (1.0 KiB)") {
+	if _, err := ReadFile(big, 1<<10); err == nil || !strings.Contains(err.Error(), "more than the limit per file (1 KiB)") {
 		t.Errorf("ReadFile over max: %v", err)
 	}
 	if d, err := ReadFile(a, 400); err != nil || len(d) != 400 {
@@ -167,7 +167,7 @@ func TestReadFileDevZeroIsNotRead(t *testing.T) {
 }
 
 func TestSize(t *testing.T) {
-	for n, want := range map[int64]string{100: "100 bytes", 1536: "1.5 KiB", 16 << 20: "16 MiB", 3 << 30: "3 GiB", 1<<20 + 1<<19: "1.5 MiB"} {
+	for n, want := range map[int64]string{100: "100 bytes", 1536: "1.5 KiB", 16 << 20: "16 MiB", 3 << 30: "3 GiB", 1<<20 + 1<<19: "1.5 MiB", 1008 << 10: "1008 KiB"} {
 		if got := Size(n); got != want {
 			t.Errorf("Size(%d) = %q, want %q", n, got, want)
 		}

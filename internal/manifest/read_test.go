@@ -246,7 +246,7 @@ func TestSourceLimits(t *testing.T) {
 	b := newBoundedTree(t, map[string]string{"deploy/a.yaml": pad("a", 3000), "deploy/b.yaml": pad("b", 3000), "deploy/c.yaml": pad("c", 100)})
 
 	_, err := b.render(config.Source{Path: "deploy", Limits: limits(2048, 1<<20)})
-	wantRefused(t, err, "deploy/a.yaml: 3.0 KiB, more than the limit per file (2.0 KiB); raise it with spec.source.limits in the release file",
+	wantRefused(t, err, "deploy/a.yaml: 3.0 KiB, more than the limit per file (2 KiB); raise it with spec.source.limits in the release file",
 		"deploy/b.yaml: 3.0 KiB, more than the limit per file")
 
 	_, err = b.render(config.Source{Path: "deploy", Limits: limits(4096, 5000)})
@@ -260,12 +260,12 @@ func TestSourceLimits(t *testing.T) {
 	b = newBoundedTree(t, map[string]string{"k/kustomization.yaml": "resources: [a.yaml]\n", "k/a.yaml": pad("a", 3000),
 		"chart/Chart.yaml": "apiVersion: v2\nname: web\nversion: 0.1.0\n", "chart/templates/a.yaml": pad("a", 3000), "big-values.yaml": "x: " + strings.Repeat("y", 3000) + "\n"})
 	_, err = b.render(config.Source{Path: "k", Limits: limits(2048, 1<<20)})
-	wantRefused(t, err, "k/a.yaml: 3.0 KiB, more than the limit per file (2.0 KiB)")
+	wantRefused(t, err, "k/a.yaml: 3.0 KiB, more than the limit per file (2 KiB)")
 	_, err = b.render(config.Source{Helm: &config.Helm{Chart: "chart"}, Limits: limits(2048, 1<<20)})
-	wantRefused(t, err, "chart/templates/a.yaml: 3.0 KiB, more than the limit per file (2.0 KiB)")
+	wantRefused(t, err, "chart/templates/a.yaml: 3.0 KiB, more than the limit per file (2 KiB)")
 	b.write("chart/templates/a.yaml", cm("a"))
 	_, err = b.render(config.Source{Helm: &config.Helm{Chart: "chart", Values: []string{"big-values.yaml"}}, Limits: limits(2048, 1<<20)})
-	wantRefused(t, err, "big-values.yaml: values: 2.9 KiB, more than the limit per file (2.0 KiB)")
+	wantRefused(t, err, "big-values.yaml: values: 2.9 KiB, more than the limit per file (2 KiB)")
 }
 
 // TestChartArchiveIsBounded: a packaged chart is read within the limit
