@@ -99,7 +99,7 @@ func secretData(rev *Revision) (map[string][]byte, error) {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
 	if n := len(gzManifests) + len(gzRelease) + len(rec); n > maxSecretData {
-		return nil, fmt.Errorf("revision is %d bytes compressed, more than a Secret holds (%d): split the release", n, maxSecretData)
+		return nil, &TooLargeError{Size: n, Limit: maxSecretData, Manifests: len(gzManifests), ReleaseFile: len(gzRelease), Record: len(rec)}
 	}
 	return map[string][]byte{keyManifests: gzManifests, keyReleaseFile: gzRelease, keyRecord: rec}, nil
 }

@@ -104,6 +104,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
 	addDryRunChecks(p.Report, p.Plan, o.Offline, newLineFinder(p.Release.Dir))
 	addSeamsCheck(p.Report, p.Release, o.Catalog)
+	addRevisionSizeCheck(p.Report, p.Release, p.Objects)
 	if c := o.liveClients(); c != nil {
 		addOwnershipCheck(ctx, p.Report, newStore(c, o.Now, o.ToolVersion), p)
 	}

@@ -1,0 +1,64 @@
+package release
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/input"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/validate"
+)
+
+// addRevisionSizeCheck refuses a release whose revision would not fit its
+// Secret: deploy records each revision (objects and release file,
+// compressed) in one Secret before its first write, and a Secret holds
+// 1 MiB. The size is computed once, by record.Size, the encoding Save
+// uses, so check and deploy agree to the byte; a release that does not fit
+// is blocked here instead of failing in deploy after the namespace was
+// created.
+func addRevisionSizeCheck(r *validate.Report, rel *config.Release, objs []manifest.Object) {
+	rev := &record.Revision{Release: rel.Metadata.Name, Namespace: rel.Spec.Namespace, Number: 1,
+		Outcome: record.OutcomePending, Objects: objs, ReleaseFile: rel.Raw}
+	_, err := record.Size(rev)
+	if err == nil {
+		return
+	}
+	c := validate.Check{ID: validate.IDGuardrail, Title: "Guardrails", Status: validate.Fail,
+		Evidence: "the revision record deploy stores: the objects as rendered and the release file, each gzipped, and the JSON record (record.Size)"}
+	var tl *record.TooLargeError
+	if !errors.As(err, &tl) {
+		c.Message = "the revision record cannot be encoded: " + err.Error()
+		r.Add(c)
+		return
+	}
+	c.Rule = "the release is too large for its revision Secret"
+	c.Message = fmt.Sprintf("the release is too large for its revision Secret: %s compressed (manifests %s, release file %s, record %s), and a Secret holds at most %s, so deploy could not record it and would refuse it before its first write. "+
+		"Split it into smaller releases (CRDs, or large ConfigMaps and Secrets, in a release of their own) or move large data out of the bundle; the largest objects: %s",
+		input.Size(int64(tl.Size)), input.Size(int64(tl.Manifests)), input.Size(int64(tl.ReleaseFile)), input.Size(int64(tl.Record)), input.Size(int64(tl.Limit)), largestObjects(objs, 3))
+	r.Add(c)
+}
+
+// largestObjects names the n largest objects with their encoded size.
+func largestObjects(objs []manifest.Object, n int) string {
+	type sized struct {
+		ref  manifest.Ref
+		size int
+	}
+	all := make([]sized, 0, len(objs))
+	for _, o := range objs {
+		y, err := manifest.Encode([]manifest.Object{o})
+		if err == nil {
+			all = append(all, sized{o.Ref(), len(y)})
+		}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].size > all[j].size })
+	parts := make([]string, 0, n)
+	for _, s := range all[:min(n, len(all))] {
+		parts = append(parts, fmt.Sprintf("%s (%s)", s.ref, input.Size(int64(s.size))))
+	}
+	return strings.Join(parts, ", ")
+}
