@@ -3,6 +3,7 @@ module github.com/kship/kship
 go 1.26.7
 
 require (
+	github.com/google/jsonschema-go v0.4.3
 	github.com/prometheus/prometheus v0.316.0
 	github.com/spf13/cobra v1.10.2
 	k8s.io/apimachinery v0.37.2
@@ -10,9 +11,14 @@ require (
 	k8s.io/client-go v0.37.2
 )
 
+require github.com/modelcontextprotocol/go-sdk v1.8.0
+
 require (
 	github.com/Masterminds/vcs v1.13.3 // indirect
 	github.com/cpuguy83/go-md2man/v2 v2.0.6 // indirect
+	github.com/segmentio/asm v1.1.3 // indirect
+	github.com/segmentio/encoding v0.5.4 // indirect
+	github.com/yosida95/uritemplate/v3 v3.0.2 // indirect
 )
 
 require (

@@ -58,6 +58,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdRollback(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdHistory(f, nil),
+		NewCmdMCP(f, nil),
+		NewCmdApprove(f, nil),
 	)
 }
 

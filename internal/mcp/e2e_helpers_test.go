@@ -1,0 +1,310 @@
+package mcp_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/kship/kship/internal/testenv"
+)
+
+var (
+	buildOnce sync.Once
+	kshipBin  string
+	buildErr  error
+)
+
+// kship builds the real kship binary once per test run.
+func kship(t testing.TB, env *testenv.Env) string {
+	t.Helper()
+	buildOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "kship-mcp-e2e-")
+		if err != nil {
+			buildErr = err
+			return
+		}
+		kshipBin = filepath.Join(dir, "kship")
+		cmd := exec.Command("go", "build", "-o", kshipBin, "./cmd/kship")
+		cmd.Dir = env.RepoRoot
+		if out, err := cmd.CombinedOutput(); err != nil {
+			buildErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if buildErr != nil {
+		t.Fatal(buildErr)
+	}
+	return kshipBin
+}
+
+// fixture is one test's workspace, evidence and state folders, and its
+// kship binary.
+type fixture struct {
+	t         testing.TB
+	env       *testenv.Env
+	bin       string
+	work      string // workspace: release files
+	evidence  string
+	state     string
+	context   string // the kubeconfig's current context
+	stderr    bytes.Buffer
+	progress  []string
+	progMu    sync.Mutex
+	serverLog string
+}
+
+func newFixture(t testing.TB) *fixture {
+	t.Helper()
+	env := testenv.Get(t)
+	dir := t.TempDir()
+	f := &fixture{t: t, env: env, bin: kship(t, env), work: filepath.Join(dir, "work"), evidence: filepath.Join(dir, "evidence"),
+		state: filepath.Join(dir, "state")}
+	if err := os.MkdirAll(f.work, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	raw, err := clientcmd.LoadFromFile(env.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.context = raw.CurrentContext
+	f.serverLog = filepath.Join(f.state, "server.log")
+	return f
+}
+
+// app is one version of the test application.
+type app struct {
+	version, behavior, secret string
+}
+
+// release writes a release of app a into namespace ns and returns its file.
+func (f *fixture) release(ns string, a app) string {
+	f.t.Helper()
+	dir := filepath.Join(f.work, ns+"-"+a.version)
+	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
+		f.t.Fatal(err)
+	}
+	labels := ""
+	if a.behavior != "" {
+		labels = "\n        sim.kship.dev/behavior: " + a.behavior
+	}
+	spec := fmt.Sprintf(`apiVersion: kship.dev/v1alpha1
+kind: Release
+metadata: {name: app}
+spec:
+  namespace: %s
+  source: {path: ./manifests}
+  verify:
+    rolloutTimeout: 2m
+    smoke:
+      - name: health
+        http: {url: "http://%s/healthz", headers: {Host: app.%s}, expectStatus: 200}
+        retries: 3
+        backoff: 500ms
+        timeout: 2s
+  stabilize: {window: 0s}
+  detector: {restartThreshold: 2}
+`, ns, f.env.Ingress, ns)
+	manifests := fmt.Sprintf(`apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-config}
+data: {DEMO_VERSION: %[1]s}
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: app-secret}
+stringData: {TOKEN: %[2]s}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: app}
+spec:
+  selector: {app: app}
+  ports: [{name: http, port: 80, targetPort: http}]
+---
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: app}
+spec:
+  replicas: 1
+  selector: {matchLabels: {app: app}}
+  template:
+    metadata:
+      labels:
+        app: app%[3]s
+    spec:
+      containers:
+        - name: app
+          image: app:%[1]s
+          ports: [{name: http, containerPort: 8080}]
+          envFrom:
+            - configMapRef: {name: app-config}
+            - secretRef: {name: app-secret}
+          readinessProbe: {httpGet: {path: /healthz, port: http}}
+          resources: {requests: {cpu: 10m, memory: 16Mi}}
+`, a.version, a.secret, labels)
+	write(f.t, filepath.Join(dir, "kship.yaml"), spec)
+	write(f.t, filepath.Join(dir, "manifests", "app.yaml"), manifests)
+	return filepath.Join(dir, "kship.yaml")
+}
+
+func write(t testing.TB, path, data string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// policy writes a policy: rules are "namespace=approval" pairs.
+func (f *fixture) policy(rules ...string) string {
+	f.t.Helper()
+	var b strings.Builder
+	b.WriteString("apiVersion: kship.dev/v1alpha1\nkind: MCPPolicy\nspec:\n  allow:\n")
+	for _, r := range rules {
+		ns, approval, _ := strings.Cut(r, "=")
+		fmt.Fprintf(&b, "    - context: %s\n      namespaces: [%s]\n      releases: [\"*\"]\n      approval: %s\n", f.context, ns, approval)
+	}
+	path := filepath.Join(f.t.TempDir(), "policy.yaml")
+	write(f.t, path, b.String())
+	return path
+}
+
+// serve starts `kship mcp` over stdio with extra flags and connects a
+// client built on the SDK.
+func (f *fixture) serve(extra ...string) *sdk.ClientSession {
+	f.t.Helper()
+	args := append([]string{"--kubeconfig", f.env.Kubeconfig, "--evidence-dir", f.evidence, "mcp", "--state-dir", f.state, "--workspace", f.work}, extra...)
+	cmd := exec.Command(f.bin, args...)
+	cmd.Stderr = &f.stderr
+	c := sdk.NewClient(&sdk.Implementation{Name: "kship-e2e", Version: "v0"}, &sdk.ClientOptions{
+		ProgressNotificationHandler: func(_ context.Context, r *sdk.ProgressNotificationClientRequest) {
+			f.progMu.Lock()
+			f.progress = append(f.progress, r.Params.Message)
+			f.progMu.Unlock()
+		}})
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	cs, err := c.Connect(ctx, &sdk.CommandTransport{Command: cmd}, nil)
+	if err != nil {
+		f.t.Fatalf("connect to kship mcp: %v\n%s", err, f.stderr.String())
+	}
+	f.t.Cleanup(func() { cs.Close() })
+	return cs
+}
+
+// call calls a tool and decodes its structured result into out (when not
+// nil); it returns the result.
+func (f *fixture) call(cs *sdk.ClientSession, tool string, args map[string]any, out any) *sdk.CallToolResult {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	p := &sdk.CallToolParams{Name: tool, Arguments: args}
+	p.SetProgressToken(tool + "-" + fmt.Sprint(time.Now().UnixNano()))
+	res, err := cs.CallTool(ctx, p)
+	if err != nil {
+		f.t.Fatalf("%s %v: %v\n%s", tool, args, err, f.stderr.String())
+	}
+	if out != nil {
+		b, _ := json.Marshal(res.StructuredContent)
+		if err := json.Unmarshal(b, out); err != nil {
+			f.t.Fatalf("%s: structured result: %v\n%s", tool, err, b)
+		}
+	}
+	return res
+}
+
+func text(r *sdk.CallToolResult) string {
+	var parts []string
+	for _, c := range r.Content {
+		if t, ok := c.(*sdk.TextContent); ok {
+			parts = append(parts, t.Text)
+		}
+	}
+	return strings.Join(parts, "\n")
+}
+
+// cli runs the kship CLI with the fixture's kubeconfig and evidence folder.
+func (f *fixture) cli(stdin string, args ...string) (string, int) {
+	f.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, f.bin, append([]string{"--kubeconfig", f.env.Kubeconfig, "--evidence-dir", f.evidence}, args...)...)
+	cmd.Stdin = strings.NewReader(stdin)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	var ee *exec.ExitError
+	if errors.As(err, &ee) {
+		return stdout.String() + stderr.String(), ee.ExitCode()
+	}
+	if err != nil {
+		f.t.Fatalf("kship %v: %v", args, err)
+	}
+	return stdout.String(), 0
+}
+
+// approve runs `kship approve PLAN` as a human would, typing the release name.
+func (f *fixture) approve(plan, typed string) string {
+	f.t.Helper()
+	out, code := f.cli(typed+"\n", "approve", plan, "--state-dir", f.state)
+	if code != 0 {
+		f.t.Fatalf("kship approve %s: exit %d\n%s", plan, code, out)
+	}
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	return strings.TrimSpace(lines[len(lines)-1])
+}
+
+// planOut and deployOut are the parts of the tools' results the tests read.
+type planOut struct {
+	Verdict  string          `json:"verdict"`
+	ExitCode int             `json:"exitCode"`
+	Message  string          `json:"message"`
+	PlanID   string          `json:"planId"`
+	Plan     json.RawMessage `json:"plan"`
+	Policy   *struct {
+		Allowed          bool `json:"allowed"`
+		ApprovalRequired bool `json:"approvalRequired"`
+	} `json:"policy"`
+	EvidenceDir string `json:"evidenceDir"`
+}
+
+type outcome struct {
+	Release          string   `json:"release"`
+	Namespace        string   `json:"namespace"`
+	Verdict          string   `json:"verdict"`
+	ExitCode         int      `json:"exitCode"`
+	Revision         int      `json:"revision"`
+	RollbackRevision int      `json:"rollbackRevision"`
+	RestoredRevision int      `json:"restoredRevision"`
+	EvidenceDir      string   `json:"evidenceDir"`
+	Summary          string   `json:"summary"`
+	Trigger          string   `json:"trigger"`
+	Checked          []string `json:"checked"`
+}
+
+type deployOut struct {
+	Outcome      *outcome `json:"outcome"`
+	ExitCode     int      `json:"exitCode"`
+	Message      string   `json:"message"`
+	PlanID       string   `json:"planId"`
+	NewPlanID    string   `json:"newPlanId"`
+	Measurements []struct {
+		Kind, Name, Verdict string
+	} `json:"measurements"`
+	EvidenceDir   string   `json:"evidenceDir"`
+	EvidenceFiles []string `json:"evidenceFiles"`
+	History       []struct {
+		Number  int    `json:"revision"`
+		Outcome string `json:"outcome"`
+	} `json:"history"`
+}
