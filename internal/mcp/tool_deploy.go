@@ -12,7 +12,6 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kship/kship/internal/event"
-	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/release"
@@ -202,5 +201,3 @@ func bundleFiles(dir string) []string {
 	sort.Strings(out)
 	return out
 }
-
-var _ = evidence.EvidenceFile
