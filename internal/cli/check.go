@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -9,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kship/kship/internal/evidence"
-	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/validate"
 )
@@ -70,15 +68,13 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 		return err
 	}
 	opts.KubeVersion, opts.ForceConflicts, opts.CRDs = o.KubeVersion, o.ForceConflicts, o.CRDs
+	doc := &evidence.Document{}
+	opts.Sink = doc
 	p, err := release.Prepare(ctx, opts)
 	if err != nil {
 		return inputErr(err)
 	}
-	var buf bytes.Buffer
-	if err := o.print(&buf, p); err != nil {
-		return err
-	}
-	if err := writeRedacted(o.Out, buf.Bytes(), p); err != nil {
+	if err := printDocument(o.Out, o.Factory.Output, doc, p); err != nil {
 		return err
 	}
 	if p.Report.Blocking() {
@@ -86,20 +82,4 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 			p.Release.Metadata.Name, p.Report.Count("fail"), p.EvidenceDir))
 	}
 	return nil
-}
-
-func (o *CheckOptions) print(out io.Writer, p *release.Prepared) error {
-	name, ns := p.Release.Metadata.Name, p.Release.Spec.Namespace
-	if o.Factory.Output == OutputJSON {
-		return writeJSON(out, checkOutput{Plan: p.Plan, Checks: release.NewChecksDocument(name, ns, p.Report), EvidenceDir: p.EvidenceDir})
-	}
-	info := evidence.CheckInfo{Release: name, Namespace: ns, Cluster: p.Plan.Cluster, KubeVersion: o.KubeVersion}
-	_, err := fmt.Fprintf(out, "%s\n%s\nWrote %s\n", evidence.PlanText(p.Plan), evidence.ChecklistText(p.Report, info), p.EvidenceDir)
-	return err
-}
-
-type checkOutput struct {
-	Plan        *plan.Plan             `json:"plan"`
-	Checks      release.ChecksDocument `json:"checks"`
-	EvidenceDir string                 `json:"evidenceDir"`
 }

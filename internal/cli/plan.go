@@ -12,7 +12,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kship/kship/internal/evidence"
-	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -50,31 +49,19 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 		return err
 	}
 	opts.CRDs = o.CRDs
+	doc := &evidence.Document{}
+	opts.Sink = doc
 	p, err := release.PlanOnly(ctx, opts)
 	if err != nil {
 		return inputErr(err)
 	}
-	var buf bytes.Buffer
-	if o.Factory.Output == OutputJSON {
-		err = writeJSON(&buf, planOutput{Plan: p.Plan, EvidenceDir: p.EvidenceDir})
-	} else {
-		_, err = fmt.Fprintf(&buf, "%s\nWrote %s\n", evidence.PlanText(p.Plan), p.EvidenceDir)
-	}
-	if err != nil {
-		return err
-	}
-	if err := writeRedacted(o.Out, buf.Bytes(), p); err != nil {
+	if err := printDocument(o.Out, o.Factory.Output, doc, p); err != nil {
 		return err
 	}
 	if n := len(p.Plan.Failed()); n > 0 {
 		return refused(fmt.Errorf("the API server refused %d objects in the dry-run; deploy would stop before any write", n))
 	}
 	return nil
-}
-
-type planOutput struct {
-	Plan        *plan.Plan `json:"plan"`
-	EvidenceDir string     `json:"evidenceDir"`
 }
 
 // prepareOptions builds release.PrepareOptions from the shared flags:
@@ -106,10 +93,19 @@ func releaseFileExists(file string) error {
 	return nil
 }
 
-// writeRedacted writes a view through the Secret redactor: views never
-// hold Secret values, and this is the second line of defence.
-func writeRedacted(out io.Writer, view []byte, p *release.Prepared) error {
-	_, err := out.Write(evidence.NewRedactor(p.Objects).Bytes(view))
+// printDocument prints the plan (and checks) the stream brought to doc, as
+// text or JSON, through the Secret redactor: views never hold Secret
+// values, and this is the second line of defence.
+func printDocument(out io.Writer, output string, doc *evidence.Document, p *release.Prepared) error {
+	var buf bytes.Buffer
+	if output == OutputJSON {
+		if err := doc.WriteJSON(&buf); err != nil {
+			return err
+		}
+	} else {
+		buf.WriteString(doc.Text())
+	}
+	_, err := out.Write(evidence.NewRedactor(p.Objects).Bytes(buf.Bytes()))
 	return err
 }
 

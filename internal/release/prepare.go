@@ -259,11 +259,13 @@ func (o PrepareOptions) mapper() meta.RESTMapper {
 	return o.Clients.Mapper
 }
 
-func emit(o PrepareOptions, st event.Stage, t event.Type, msg string) {
+func emit(o PrepareOptions, st event.Stage, t event.Type, msg string) { emitData(o, st, t, msg, nil) }
+
+func emitData(o PrepareOptions, st event.Stage, t event.Type, msg string, data event.Payload) {
 	if o.Sink == nil {
 		return
 	}
-	o.Sink.Emit(event.Event{Time: o.Now(), Stage: st, Type: t, Message: msg})
+	o.Sink.Emit(event.Event{Time: o.Now(), Stage: st, Type: t, Message: msg, Data: data})
 }
 
 func planSummary(p *plan.Plan) string {

@@ -25,6 +25,7 @@ import (
 
 	"github.com/kship/kship/internal/cli"
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
@@ -35,11 +36,17 @@ import (
 	"github.com/kship/kship/internal/validate"
 )
 
-// checkJSON is the JSON output of kship check.
+// checkJSON is the JSON output of kship check; its checks are checks.json.
 type checkJSON struct {
-	Plan        plan.Plan              `json:"plan"`
-	Checks      release.ChecksDocument `json:"checks"`
-	EvidenceDir string                 `json:"evidenceDir"`
+	Plan   plan.Plan `json:"plan"`
+	Checks struct {
+		Release   string           `json:"release"`
+		Namespace string           `json:"namespace"`
+		Blocking  bool             `json:"blocking"`
+		Counts    map[string]int   `json:"counts"`
+		Checks    []validate.Check `json:"checks"`
+	} `json:"checks"`
+	EvidenceDir string `json:"evidenceDir"`
 }
 
 // TestCheckAcceptanceBadBundle is issue 3's first acceptance case: one
@@ -279,9 +286,9 @@ func planOf(t *testing.T, out string, code int) plan.Plan {
 // assertEvidenceFiles checks the files Prepare writes are there.
 func assertEvidenceFiles(t *testing.T, dir string, checks bool) {
 	t.Helper()
-	names := []string{release.PlanMarkdownFile, release.PlanJSONFile}
+	names := []string{evidence.PlanMarkdownFile, evidence.PlanJSONFile}
 	if checks {
-		names = append(names, release.ChecklistMarkdownFile, release.ChecksJSONFile, release.ChecksSARIFFile, release.ChecksJUnitFile)
+		names = append(names, evidence.ChecklistMarkdownFile, evidence.ChecksJSONFile, evidence.ChecksSARIFFile, evidence.ChecksJUnitFile)
 	}
 	for _, n := range names {
 		if st, err := os.Stat(filepath.Join(dir, n)); err != nil || st.Size() == 0 {

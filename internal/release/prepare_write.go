@@ -1,44 +1,13 @@
 package release
 
 import (
-	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
-	"github.com/kship/kship/internal/validate"
 )
-
-// Files Prepare writes into the evidence folder.
-const (
-	PlanMarkdownFile      = "rollout-plan.md"
-	PlanJSONFile          = "plan.json"
-	ChecklistMarkdownFile = evidence.ChecklistMarkdownFile
-	ChecksJSONFile        = evidence.ChecksJSONFile
-	ChecksSARIFFile       = evidence.ChecksSARIFFile
-	ChecksJUnitFile       = evidence.ChecksJUnitFile
-)
-
-// ChecksDocument is what `kship check -o json` prints under "checks": the
-// content of checks.json (which evidence.WriteChecksJSON streams).
-type ChecksDocument struct {
-	Release   string           `json:"release"`
-	Namespace string           `json:"namespace"`
-	Blocking  bool             `json:"blocking"`
-	Counts    map[string]int   `json:"counts"`
-	Checks    []validate.Check `json:"checks"`
-}
-
-// NewChecksDocument summarises a report for checks.json.
-func NewChecksDocument(release, namespace string, r *validate.Report) ChecksDocument {
-	checks := r.Checks
-	if checks == nil {
-		checks = []validate.Check{}
-	}
-	return ChecksDocument{Release: release, Namespace: namespace, Blocking: r.Blocking(), Checks: checks,
-		Counts: map[string]int{"pass": r.Count(validate.Pass), "warn": r.Count(validate.Warn), "fail": r.Count(validate.Fail)}}
-}
 
 // folder is where this run's files go.
 func (o PrepareOptions) folder(release string) string {
@@ -58,39 +27,31 @@ func exists(path string) bool {
 	return err == nil
 }
 
+// writePlan writes the plan's files, then emits the plan into the stream
+// (kship plan prints it from there).
 func writePlan(p *Prepared, o PrepareOptions) error {
-	js, err := json.MarshalIndent(p.Plan, "", "  ")
+	files, err := evidence.WritePlan(p.EvidenceDir, p.Plan, evidence.NewRedactor(p.Objects, o.Previous))
+	p.Files = append(p.Files, files...)
 	if err != nil {
-		return fmt.Errorf("encode %s: %w", PlanJSONFile, err)
+		return err
 	}
-	return p.write(o, map[string][]byte{
-		PlanMarkdownFile: evidence.PlanMarkdown(p.Plan),
-		PlanJSONFile:     append(js, '\n'),
-	}, PlanMarkdownFile, PlanJSONFile)
+	emitData(o, event.StagePlan, event.TypePlan, fmt.Sprintf("plan written to %s", p.EvidenceDir),
+		evidence.PlanWritten{Plan: p.Plan, Dir: p.EvidenceDir, Files: files})
+	return nil
 }
 
+// writeChecks writes the checks' files, then emits them into the stream
+// (kship check prints them from there).
 func writeChecks(p *Prepared, o PrepareOptions) error {
 	info := evidence.CheckInfo{Release: p.Release.Metadata.Name, Namespace: p.Release.Spec.Namespace,
 		Cluster: p.Plan.Cluster, KubeVersion: o.KubeVersion, Generated: p.Plan.Generated, ToolVersion: o.ToolVersion, SourceDir: p.Release.Dir}
 	files, err := evidence.WriteChecks(p.EvidenceDir, p.Report, info, sarifBase(), evidence.NewRedactor(p.Objects, o.Previous))
 	p.Files = append(p.Files, files...)
-	return err
-}
-
-// write writes files (in the given order) into the evidence folder, every
-// byte passed through the Secret redactor as a second line of defence.
-func (p *Prepared) write(o PrepareOptions, files map[string][]byte, order ...string) error {
-	if err := os.MkdirAll(p.EvidenceDir, 0o755); err != nil {
-		return fmt.Errorf("evidence folder %s: %w", p.EvidenceDir, err)
+	if err != nil {
+		return err
 	}
-	red := evidence.NewRedactor(p.Objects, o.Previous)
-	for _, name := range order {
-		path := filepath.Join(p.EvidenceDir, name)
-		if err := os.WriteFile(path, red.Bytes(files[name]), 0o644); err != nil {
-			return fmt.Errorf("write %s: %w", path, err)
-		}
-		p.Files = append(p.Files, path)
-	}
+	emitData(o, event.StagePrepare, event.TypeChecks, fmt.Sprintf("checks written to %s", p.EvidenceDir),
+		evidence.ChecksWritten{Report: p.Report, Info: info, Dir: p.EvidenceDir, Files: files})
 	return nil
 }
 
