@@ -110,6 +110,27 @@ func (s *stream) line(v any) {
 	_, s.err = s.w.Write(s.red.Bytes(b))
 }
 
+// ChecksDocument is the content of checks.json as a value: what
+// WriteChecksJSON streams, for a reader of the file and for a caller that
+// returns it whole (the MCP check tool).
+type ChecksDocument struct {
+	Release   string           `json:"release"`
+	Namespace string           `json:"namespace"`
+	Blocking  bool             `json:"blocking"`
+	Counts    map[string]int   `json:"counts"`
+	Checks    []validate.Check `json:"checks"`
+}
+
+// NewChecksDocument is checks.json's content for a report.
+func NewChecksDocument(r *validate.Report, info CheckInfo) ChecksDocument {
+	checks := r.Checks
+	if checks == nil {
+		checks = []validate.Check{}
+	}
+	return ChecksDocument{Release: info.Release, Namespace: info.Namespace, Blocking: r.Blocking(), Checks: checks,
+		Counts: map[string]int{"pass": r.Count(validate.Pass), "warn": r.Count(validate.Warn), "fail": r.Count(validate.Fail)}}
+}
+
 // WriteChecksJSON writes checks.json: release, namespace, whether it
 // blocks, the counts and every check item, one per line (the document
 // `kship check -o json` prints under "checks").

@@ -13,7 +13,6 @@ import (
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
-	"github.com/kship/kship/internal/release"
 )
 
 // ExplainInput names the attempt to explain, as EvidenceInput does.
@@ -197,7 +196,7 @@ func explainChecks(path string) ([]Explanation, error) {
 	if err != nil {
 		return nil, err
 	}
-	var doc release.ChecksDocument
+	var doc evidence.ChecksDocument
 	if err := json.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("%s: %w", path, err)
 	}

@@ -40,12 +40,12 @@ type PlanOutput struct {
 // CheckOutput is the same plan, checks and evidenceDir as `kship check -o json`.
 type CheckOutput struct {
 	// Verdict is "passed" (nothing blocks), "blocked", or "refused"/"error".
-	Verdict     string                  `json:"verdict"`
-	ExitCode    int                     `json:"exitCode"`
-	Message     string                  `json:"message"`
-	Plan        *plan.Plan              `json:"plan,omitempty"`
-	Checks      *release.ChecksDocument `json:"checks,omitempty"`
-	EvidenceDir string                  `json:"evidenceDir,omitempty"`
+	Verdict     string                   `json:"verdict"`
+	ExitCode    int                      `json:"exitCode"`
+	Message     string                   `json:"message"`
+	Plan        *plan.Plan               `json:"plan,omitempty"`
+	Checks      *evidence.ChecksDocument `json:"checks,omitempty"`
+	EvidenceDir string                   `json:"evidenceDir,omitempty"`
 }
 
 // failure classifies an error of a tool: a guardrail's refusal (exit 2)
@@ -136,7 +136,7 @@ func (s *Server) check(ctx context.Context, req *sdk.CallToolRequest, in PlanInp
 		out.Verdict, out.ExitCode = failure(err)
 		return result(out.ExitCode, out.Message, out), out, nil
 	}
-	doc := release.NewChecksDocument(p.Release.Metadata.Name, p.Release.Spec.Namespace, p.Report)
+	doc := evidence.NewChecksDocument(p.Report, evidence.CheckInfo{Release: p.Release.Metadata.Name, Namespace: p.Release.Spec.Namespace})
 	out := CheckOutput{Verdict: "passed", Plan: p.Plan, Checks: &doc, EvidenceDir: p.EvidenceDir,
 		Message: fmt.Sprintf("nothing blocks: %d passed, %d warnings", doc.Counts["pass"], doc.Counts["warn"])}
 	if err != nil {
