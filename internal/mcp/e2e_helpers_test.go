@@ -62,6 +62,9 @@ type fixture struct {
 	progress  []string
 	progMu    sync.Mutex
 	serverLog string
+	// results holds every tool result the client saw (text and
+	// structured), for the Secret-value grep.
+	results bytes.Buffer
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -179,12 +182,16 @@ func (f *fixture) policy(rules ...string) string {
 	return path
 }
 
+// serveArgs are the arguments of `kship mcp` for this fixture.
+func (f *fixture) serveArgs(extra ...string) []string {
+	return append([]string{"--kubeconfig", f.env.Kubeconfig, "--evidence-dir", f.evidence, "mcp", "--state-dir", f.state, "--workspace", f.work}, extra...)
+}
+
 // serve starts `kship mcp` over stdio with extra flags and connects a
 // client built on the SDK.
 func (f *fixture) serve(extra ...string) *sdk.ClientSession {
 	f.t.Helper()
-	args := append([]string{"--kubeconfig", f.env.Kubeconfig, "--evidence-dir", f.evidence, "mcp", "--state-dir", f.state, "--workspace", f.work}, extra...)
-	cmd := exec.Command(f.bin, args...)
+	cmd := exec.Command(f.bin, f.serveArgs(extra...)...)
 	cmd.Stderr = &f.stderr
 	c := sdk.NewClient(&sdk.Implementation{Name: "kship-e2e", Version: "v0"}, &sdk.ClientOptions{
 		ProgressNotificationHandler: func(_ context.Context, r *sdk.ProgressNotificationClientRequest) {
@@ -214,8 +221,9 @@ func (f *fixture) call(cs *sdk.ClientSession, tool string, args map[string]any, 
 	if err != nil {
 		f.t.Fatalf("%s %v: %v\n%s", tool, args, err, f.stderr.String())
 	}
+	b, _ := json.Marshal(res.StructuredContent)
+	fmt.Fprintf(&f.results, "%s\n%s\n", text(res), b)
 	if out != nil {
-		b, _ := json.Marshal(res.StructuredContent)
 		if err := json.Unmarshal(b, out); err != nil {
 			f.t.Fatalf("%s: structured result: %v\n%s", tool, err, b)
 		}

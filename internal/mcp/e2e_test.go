@@ -216,7 +216,8 @@ func hasMeasurement(d deployOut, kind, name, verdict string) bool {
 	return false
 }
 
-// noValue fails when a Secret value is in any evidence file, the server
+// noValue fails when a Secret value is in any tool result the client saw,
+// any evidence file (the call logs mcp-calls.jsonl included), the server
 // log or the server's standard error.
 func (f *fixture) noValue(values ...string) {
 	f.t.Helper()
@@ -240,4 +241,8 @@ func (f *fixture) noValue(values ...string) {
 	}
 	check(f.serverLog, data)
 	check("the server's stderr", f.stderr.Bytes())
+	if f.results.Len() == 0 {
+		f.t.Error("no tool result was kept to look for Secret values in")
+	}
+	check("a tool result", f.results.Bytes())
 }

@@ -2,11 +2,13 @@ package mcp
 
 import (
 	"fmt"
+	"sort"
 	"strings"
 	"time"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/input"
+	"github.com/kship/kship/internal/manifest"
 )
 
 // PolicyKind is the kind of a policy file.
@@ -58,6 +60,10 @@ type Rule struct {
 	// Approval is "none" or "required": a required approval is a one-time
 	// code a human makes with `kship approve PLAN-ID`.
 	Approval string `json:"approval"`
+	// ClusterKinds are the kinds of cluster-scoped objects (ClusterRole,
+	// CustomResourceDefinition, …; "*" every kind) the rule's releases may
+	// hold; none by default. A Namespace is allowed when its name is.
+	ClusterKinds []string `json:"clusterKinds,omitempty"`
 }
 
 // LoadPolicy reads a policy file strictly, like a release file: every
@@ -92,6 +98,11 @@ func LoadPolicy(path string) (*Policy, error) {
 		}
 		checkPatterns(bad, at+".namespaces", r.Namespaces)
 		checkPatterns(bad, at+".releases", r.Releases)
+		for _, k := range r.ClusterKinds {
+			if k == "" || (k != "*" && strings.Contains(k, "*")) {
+				bad(at+".clusterKinds", "%s.clusterKinds: %q is not a kind (ClusterRole) or \"*\"", at, k)
+			}
+		}
 		if r.Approval != ApprovalNone && r.Approval != ApprovalRequired {
 			bad(at+".approval", "%s.approval must be %q or %q", at, ApprovalNone, ApprovalRequired)
 		}
@@ -166,6 +177,66 @@ func (p *Policy) Decide(kctx, ns, name string) Decision {
 		d.Reason = fmt.Sprintf("the policy %s allows release %s in namespace %s of context %s with a human's approval (kship approve PLAN-ID)", p.File, name, ns, kctx)
 	default:
 		d.Reason = fmt.Sprintf("the policy %s allows release %s in namespace %s of context %s", p.File, name, ns, kctx)
+	}
+	return d
+}
+
+// DecideObjects is Decide for release name of namespace ns and for every
+// object it would create, change or prune: each namespaced object's
+// namespace must be allowed for the release, a Namespace's name too, and
+// any other cluster-scoped object's kind must be in the clusterKinds of a
+// rule that allows the release; approval is required when any of them
+// needs it. A release file cannot reach past the policy by naming another
+// namespace in its manifests.
+func (p *Policy) DecideObjects(kctx, ns, name string, refs []manifest.Ref) Decision {
+	d := p.Decide(kctx, ns, name)
+	if !d.Allowed {
+		return d
+	}
+	var outside []string
+	for _, r := range refs {
+		var od Decision
+		switch {
+		case r.Namespace != "":
+			od = p.Decide(kctx, r.Namespace, name)
+		case r.Group == "" && r.Kind == "Namespace":
+			od = p.Decide(kctx, r.Name, name)
+		default:
+			od = p.decideCluster(kctx, ns, name, r.Kind)
+		}
+		if !od.Allowed {
+			outside = append(outside, r.String())
+		}
+		d.ApprovalRequired = d.ApprovalRequired || od.ApprovalRequired
+	}
+	if len(outside) > 0 {
+		sort.Strings(outside)
+		more := ""
+		if len(outside) > 5 {
+			outside, more = outside[:5], fmt.Sprintf(" and %d more", len(outside)-5)
+		}
+		return Decision{Reason: fmt.Sprintf("the policy %s allows release %s in namespace %s of context %s, but not the objects it holds outside it: %s%s (a rule's namespaces bound every object; cluster-scoped kinds need the rule's clusterKinds)",
+			p.File, name, ns, kctx, strings.Join(outside, ", "), more)}
+	}
+	if d.ApprovalRequired && !strings.Contains(d.Reason, "approval") {
+		d.Reason = fmt.Sprintf("the policy %s allows release %s in namespace %s of context %s, and some of its objects only with a human's approval (kship approve PLAN-ID)", p.File, name, ns, kctx)
+	}
+	return d
+}
+
+// decideCluster decides a cluster-scoped object of kind in release name.
+func (p *Policy) decideCluster(kctx, ns, name, kind string) Decision {
+	d := Decision{}
+	for _, r := range p.Spec.Allow {
+		if r.Context != kctx || !matchAny(r.Namespaces, ns) || !matchAny(r.Releases, name) {
+			continue
+		}
+		for _, k := range r.ClusterKinds {
+			if k == "*" || k == kind {
+				d.Allowed = true
+				d.ApprovalRequired = d.ApprovalRequired || r.Approval == ApprovalRequired
+			}
+		}
 	}
 	return d
 }

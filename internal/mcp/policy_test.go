@@ -5,6 +5,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/kship/kship/internal/manifest"
 )
 
 func writePolicy(t *testing.T, doc string) string {
@@ -80,5 +82,43 @@ func TestPolicyIsStrict(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("error %v, want %q", err, tt.want)
 		}
+	}
+}
+
+// TestPolicyBoundsEveryObject: a release allowed in its namespace is
+// refused when its manifests name another namespace or a cluster-scoped
+// kind the rule does not list; an object in a protected namespace makes
+// the whole release need approval.
+func TestPolicyBoundsEveryObject(t *testing.T) {
+	doc := strings.Replace(goodPolicy, "      approval: none\n", "      approval: none\n      clusterKinds: [ClusterRole]\n", 1)
+	p, err := LoadPolicy(writePolicy(t, doc))
+	if err != nil {
+		t.Fatal(err)
+	}
+	dep := func(ns string) manifest.Ref {
+		return manifest.Ref{Group: "apps", Kind: "Deployment", Namespace: ns, Name: "web"}
+	}
+	tests := []struct {
+		name              string
+		refs              []manifest.Ref
+		allowed, approval bool
+		want              string
+	}{
+		{"own namespace", []manifest.Ref{dep("shop"), {Kind: "Namespace", Name: "shop"}}, true, false, ""},
+		{"another allowed namespace", []manifest.Ref{dep("shop"), dep("team-a")}, true, false, ""},
+		{"a namespace outside", []manifest.Ref{dep("shop"), dep("kube-system")}, false, false, "Deployment kube-system/web"},
+		{"a Namespace outside", []manifest.Ref{{Kind: "Namespace", Name: "kube-system"}}, false, false, "Namespace kube-system"},
+		{"a listed cluster kind", []manifest.Ref{{Group: "rbac.authorization.k8s.io", Kind: "ClusterRole", Name: "reader"}}, true, false, ""},
+		{"an unlisted cluster kind", []manifest.Ref{{Group: "rbac.authorization.k8s.io", Kind: "ClusterRoleBinding", Name: "admin"}}, false, false, "ClusterRoleBinding"},
+		{"an object in a protected namespace", []manifest.Ref{dep("shop"), dep("team-prod-1")}, true, true, "approval"},
+	}
+	for _, tt := range tests {
+		d := p.DecideObjects("local", "shop", "web", tt.refs)
+		if d.Allowed != tt.allowed || d.ApprovalRequired != tt.approval || !strings.Contains(d.Reason, tt.want) {
+			t.Errorf("%s: %+v", tt.name, d)
+		}
+	}
+	if _, err := LoadPolicy(writePolicy(t, strings.Replace(doc, "[ClusterRole]", `["Cluster*"]`, 1))); err == nil || !strings.Contains(err.Error(), "is not a kind") {
+		t.Errorf("a kind pattern: %v", err)
 	}
 }

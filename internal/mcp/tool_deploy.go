@@ -53,29 +53,45 @@ func (s *Server) deploy(ctx context.Context, req *sdk.CallToolRequest, in Deploy
 	if err != nil {
 		return refused("", "", err.Error())
 	}
+	// The namespace's decision first, and a protected plan's approval
+	// (checked, not yet used) before the cluster is asked: a missing,
+	// reused or misdirected code is refused whatever changed since.
 	d := s.o.Policy.Decide(rec.Context, rec.Namespace, rec.Release)
 	if !d.Allowed {
 		return refused(rec.Release, rec.Namespace, d.Reason)
 	}
 	code := ""
-	if d.ApprovalRequired {
-		c, ask, err := s.approval(req, rec, in.Approval)
-		if ask != nil {
-			return ask, DeployOutput{}, nil
-		}
-		if err != nil {
-			return refused(rec.Release, rec.Namespace, err.Error())
+	ask := func() *sdk.CallToolResult {
+		c, res, err := s.approval(req, rec, in.Approval)
+		if res == nil && err != nil {
+			res, _, _ = refused(rec.Release, rec.Namespace, err.Error())
 		}
 		code = c
+		return res
+	}
+	if d.ApprovalRequired || rec.ApprovalRequired {
+		if res := ask(); res != nil {
+			return res, out, nil
+		}
 	}
 	fresh, _, err := s.prepare(ctx, rec.File, rec.Namespace, false, nil)
 	if err != nil {
 		return refused(rec.Release, rec.Namespace, fmt.Sprintf("plan %s cannot be checked against the cluster: %v", rec.ID, err))
 	}
+	// Then every object the release would touch.
+	d = s.decide(fresh)
 	if s.planDigest(rec.Context, fresh) != rec.Digest {
 		return s.stale(rec, fresh, d, &out)
 	}
-	if code != "" {
+	if !d.Allowed {
+		return refused(rec.Release, rec.Namespace, d.Reason)
+	}
+	if d.ApprovalRequired {
+		if code == "" {
+			if res := ask(); res != nil {
+				return res, out, nil
+			}
+		}
 		if err := s.o.State.UseApproval(code, rec); err != nil {
 			return refused(rec.Release, rec.Namespace, err.Error())
 		}

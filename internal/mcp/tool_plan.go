@@ -10,6 +10,7 @@ import (
 
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/exitcode"
+	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/release"
 )
@@ -100,7 +101,7 @@ func (s *Server) plan(ctx context.Context, req *sdk.CallToolRequest, in PlanInpu
 		out.Message = fmt.Sprintf("the API server refused %d objects in the dry-run; deploy would stop before any write, so no plan id is given", n)
 		return result(out.ExitCode, out.Message, out), out, nil
 	}
-	d := s.o.Policy.Decide(s.o.Context, p.Release.Spec.Namespace, p.Release.Metadata.Name)
+	d := s.decide(p)
 	out.Policy = &d
 	rec, err := s.record(abs, p, d)
 	if err != nil {
@@ -110,6 +111,16 @@ func (s *Server) plan(ctx context.Context, req *sdk.CallToolRequest, in PlanInpu
 	out.PlanID, out.ExpiresAt = rec.ID, &rec.Expires
 	out.Message = fmt.Sprintf("plan %s of release %s in namespace %s: %s; %s", rec.ID, rec.Release, rec.Namespace, countsLine(p.Plan), d.Reason)
 	return result(0, out.Message, out), out, nil
+}
+
+// decide is the policy's decision on a prepared release and every object
+// its plan touches.
+func (s *Server) decide(p *release.Prepared) Decision {
+	refs := make([]manifest.Ref, 0, len(p.Plan.Changes))
+	for _, c := range p.Plan.Changes {
+		refs = append(refs, c.Ref)
+	}
+	return s.o.Policy.DecideObjects(s.o.Context, p.Release.Spec.Namespace, p.Release.Metadata.Name, refs)
 }
 
 // record signs and keeps a deploy plan.

@@ -8,6 +8,9 @@ import (
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kship/kship/internal/exitcode"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -65,6 +68,12 @@ func (s *Server) restore(ctx context.Context, req *sdk.CallToolRequest, in Rollb
 	if len(revs) == 0 {
 		return refused(fmt.Sprintf("release %s has no revisions in namespace %s", in.Release, in.Namespace))
 	}
+	if d, err = s.decideRevisions(ctx, c, in.Namespace, in.Release); err != nil {
+		return refused(err.Error())
+	}
+	if !d.Allowed {
+		return refused(d.Reason)
+	}
 	digest := s.historyDigest(kind, s.o.Context, in.Namespace, in.Release, in.ToRevision, revs)
 	if in.PlanID == "" {
 		return s.restorePlan(in, kind, d, digest, revs, &out)
@@ -102,6 +111,27 @@ func (s *Server) restore(ctx context.Context, req *sdk.CallToolRequest, in Rollb
 	}
 	_, _, _ = s.finished(o, err, prog, &out.DeployOutput)
 	return result(out.ExitCode, out.Message, out), out, nil
+}
+
+// decideRevisions is the policy's decision on a rollback or drill: it may
+// restore, prune or re-apply the objects of any kept revision, so every one
+// of them must be within the policy.
+func (s *Server) decideRevisions(ctx context.Context, c *kube.Clients, ns, name string) (Decision, error) {
+	revs, err := (&record.Store{Typed: c.Typed}).List(ctx, ns, name)
+	if err != nil {
+		return Decision{}, fmt.Errorf("release %s: read its revisions in namespace %s: %w", name, ns, err)
+	}
+	seen := map[manifest.Ref]bool{}
+	var refs []manifest.Ref
+	for _, r := range revs {
+		for _, o := range r.Objects {
+			if ref := o.Ref(); !seen[ref] {
+				seen[ref] = true
+				refs = append(refs, ref)
+			}
+		}
+	}
+	return s.o.Policy.DecideObjects(s.o.Context, ns, name, refs), nil
 }
 
 // restorePlan records a rollback or drill plan bound to the history.
