@@ -32,13 +32,13 @@ var QueryVariables = []string{VarNamespace, VarRelease, VarRevision, VarPodTempl
 // QueryVars are the values of a gate query's template variables for one
 // release attempt.
 type QueryVars struct {
-	Namespace string
-	Release   string
+	Namespace string `json:"namespace,omitempty"`
+	Release   string `json:"release,omitempty"`
 	// Revision is the revision being released; 0 when not known.
-	Revision int
+	Revision int `json:"revision,omitempty"`
 	// PodTemplateHashes are the pod-template-hash labels of the new pods,
 	// one per Deployment; none when not known.
-	PodTemplateHashes []string
+	PodTemplateHashes []string `json:"podTemplateHashes,omitempty"`
 }
 
 // value returns the text a variable expands to, or an error saying it is

@@ -44,6 +44,8 @@ const (
 	TypeFailure       Type = "detector.failure" // status.Failure: the failure detector found a reason to abort
 	TypeSmoke         Type = "smoke.result"     // smoke.Result
 	TypeGate          Type = "gate.measurement" // gate.Measurement (a GatePayload)
+	TypeGatePlaced    Type = "gate.placed"      // gate.Placed: the new pods' scrape interval, when windows start
+	TypeGateWait      Type = "gate.wait"        // gate.Wait: how long a gate waits for a window wholly after the rollout, and why
 	TypeHelm          Type = "helm.operation"   // helm.Operation: a Helm install, upgrade, rollback or recovery, its revision and hooks
 	TypeDecision      Type = "decision"         // none: abort, rollback, verdict
 	TypeLog           Type = "log"              // none

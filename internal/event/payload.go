@@ -49,6 +49,20 @@ type GateReading struct {
 	Verdict string `json:"verdict,omitempty"`
 	// Baseline marks the measurement taken before the rollout.
 	Baseline bool `json:"baseline,omitempty"`
+	// Window is the span of samples the evaluation read, placed against
+	// the rollout; nil when it was not placed (a baseline).
+	Window *GateWindow `json:"window,omitempty"`
+}
+
+// GateWindow is the span [From, To] of samples one evaluation read, when
+// the rollout it judges was done and the first time a window held only
+// samples scraped after it (HonestFrom).
+type GateWindow struct {
+	From        time.Time `json:"from"`
+	To          time.Time `json:"to"`
+	RolloutDone time.Time `json:"rolloutDone"`
+	HonestFrom  time.Time `json:"honestFrom"`
+	PostRollout bool      `json:"postRollout"`
 }
 
 // GatePayload is the payload of TypeGate (gate.Measurement): views read

@@ -139,6 +139,8 @@ type gatePoint struct {
 	at      time.Time
 	value   *float64
 	verdict string
+	// window is the span of samples the evaluation read, nil when not placed.
+	window *event.GateWindow
 }
 
 type series struct {
@@ -167,7 +169,7 @@ func gateSeries(events []event.Event) []series {
 			names = append(names, m.Gate)
 		}
 		sr.query, sr.threshold = m.Query, m.Threshold
-		p := gatePoint{at: e.Time, value: m.Value, verdict: m.Verdict}
+		p := gatePoint{at: e.Time, value: m.Value, verdict: m.Verdict, window: m.Window}
 		if !m.Time.IsZero() {
 			p.at = m.Time
 		}
@@ -184,7 +186,10 @@ func gateSeries(events []event.Event) []series {
 var numberRe = regexp.MustCompile(`[-+]?[0-9]*\.?[0-9]+(?:[eE][-+]?[0-9]+)?`)
 
 // gateSVG draws a gate's values over time, a dashed line at its threshold,
-// and marks failed measurements red.
+// the window of samples each evaluation read (a bar from its start to the
+// point), when the rollout it judged was done and from when its windows
+// held only samples scraped after it, and a time axis; failed
+// measurements are red.
 func gateSVG(b *Bundle, sr series) string {
 	lo, hi := 0.0, 0.0
 	var th *float64
@@ -202,14 +207,16 @@ func gateSVG(b *Bundle, sr series) string {
 	if hi == lo {
 		hi = lo + 1
 	}
+	const height = svgH + 40
 	yOf := func(v float64) float64 { return svgH - svgPad - (svgH-2*svgPad)*(v-lo)/(hi-lo) }
 	var s strings.Builder
-	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f">`, svgW, svgH)
+	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f">`, svgW, height)
 	fmt.Fprintf(&s, `<text x="2" y="%.1f" font-size="11">%s</text><text x="2" y="%.1f" font-size="11">%s</text>`,
 		yOf(hi)+4, fmtNum(hi), yOf(lo), fmtNum(lo))
 	if th != nil {
 		fmt.Fprintf(&s, `<line x1="%.0f" y1="%.1f" x2="%.0f" y2="%.1f" stroke="#c00" stroke-dasharray="4 3"/>`, svgPad, yOf(*th), svgW-svgPad, yOf(*th))
 	}
+	s.WriteString(rolloutMarks(b, sr))
 	var path []string
 	for _, p := range sr.points {
 		if p.value == nil {
@@ -217,6 +224,10 @@ func gateSVG(b *Bundle, sr series) string {
 			continue
 		}
 		x, y := xOf(b, p.at), yOf(*p.value)
+		if w := p.window; w != nil {
+			fmt.Fprintf(&s, `<line x1="%.1f" y1="%.1f" x2="%.1f" y2="%.1f" stroke="#9bd" stroke-width="3" opacity="0.6"><title>window %s to %s</title></line>`,
+				xOf(b, w.From), y, x, y, w.From.UTC().Format("15:04:05"), w.To.UTC().Format("15:04:05"))
+		}
 		path = append(path, fmt.Sprintf("%.1f,%.1f", x, y))
 		color := "#070"
 		if p.verdict != "pass" {
@@ -228,7 +239,46 @@ func gateSVG(b *Bundle, sr series) string {
 	if len(path) > 1 {
 		fmt.Fprintf(&s, `<polyline fill="none" stroke="#36c" points="%s"/>`, strings.Join(path, " "))
 	}
+	s.WriteString(timeAxis(b, svgH))
 	s.WriteString("</svg>")
+	return s.String()
+}
+
+// rolloutMarks draws, for each rollout the gate's evaluations judged (the
+// release's, a rollback's), a line when it was done and one from when the
+// gate's windows held only samples scraped after it.
+func rolloutMarks(b *Bundle, sr series) string {
+	var s strings.Builder
+	seen := map[time.Time]bool{}
+	for _, p := range sr.points {
+		w := p.window
+		if w == nil || seen[w.RolloutDone] {
+			continue
+		}
+		seen[w.RolloutDone] = true
+		x0, x1 := xOf(b, w.RolloutDone), xOf(b, w.HonestFrom)
+		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#555"><title>rollout done %s</title></line>`,
+			x0, svgPad/2, x0, svgH-svgPad, w.RolloutDone.UTC().Format("15:04:05"))
+		fmt.Fprintf(&s, `<text x="%.1f" y="%.0f" font-size="10" text-anchor="end">rollout done</text>`, x0-2, svgPad/2+8)
+		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#070" stroke-dasharray="2 2"><title>honest from %s</title></line>`,
+			x1, svgPad/2, x1, svgH-svgPad, w.HonestFrom.UTC().Format("15:04:05"))
+		fmt.Fprintf(&s, `<text x="%.1f" y="%.0f" font-size="10" fill="#070">honest from</text>`, x1+2, svgPad/2+8)
+	}
+	return s.String()
+}
+
+// timeAxis draws the attempt's time axis at y: a line and six ticks, each
+// labelled with the time since the attempt started.
+func timeAxis(b *Bundle, y float64) string {
+	var s strings.Builder
+	fmt.Fprintf(&s, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`, svgPad, y, svgW-svgPad, y)
+	span := b.FinishedAt.Sub(b.StartedAt)
+	for i := 0; i <= 5; i++ {
+		t := b.StartedAt.Add(span * time.Duration(i) / 5)
+		x := xOf(b, t)
+		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#999"/><text x="%.1f" y="%.0f" font-size="10" text-anchor="middle">+%s</text>`,
+			x, y, x, y+4, x, y+16, t.Sub(b.StartedAt).Round(time.Second))
+	}
 	return s.String()
 }
 

@@ -37,9 +37,15 @@ type Evaluator struct {
 	// ScrapeInterval (see Window).
 	RolloutDone    time.Time
 	ScrapeInterval time.Duration
+	// ScrapedFrom, when after RolloutDone, is when Prometheus had found
+	// the new pods: windows start from it (Place sets it).
+	ScrapedFrom time.Time
 
 	mu   sync.Mutex
 	seen map[string]int
+	// waits are the waits Waits said, each recorded with the gate's next
+	// evaluation.
+	waits map[string]Wait
 }
 
 // Baseline measures every gate just before the rollout. The result, keyed
@@ -110,8 +116,11 @@ func (e *Evaluator) evaluate(ctx context.Context, g config.Gate, baseline map[st
 	}
 	m.Query = q
 	if !e.RolloutDone.IsZero() {
-		w := NewWindow(at, Lookback(g), e.RolloutDone, e.ScrapeInterval)
+		w := e.window(at, Lookback(g))
 		m.Window = &w
+		vars := e.Vars
+		m.Vars = &vars
+		m.Wait = e.takeWait(g.Name)
 	}
 	o, err := e.observe(ctx, q, at)
 	if err != nil {
@@ -129,7 +138,24 @@ func (e *Evaluator) evaluate(ctx context.Context, g config.Gate, baseline map[st
 	}
 	d := Judge(g, o.Observation)
 	m.Value, m.Baseline, m.Verdict, m.Message = d.Value, d.Baseline, d.Verdict, d.Message
+	if m.Window != nil && !m.Window.PostRollout && (m.Verdict == Pass || m.Verdict == Fail) {
+		m.Message = fmt.Sprintf("%s; but its window %s is not wholly after the rollout (honest from %s), so it may hold the previous revision's samples: inconclusive",
+			m.Message, m.Window.Span(), m.Window.HonestFrom.UTC().Format("15:04:05Z"))
+		m.Verdict = Inconclusive
+	}
 	return m
+}
+
+// takeWait returns, once, the wait Waits said for gate.
+func (e *Evaluator) takeWait(gate string) *Wait {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	w, ok := e.waits[gate]
+	if !ok {
+		return nil
+	}
+	delete(e.waits, gate)
+	return &w
 }
 
 // observation is an Observation with the diagnosis that explains it.

@@ -40,6 +40,8 @@ import (
 	"time"
 
 	"github.com/prometheus/common/model"
+
+	"github.com/kship/kship/internal/config"
 )
 
 // Verdict is the outcome of one gate evaluation.
@@ -79,6 +81,12 @@ type Measurement struct {
 	// against the rollout; nil when the Evaluator has no RolloutDone
 	// (the baseline, or an executor that does not place windows).
 	Window *Window `json:"window,omitempty"`
+	// Vars are the values the query's template variables had (set with
+	// the Window).
+	Vars *config.QueryVars `json:"vars,omitempty"`
+	// Wait is how long the evaluation waited for its window and why; set
+	// on a gate's first evaluation after Waits.
+	Wait *Wait `json:"wait,omitempty"`
 	// Value is the deciding value: the failing series', or the worst one
 	// against the thresholds; nil when there was no data.
 	Value *float64 `json:"value,omitempty"`

@@ -29,6 +29,14 @@ type Window struct {
 	// PostRollout is true when To is at or after HonestFrom: every sample
 	// in the window was scraped after the rollout.
 	PostRollout bool `json:"postRollout"`
+	// ScrapedFrom, when set, is when Prometheus had found the new pods,
+	// after RolloutDone: HonestFrom counts from it.
+	ScrapedFrom time.Time `json:"scrapedFrom,omitzero"`
+}
+
+// Span is the window as the view shows it: "[10:04:07Z, 10:04:27Z]".
+func (w Window) Span() string {
+	return fmt.Sprintf("[%s, %s]", w.From.UTC().Format("15:04:05Z"), w.To.UTC().Format("15:04:05Z"))
 }
 
 // HonestFrom is the first time a gate with lookback lb may give a verdict

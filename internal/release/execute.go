@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/gate"
@@ -38,9 +39,10 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, a.rev, a.previous, record.Live(a.revs), a.rel)
 	baseline := r.baseline(ctx, a, gates)
 	trig := r.rollout(ctx, a)
+	rolledOut := r.now()
 	var v verification
 	if trig == nil {
-		v, trig = r.verifyAndStabilize(ctx, a, gates, baseline)
+		v, trig = r.verifyAndStabilize(ctx, a, gates, baseline, rolledOut)
 	}
 	a.out.Checked = v.checked
 	switch {
@@ -51,19 +53,37 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	default:
 		a.out.Trigger = trig.reason
 		r.decide(trig.stage, "rollback trigger: %s", trig.reason)
-		r.rollbacks(a.mechanism, baseline).AfterFailure(ctx, r.rollbackAttempt(a),
+		r.rollbacks(a.mechanism, baseline, a.rel).AfterFailure(ctx, r.rollbackAttempt(a),
 			rollback.Failure{Stage: trig.stage, Revision: a.rev, Release: a.rel, Previous: a.previous})
 	}
 	return r.finish(ctx, a, evidence.KindDeploy)
 }
 
 // baseline measures the gates just before the rollout starts, for
-// maxIncrease gates.
+// maxIncrease gates, on the revision running now (its pods'
+// pod-template-hash for {{.PodTemplateHash}}). A baseline that already
+// breaks a gate's min or max is said as a decision: the new revision is
+// judged only on windows after its rollout, so the current state's breach
+// is not blamed on it.
 func (r *run) baseline(ctx context.Context, a *attempt, gates evaluator) map[string]gate.Measurement {
 	if gates == nil {
 		return nil
 	}
-	return gates.Baseline(ctx, a.rel.Spec.Verify.Metrics.Gates)
+	vars := config.QueryVars{Namespace: a.out.Namespace, Release: a.rel.Metadata.Name}
+	if a.previous != nil {
+		vars.Revision = a.previous.Number
+	}
+	if pods, err := r.revisionPods(ctx, a.out.Namespace, a.prep.Objects); err == nil {
+		vars.PodTemplateHashes = pods.Hashes
+	}
+	gates.SetVars(vars)
+	base := gates.Baseline(ctx, a.rel.Spec.Verify.Metrics.Gates)
+	for _, g := range a.rel.Spec.Verify.Metrics.Gates {
+		if m, ok := base[g.Name]; ok && m.Warning != "" {
+			r.decide(event.StagePrepare, "baseline warning: %s; the new revision is judged only on windows wholly after its rollout, so this is not blamed on it", m.Warning)
+		}
+	}
+	return base
 }
 
 // succeed records a verified (or unverified) deploy.

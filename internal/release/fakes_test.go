@@ -167,6 +167,14 @@ type fakeGates struct {
 	verdicts []gate.Verdict
 }
 
+func (g *fakeGates) SetVars(config.QueryVars) {}
+
+func (g *fakeGates) Place(context.Context, gate.Placement) (gate.Placed, error) {
+	return gate.Placed{}, nil
+}
+
+func (g *fakeGates) Waits([]config.Gate) []gate.Wait { return nil }
+
 func (g *fakeGates) Baseline(context.Context, []config.Gate) map[string]gate.Measurement {
 	g.s.call("baseline")
 	return nil

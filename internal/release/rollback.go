@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/kship/kship/internal/apply"
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/gate"
@@ -83,7 +84,7 @@ func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error)
 		return r.refusedOrErr(ctx, a, err)
 	}
 	number := r.openRollback(a, from, target)
-	x := r.rollbacks(mech, nil)
+	x := r.rollbacks(mech, nil, nil)
 	if o.Drill {
 		d, rev, err := x.Drill(ctx, r.rollbackAttempt(a), from, target, number)
 		if err != nil {
@@ -127,10 +128,12 @@ func (r *run) refuseProduction(ctx context.Context, ns string) error {
 }
 
 // rollbacks is the rollback stage of this run, restoring through mech and
-// verifying restored revisions against baseline (measured before the
-// failed rollout; nil for kship rollback).
-func (r *run) rollbacks(mech rollback.Restorer, baseline map[string]gate.Measurement) *rollback.Runner {
-	return &rollback.Runner{Mechanism: mech, History: r.hist, Check: restoredCheck{r: r, baseline: baseline}, Env: r.env(),
+// verifying restored revisions with the gates of gates (the release file a
+// deploy started with; nil for kship rollback: each restored revision's
+// own) against baseline (measured before the failed rollout, with those
+// gates; nil for kship rollback).
+func (r *run) rollbacks(mech rollback.Restorer, baseline map[string]gate.Measurement, gates *config.Release) *rollback.Runner {
+	return &rollback.Runner{Mechanism: mech, History: r.hist, Check: &restoredCheck{r: r, baseline: baseline, gates: gates}, Env: r.env(),
 		Holder: r.holder, Recorder: r.rec, Redactor: r.red, EvidenceRoot: r.evidenceRoot}
 }
 

@@ -77,21 +77,26 @@ func TestE2ETriggersRollBack(t *testing.T) {
 			r.gates, r.stabilize = r.errorRateGate(), "{window: 20s, interval: 3s}"
 		}, bad: e2eApp{errorRate: "1"}, trigger: "gate error-rate failed"},
 		{name: "gate in verify", bad2: func(r *e2eRelease) {
+			// v2's own pods fail it; the restored v1 pods (judged by the
+			// same gate, scoped to their pod-template-hash) pass it.
 			r.gates = fmt.Sprintf(`
     metrics:
       prometheus: {address: %q}
       gates:
-        - {name: up, query: "vector(1)", max: 0.5}`, r.env.Prometheus)
-		}, trigger: "gate up failed"},
+        - {name: v2-pods, query: 'count(http_requests_total{namespace=%q,pod_template_hash=~"{{.PodTemplateHash}}",version="v2"}) or vector(0)', max: 0.5}`,
+				r.env.Prometheus, r.ns)
+		}, trigger: "gate v2-pods failed"},
 		{name: "gate in stabilize", bad2: func(r *e2eRelease) {
-			// The gate's value is the seconds since v2's release file was
-			// written: below its max during Verify, above it a few seconds
-			// into Stabilize.
+			// On v2's pods the gate's value is the seconds since v2's
+			// release file was written: below its max during Verify, above
+			// it a few seconds into Stabilize. On the restored v1 pods it
+			// is 0.
 			r.gates = fmt.Sprintf(`
     metrics:
       prometheus: {address: %q}
       gates:
-        - {name: clock, query: "vector(time() - %d)", max: 20}`, r.env.Prometheus, time.Now().Unix())
+        - {name: clock, query: '(vector(time() - %d) and on() count(http_requests_total{namespace=%q,pod_template_hash=~"{{.PodTemplateHash}}",version="v2"}) > 0) or vector(0)', max: 30}`,
+				r.env.Prometheus, time.Now().Unix(), r.ns)
 			r.stabilize = "{window: 2m, interval: 2s}"
 		}, trigger: "gate clock failed"},
 	}

@@ -43,12 +43,12 @@ func (r *run) stabilize(ctx context.Context, rel *config.Release, gates evaluato
 			return &trigger{stage: event.StageStabilize, reason: describeFailure(f)}
 		case <-tick.C:
 			rounds++
-			if t := r.evaluate(ctx, rel, gates, baseline, event.StageStabilize, v); t != nil {
+			if t := r.evaluate(ctx, rel, gates, gateList(rel), baseline, event.StageStabilize, v); t != nil {
 				done("gate breached")
 				return t
 			}
 		case <-end.C:
-			if t := r.evaluate(ctx, rel, gates, baseline, event.StageStabilize, v); t != nil {
+			if t := r.evaluate(ctx, rel, gates, gateList(rel), baseline, event.StageStabilize, v); t != nil {
 				done("gate breached")
 				return t
 			}
@@ -57,4 +57,12 @@ func (r *run) stabilize(ctx context.Context, rel *config.Release, gates evaluato
 			return nil
 		}
 	}
+}
+
+// gateList is the release file's gates (none without metrics).
+func gateList(rel *config.Release) []config.Gate {
+	if rel.Spec.Verify.Metrics == nil {
+		return nil
+	}
+	return rel.Spec.Verify.Metrics.Gates
 }

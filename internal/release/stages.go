@@ -35,9 +35,14 @@ type smoker interface {
 	Run(ctx context.Context, ns string, checks []config.SmokeCheck, sink event.Sink) []smoke.Result
 }
 
-// evaluator measures metric gates (P4-B gate).
+// evaluator measures metric gates (P4-B gate): SetVars before Baseline,
+// Place once the new revision is ready, then Waits says when each gate's
+// window holds only the new revision's samples.
 type evaluator interface {
+	SetVars(v config.QueryVars)
 	Baseline(ctx context.Context, gates []config.Gate) map[string]gate.Measurement
+	Place(ctx context.Context, p gate.Placement) (gate.Placed, error)
+	Waits(gates []config.Gate) []gate.Wait
 	Evaluate(ctx context.Context, gates []config.Gate, baseline map[string]gate.Measurement, sink event.Sink) []gate.Measurement
 }
 

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/kship/kship/internal/config"
@@ -21,6 +23,9 @@ type verification struct {
 	// pending holds the gates whose latest evaluation was inconclusive or
 	// erred, with why; a release is verified only when it is empty.
 	pending map[string]string
+	// unplaced says why the gates' windows could not be placed after the
+	// rollout ("": they were); the gates are then not evaluated.
+	unplaced string
 }
 
 // unverified says why a verification does not prove the release works ("":
@@ -51,13 +56,15 @@ func (v *verification) inconclusive() string {
 }
 
 // verifyAndStabilize runs Verify then Stabilize with the failure detector
-// watching the release's workloads the whole time.
-func (r *run) verifyAndStabilize(ctx context.Context, a *attempt, gates evaluator, baseline map[string]gate.Measurement) (verification, *trigger) {
+// watching the release's workloads the whole time; the gates' windows are
+// placed after the rollout that was done at rolledOut.
+func (r *run) verifyAndStabilize(ctx context.Context, a *attempt, gates evaluator, baseline map[string]gate.Measurement, rolledOut time.Time) (verification, *trigger) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	fails := r.waiterFor(event.StageStabilize).Watch(wctx, manifest.Refs(a.prep.Objects), waitOptions(a.rel, a.out.Namespace))
 	v := verification{pending: map[string]string{}}
 	done := r.begin(event.StageVerify, "smoke checks and metric gates")
+	r.placeGates(ctx, event.StageVerify, gates, a.rel, a.out.Namespace, a.rev.Number, a.prep.Objects, rolledOut, &v)
 	trig := r.verify(ctx, a.rel, a.out.Namespace, gates, baseline, fails, event.StageVerify, &v)
 	if trig != nil {
 		done("failed: " + trig.reason)
@@ -67,8 +74,9 @@ func (r *run) verifyAndStabilize(ctx context.Context, a *attempt, gates evaluato
 	return v, r.stabilize(ctx, a.rel, gates, baseline, fails, &v)
 }
 
-// verify runs the smoke checks, then the gates, checking the detector
-// before and after. Each failed check is a trigger.
+// verify runs the smoke checks, then the gates (each once its window holds
+// only the new revision's samples), checking the detector before and
+// after. Each failed check is a trigger.
 func (r *run) verify(ctx context.Context, rel *config.Release, ns string, gates evaluator, baseline map[string]gate.Measurement,
 	fails <-chan wait.Failure, stage event.Stage, v *verification) *trigger {
 	if t := r.detected(fails, stage); t != nil {
@@ -77,7 +85,7 @@ func (r *run) verify(ctx context.Context, rel *config.Release, ns string, gates 
 	if t := r.runSmoke(ctx, rel, ns, stage, v); t != nil {
 		return t
 	}
-	if t := r.evaluate(ctx, rel, gates, baseline, stage, v); t != nil {
+	if t := r.judgeGates(ctx, rel, gates, baseline, fails, stage, v); t != nil {
 		return t
 	}
 	return r.detected(fails, stage)
@@ -97,19 +105,20 @@ func (r *run) runSmoke(ctx context.Context, rel *config.Release, ns string, stag
 	return nil
 }
 
-// evaluate measures every gate once; a failed gate is a trigger, an
+// evaluate measures the gates list once; a failed gate is a trigger, an
 // inconclusive or erring one leaves the release unverified until a later
-// evaluation passes.
-func (r *run) evaluate(ctx context.Context, rel *config.Release, gates evaluator, baseline map[string]gate.Measurement,
+// evaluation passes. Gates whose windows could not be placed are not
+// evaluated (they stay pending).
+func (r *run) evaluate(ctx context.Context, rel *config.Release, gates evaluator, list []config.Gate, baseline map[string]gate.Measurement,
 	stage event.Stage, v *verification) *trigger {
-	if gates == nil {
+	if gates == nil || v.unplaced != "" {
 		return nil
 	}
-	for _, m := range gates.Evaluate(ctx, rel.Spec.Verify.Metrics.Gates, baseline, stageSink{stage: stage, next: r.rec}) {
+	for _, m := range gates.Evaluate(ctx, list, baseline, stageSink{stage: stage, next: r.rec}) {
 		switch m.Verdict {
 		case gate.Pass:
 			delete(v.pending, m.Gate)
-			v.checked = appendOnce(v.checked, fmt.Sprintf("gate %s: %s", m.Gate, m.Threshold))
+			v.checked = setGateLine(v.checked, m)
 		case gate.Fail:
 			return &trigger{stage: stage, reason: fmt.Sprintf("gate %s failed: %s", m.Gate, gateMessage(m))}
 		default:
@@ -119,58 +128,97 @@ func (r *run) evaluate(ctx context.Context, rel *config.Release, gates evaluator
 	return nil
 }
 
-// settle verifies a restored revision: smoke checks once, then the gates
-// every interval until they all pass or the settle time is over. Right after
-// a rollback the metrics still hold the failed revision's samples (a rate
-// over 15s remembers 15s), so one evaluation would judge the wrong revision.
-func (r *run) settle(ctx context.Context, rel *config.Release, ns string, gates evaluator, baseline map[string]gate.Measurement, v *verification) *trigger {
+// settle verifies a restored revision that was ready at ready: smoke
+// checks once, then each gate once its window holds only samples scraped
+// after the restore, re-evaluated every interval while one is not
+// conclusive, until a deadline derived from the windows (said in the view).
+// gatesRel holds the gates: the release file the attempt started with, so
+// one state is judged by one definition of healthy in a run.
+func (r *run) settle(ctx context.Context, rel, gatesRel *config.Release, ns string, gates evaluator, baseline map[string]gate.Measurement,
+	objs []manifest.Object, ready time.Time, v *verification) *trigger {
 	if t := r.runSmoke(ctx, rel, ns, event.StageRollback, v); t != nil || gates == nil {
 		return t
 	}
-	limit, interval := rel.Spec.Stabilize.Window.Duration, rel.Spec.Stabilize.Interval.Duration
-	if limit < time.Minute {
-		limit = time.Minute
+	r.placeGates(ctx, event.StageRollback, gates, gatesRel, ns, 0, objs, ready, v)
+	if v.unplaced != "" {
+		return nil
 	}
-	if interval <= 0 || interval > limit {
+	interval := gatesRel.Spec.Stabilize.Interval.Duration
+	if interval <= 0 {
 		interval = 5 * time.Second
 	}
-	end := r.now().Add(limit)
+	list := gatesRel.Spec.Verify.Metrics.Gates
+	end, why := rollbackDeadline(gates.Waits(list), list, interval, r.now())
+	r.decide(event.StageRollback, "rollback verification: each gate judged on a window wholly after the restored pods were ready, deadline %s (%s)",
+		end.UTC().Format("15:04:05Z"), why)
+	if t := r.judgeGates(ctx, gatesRel, gates, baseline, nil, event.StageRollback, v); t != nil {
+		return t
+	}
 	tick := time.NewTicker(interval)
 	defer tick.Stop()
-	for {
-		t := r.evaluate(ctx, rel, gates, baseline, event.StageRollback, v)
-		if (t == nil && len(v.pending) == 0) || !r.now().Before(end) {
-			return t
-		}
+	for len(v.pending) > 0 && r.now().Before(end) {
 		select {
 		case <-ctx.Done():
 			return &trigger{stage: event.StageRollback, reason: "interrupted: " + context.Cause(ctx).Error()}
 		case <-tick.C:
 		}
+		if t := r.evaluate(ctx, gatesRel, gates, pendingGates(list, v), baseline, event.StageRollback, v); t != nil {
+			return t
+		}
 	}
+	return nil
+}
+
+// pendingGates are the gates of list v still has pending.
+func pendingGates(list []config.Gate, v *verification) []config.Gate {
+	var out []config.Gate
+	for _, g := range list {
+		if _, ok := v.pending[g.Name]; ok {
+			out = append(out, g)
+		}
+	}
+	return out
 }
 
 // restoredCheck waits for and verifies a restored revision for the
-// rollback stage: its smoke checks once, then its gates until they pass or
-// the settle time is over, against baseline.
+// rollback stage: its smoke checks once, then the gates on windows after
+// the restore, against baseline. gates, when set, is the release file the
+// attempt started with: its gates judge the restored state (they measured
+// it as the baseline), not the restored revision's own.
 type restoredCheck struct {
 	r        *run
 	baseline map[string]gate.Measurement
+	gates    *config.Release
+	// ready and objs are the last restore Ready waited for.
+	ready time.Time
+	objs  []manifest.Object
 }
 
 // Ready waits for the restored objects with rel's timeout and detector.
-func (c restoredCheck) Ready(ctx context.Context, rel *config.Release, ns string, objs []manifest.Object) error {
-	return c.r.waitReady(ctx, event.StageRollback, rel, ns, objs)
+func (c *restoredCheck) Ready(ctx context.Context, rel *config.Release, ns string, objs []manifest.Object) error {
+	if err := c.r.waitReady(ctx, event.StageRollback, rel, ns, objs); err != nil {
+		return err
+	}
+	c.ready, c.objs = c.r.now(), objs
+	return nil
 }
 
-// Verify runs rel's smoke checks and gates on the restored revision.
-func (c restoredCheck) Verify(ctx context.Context, rel *config.Release, ns string) ([]string, string, error) {
-	gates, err := c.r.gatesFor(rel)
+// Verify runs rel's smoke checks and the gates on the restored revision.
+func (c *restoredCheck) Verify(ctx context.Context, rel *config.Release, ns string) ([]string, string, error) {
+	gatesRel := rel
+	if c.gates != nil {
+		gatesRel = c.gates
+	}
+	gates, err := c.r.gatesFor(gatesRel)
 	if err != nil {
 		return nil, "", err
 	}
+	ready := c.ready
+	if ready.IsZero() {
+		ready = c.r.now()
+	}
 	v := verification{pending: map[string]string{}}
-	if trig := c.r.settle(ctx, rel, ns, gates, c.baseline, &v); trig != nil {
+	if trig := c.r.settle(ctx, rel, gatesRel, ns, gates, c.baseline, c.objs, ready, &v); trig != nil {
 		return v.checked, "", errors.New(trig.reason)
 	}
 	return v.checked, v.inconclusive(), nil
@@ -184,6 +232,28 @@ func gateMessage(m gate.Measurement) string {
 		return "no data, threshold " + m.Threshold
 	}
 	return fmt.Sprintf("value %g, threshold %s", *m.Value, m.Threshold)
+}
+
+// setGateLine puts m's line ("gate error-rate = 0 (max 0.05; window ...
+// after the rollout): pass") in list, in place of the gate's earlier one:
+// the summary shows each gate's last value and verdict.
+func setGateLine(list []string, m gate.Measurement) []string {
+	prefix := "gate " + m.Gate + " "
+	line := prefix + "(" + m.Threshold
+	if m.Value != nil {
+		line = fmt.Sprintf("%s= %s (%s", prefix, strconv.FormatFloat(*m.Value, 'g', 4, 64), m.Threshold)
+	}
+	if w := m.Window; w != nil && w.PostRollout {
+		line += "; window " + w.Span() + " wholly after the rollout"
+	}
+	line += "): " + string(m.Verdict)
+	for i, have := range list {
+		if strings.HasPrefix(have, prefix) {
+			list[i] = line
+			return list
+		}
+	}
+	return append(list, line)
 }
 
 func appendOnce(list []string, s string) []string {
