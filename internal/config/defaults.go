@@ -41,6 +41,11 @@ var Defaults = []Default{
 	{"spec.source.helm.kubeVersion", DefaultKubeVersion},
 	{"spec.source.helm.maxHistory", fmt.Sprint(DefaultHelmMaxHistory) + " (spec.mechanism helm)"},
 	{"spec.mechanism", MechanismApply},
+	{"spec.gitops.engine", GitOpsFlux},
+	{"spec.gitops.branch", DefaultGitBranch},
+	{"spec.gitops.kustomization.namespace", DefaultFluxNamespace},
+	{"spec.gitops.application.namespace", DefaultArgoCDNamespace},
+	{"spec.gitops.author", DefaultGitAuthorName + " <" + DefaultGitAuthorEmail + ">"},
 	{"spec.strategy.type", StrategyRolling},
 	{"spec.verify.rolloutTimeout", DefaultRolloutTimeout.String()},
 	{"spec.verify.smoke[].http.method", DefaultHTTPMethod},
@@ -92,6 +97,7 @@ func applyDefaults(r *Release) []Default {
 		}
 	}
 	d.str("spec.mechanism", &s.Mechanism, MechanismApply)
+	gitopsDefaults(d, s.GitOps)
 	d.str("spec.strategy.type", &s.Strategy.Type, StrategyRolling)
 	d.dur("spec.verify.rolloutTimeout", &s.Verify.RolloutTimeout, DefaultRolloutTimeout)
 	for i := range s.Verify.Smoke {

@@ -38,7 +38,9 @@ type Spec struct {
 	Source    Source `json:"source"`
 	// Mechanism is how the objects reach the cluster: MechanismApply
 	// (default), MechanismHelm or MechanismGitOps.
-	Mechanism  string      `json:"mechanism,omitempty"`
+	Mechanism string `json:"mechanism,omitempty"`
+	// GitOps is where spec.mechanism gitops commits and what applies it.
+	GitOps     *GitOps     `json:"gitops,omitempty"`
 	Strategy   Strategy    `json:"strategy"`
 	Verify     Verify      `json:"verify"`
 	Stabilize  Stabilize   `json:"stabilize"`

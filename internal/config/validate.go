@@ -59,6 +59,11 @@ func (v *validator) release(r *Release) {
 	if r.Spec.Mechanism == MechanismHelm {
 		v.helmMechanism(&r.Spec)
 	}
+	if r.Spec.Mechanism == MechanismGitOps {
+		v.gitopsMechanism(&r.Spec)
+	} else if r.Spec.GitOps != nil {
+		v.fail("spec.gitops", "is read only with spec.mechanism gitops (the mechanism is %s)", r.Spec.Mechanism)
+	}
 	v.strategy(&r.Spec.Strategy)
 	v.verify(&r.Spec.Verify)
 	v.stabilize(&r.Spec.Stabilize)

@@ -47,6 +47,8 @@ const (
 	TypeGatePlaced    Type = "gate.placed"      // gate.Placed: the new pods' scrape interval, when windows start
 	TypeGateWait      Type = "gate.wait"        // gate.Wait: how long a gate waits for a window wholly after the rollout, and why
 	TypeHelm          Type = "helm.operation"   // helm.Operation: a Helm install, upgrade, rollback or recovery, its revision and hooks
+	TypeGitCommit     Type = "git.commit"       // gitops.Commit: a commit or revert kship pushed, its SHA and parent
+	TypeGitOps        Type = "gitops.status"    // gitops.Observation: a changed condition of the Flux or Argo CD object applying a commit
 	TypeDecision      Type = "decision"         // none: abort, rollback, verdict
 	TypeLog           Type = "log"              // none
 )
