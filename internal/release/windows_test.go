@@ -26,3 +26,19 @@ func TestRollbackDeadlineComesFromTheWindows(t *testing.T) {
 		t.Errorf("deadline %s, want %s", end, want)
 	}
 }
+
+func TestCheckedLineShowsEachGatesLastValueAndVerdict(t *testing.T) {
+	at := time.Date(2026, 3, 1, 10, 0, 22, 0, time.UTC)
+	w := gate.NewWindow(at, config.Lookback{Total: 20 * time.Second, Range: 20 * time.Second}, at.Add(-22*time.Second), time.Second)
+	zero, low := 0.0, 0.002
+	list := setGateLine([]string{"smoke health (http): passed"}, gate.Measurement{Gate: "error-rate", Value: &zero, Threshold: "max 0.01", Verdict: gate.Pass, Window: &w})
+	list = setGateLine(list, gate.Measurement{Gate: "error-rate", Value: &low, Threshold: "max 0.01", Verdict: gate.Pass})
+	want := []string{"smoke health (http): passed", "gate error-rate = 0.002 (max 0.01): pass"}
+	if strings.Join(list, "|") != strings.Join(want, "|") {
+		t.Errorf("checked %q, want %q", list, want)
+	}
+	list = setGateLine(nil, gate.Measurement{Gate: "error-rate", Value: &zero, Threshold: "max 0.01", Verdict: gate.Pass, Window: &w})
+	if want := "gate error-rate = 0 (max 0.01; window [10:00:02Z, 10:00:22Z] wholly after the rollout): pass"; list[0] != want {
+		t.Errorf("checked %q, want %q", list[0], want)
+	}
+}
