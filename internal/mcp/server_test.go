@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"errors"
 	"path/filepath"
+	"reflect"
+	"sort"
 	"strings"
 	"testing"
 
@@ -66,9 +68,12 @@ func text(r *sdk.CallToolResult) string {
 	return strings.Join(parts, "\n")
 }
 
-// TestToolsAreListedWithHonestAnnotations: every tool is there with a
-// typed input and output schema; only deploy, rollback and drill are not
-// read-only.
+// TestToolsAreListedWithHonestAnnotations is what a client sees in
+// tools/list: every tool with a strict typed input schema (unknown
+// arguments refused, the required ones marked) and an output schema; only
+// deploy, rollback and drill are not read-only, and they say they are
+// destructive; no tool takes a manifest, a command, a kubeconfig, a
+// container or a Secret, and the mutating ones answer with an exit code.
 func TestToolsAreListedWithHonestAnnotations(t *testing.T) {
 	cs, _ := connect(t, Options{})
 	res, err := cs.ListTools(t.Context(), nil)
@@ -76,21 +81,66 @@ func TestToolsAreListedWithHonestAnnotations(t *testing.T) {
 		t.Fatal(err)
 	}
 	mutating := map[string]bool{ToolDeploy: true, ToolRollback: true, ToolDrill: true}
+	inputs := map[string][]string{
+		ToolPlan: {"file", "namespace"}, ToolCheck: {"file", "namespace"}, ToolDeploy: {"approval", "planId"},
+		ToolStatus: {"namespace", "release"}, ToolHistory: {"namespace", "release"},
+		ToolRollback: {"approval", "namespace", "planId", "release", "toRevision"}, ToolDrill: {"approval", "namespace", "planId", "release"},
+		ToolEvidence: {"evidenceDir", "file", "namespace", "release", "revision"}, ToolExplain: {"evidenceDir", "namespace", "release", "revision"},
+	}
+	required := map[string][]string{ToolPlan: {"file"}, ToolCheck: {"file"}, ToolStatus: {"release", "namespace"}, ToolHistory: {"release", "namespace"},
+		ToolRollback: {"release", "namespace"}, ToolDrill: {"release", "namespace"}}
 	var names []string
 	for _, tool := range res.Tools {
 		names = append(names, tool.Name)
-		if tool.InputSchema == nil || tool.OutputSchema == nil {
-			t.Errorf("%s: no typed schema", tool.Name)
+		var in, out struct {
+			Type                 string                     `json:"type"`
+			Properties           map[string]json.RawMessage `json:"properties"`
+			Required             []string                   `json:"required"`
+			AdditionalProperties *bool                      `json:"additionalProperties"`
+		}
+		b, _ := json.Marshal(tool.InputSchema)
+		json.Unmarshal(b, &in)
+		b, _ = json.Marshal(tool.OutputSchema)
+		json.Unmarshal(b, &out)
+		var props []string
+		for p := range in.Properties {
+			props = append(props, p)
+		}
+		sort.Strings(props)
+		if in.Type != "object" || in.AdditionalProperties == nil || *in.AdditionalProperties || !reflect.DeepEqual(props, inputs[tool.Name]) {
+			t.Errorf("%s: input schema %s, want exactly %v, no other property", tool.Name, mustJSON(tool.InputSchema), inputs[tool.Name])
+		}
+		if !reflect.DeepEqual(in.Required, required[tool.Name]) {
+			t.Errorf("%s: required %v, want %v", tool.Name, in.Required, required[tool.Name])
+		}
+		if out.Type != "object" || len(out.Properties) == 0 {
+			t.Errorf("%s: output schema %s", tool.Name, mustJSON(tool.OutputSchema))
+		}
+		if _, ok := out.Properties["exitCode"]; mutating[tool.Name] && !ok {
+			t.Errorf("%s: no exitCode in its output schema", tool.Name)
 		}
 		a := tool.Annotations
-		if a == nil || a.ReadOnlyHint == mutating[tool.Name] || (mutating[tool.Name] && (a.DestructiveHint == nil || !*a.DestructiveHint)) {
+		if a == nil || a.ReadOnlyHint == mutating[tool.Name] || (mutating[tool.Name] && (a.DestructiveHint == nil || !*a.DestructiveHint)) ||
+			a.OpenWorldHint == nil || *a.OpenWorldHint || tool.Description == "" {
 			t.Errorf("%s: annotations %+v", tool.Name, a)
 		}
 	}
 	if len(names) != 9 {
 		t.Errorf("tools %v", names)
 	}
+	// The SDK validates arguments against the schema before kship's handler.
+	for _, args := range []map[string]any{
+		{"planId": "p-aaaaaaaaaaaaaaaaaaaa", "manifest": "kind: Pod"},
+		{"planId": 42},
+	} {
+		r, err := cs.CallTool(t.Context(), &sdk.CallToolParams{Name: ToolDeploy, Arguments: args})
+		if err == nil && !r.IsError {
+			t.Errorf("deploy %v: accepted", args)
+		}
+	}
 }
+
+func mustJSON(v any) string { b, _ := json.Marshal(v); return string(b) }
 
 // TestReadOnlyWithoutPolicy: without a policy every mutating tool is
 // refused (exit 2) before the cluster is asked, and each call is logged.

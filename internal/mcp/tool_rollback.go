@@ -19,9 +19,18 @@ import (
 type RollbackInput struct {
 	Release    string `json:"release" jsonschema:"the release's name"`
 	Namespace  string `json:"namespace" jsonschema:"the release's namespace"`
-	ToRevision int    `json:"toRevision,omitempty" jsonschema:"rollback only: the revision to restore (default: the newest earlier deployed revision that differs)"`
+	ToRevision int    `json:"toRevision,omitempty" jsonschema:"the revision to restore (default: the newest earlier deployed revision that differs)"`
 	PlanID     string `json:"planId,omitempty" jsonschema:"the planId the first call returned; without it nothing is changed"`
 	Approval   string `json:"approval,omitempty" jsonschema:"the one-time code a human made with kship approve PLAN-ID, when the policy requires approval"`
+}
+
+// DrillInput is a drill: first without planId, then with it. A drill goes
+// back to the previous revision and forward again, so it takes no revision.
+type DrillInput struct {
+	Release   string `json:"release" jsonschema:"the release's name"`
+	Namespace string `json:"namespace" jsonschema:"the release's namespace"`
+	PlanID    string `json:"planId,omitempty" jsonschema:"the planId the first call returned; without it nothing is changed"`
+	Approval  string `json:"approval,omitempty" jsonschema:"the one-time code a human made with kship approve PLAN-ID, when the policy requires approval"`
 }
 
 // RollbackOutput is either the plan of a rollback (planId, the history it
@@ -37,9 +46,8 @@ func (s *Server) rollback(ctx context.Context, req *sdk.CallToolRequest, in Roll
 	return s.restore(ctx, req, in, PlanRollback)
 }
 
-func (s *Server) drill(ctx context.Context, req *sdk.CallToolRequest, in RollbackInput) (*sdk.CallToolResult, RollbackOutput, error) {
-	in.ToRevision = 0
-	return s.restore(ctx, req, in, PlanDrill)
+func (s *Server) drill(ctx context.Context, req *sdk.CallToolRequest, in DrillInput) (*sdk.CallToolResult, RollbackOutput, error) {
+	return s.restore(ctx, req, RollbackInput{Release: in.Release, Namespace: in.Namespace, PlanID: in.PlanID, Approval: in.Approval}, PlanDrill)
 }
 
 func (s *Server) restore(ctx context.Context, req *sdk.CallToolRequest, in RollbackInput, kind string) (*sdk.CallToolResult, RollbackOutput, error) {
