@@ -65,6 +65,10 @@ type fixture struct {
 	// results holds every tool result the client saw (text and
 	// structured), for the Secret-value grep.
 	results bytes.Buffer
+	// onProgress, when set, sees each progress message (under progMu).
+	onProgress func(string)
+	// server is the last `kship mcp` process serve started.
+	server *exec.Cmd
 }
 
 func newFixture(t testing.TB) *fixture {
@@ -197,6 +201,9 @@ func (f *fixture) serve(extra ...string) *sdk.ClientSession {
 		ProgressNotificationHandler: func(_ context.Context, r *sdk.ProgressNotificationClientRequest) {
 			f.progMu.Lock()
 			f.progress = append(f.progress, r.Params.Message)
+			if f.onProgress != nil {
+				f.onProgress(r.Params.Message)
+			}
 			f.progMu.Unlock()
 		}})
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
@@ -206,6 +213,7 @@ func (f *fixture) serve(extra ...string) *sdk.ClientSession {
 		f.t.Fatalf("connect to kship mcp: %v\n%s", err, f.stderr.String())
 	}
 	f.t.Cleanup(func() { cs.Close() })
+	f.server = cmd
 	return cs
 }
 

@@ -10,10 +10,15 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/google/jsonschema-go/jsonschema"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/release"
 )
 
 // connect starts a server on in-memory transports and returns a client
@@ -162,5 +167,47 @@ func TestReadOnlyWithoutPolicy(t *testing.T) {
 	}
 	if n := strings.Count(log.String(), "\n"); n != 4 {
 		t.Errorf("%d calls logged:\n%s", n, log)
+	}
+}
+
+// TestResultsMatchTheirSchemas: results as the tools write them validate
+// against the output schemas tools/list shows (the SDK refuses a result
+// that does not), including the types that write themselves as JSON: a
+// status while a deploy holds the lock, an outcome.
+func TestResultsMatchTheirSchemas(t *testing.T) {
+	cs, _ := connect(t, Options{})
+	res, err := cs.ListTools(t.Context(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	schemas := map[string]*jsonschema.Resolved{}
+	for _, tool := range res.Tools {
+		var s jsonschema.Schema
+		b, _ := json.Marshal(tool.OutputSchema)
+		if err := json.Unmarshal(b, &s); err != nil {
+			t.Fatal(err)
+		}
+		r, err := s.Resolve(nil)
+		if err != nil {
+			t.Fatalf("%s: %v", tool.Name, err)
+		}
+		schemas[tool.Name] = r
+	}
+	now := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	rev := &release.RevisionInfo{Number: 2, Outcome: "deploying", StartedAt: now}
+	results := map[string]any{
+		ToolStatus: release.StatusReport{Release: "web", Namespace: "shop", State: "deploying", Message: "deploying", Latest: rev,
+			Lock: &record.Holder{Identity: "me@host pid 1", Since: now, RenewedAt: now, Duration: 30 * time.Second}},
+		ToolDeploy: DeployOutput{Outcome: &event.Outcome{Release: "web", Namespace: "shop", Verdict: event.Verified, StartedAt: now, FinishedAt: now},
+			Measurements: []Measurement{{Kind: "gate", Name: "errors", Verdict: "pass", Value: ptr(0.5), Time: now}}},
+		ToolHistory: HistoryOutput{Revisions: []release.RevisionInfo{*rev}},
+	}
+	for tool, v := range results {
+		b, _ := json.Marshal(v)
+		var doc any
+		json.Unmarshal(b, &doc)
+		if err := schemas[tool].Validate(doc); err != nil {
+			t.Errorf("%s: %v\n%s", tool, err, b)
+		}
 	}
 }
