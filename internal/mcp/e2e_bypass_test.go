@@ -231,3 +231,50 @@ func snapshot(t *testing.T, kc kubernetes.Interface, namespaces ...string) strin
 	}
 	return b.String()
 }
+
+// TestApprovalByElicitation: a client that can ask its user is asked for
+// the code (the message names the plan and `kship approve`); the code the
+// human gives is checked like one passed as approval: a real one deploys,
+// a declined request, or a code of another plan, is refused.
+func TestApprovalByElicitation(t *testing.T) {
+	f := newFixture(t)
+	ns := testenv.Namespace(t, f.env, "mcp-elicit-")
+	var asked []string
+	answer := func(string) *sdk.ElicitResult { return &sdk.ElicitResult{Action: "decline"} }
+	cs := f.serveWith(func(_ context.Context, r *sdk.ElicitRequest) (*sdk.ElicitResult, error) {
+		asked = append(asked, r.Params.Message)
+		return answer(r.Params.Message), nil
+	}, "--policy", f.policy(ns+"=required"))
+	file := f.release(ns, app{version: "v1", secret: "elicit-secret-61e0"})
+	var p, other planOut
+	f.call(cs, "plan", map[string]any{"file": file}, &p)
+	f.call(cs, "plan", map[string]any{"file": file}, &other)
+	before := snapshot(t, f.env.Clientset(t), ns)
+
+	var d deployOut
+	res := f.call(cs, "deploy", map[string]any{"planId": p.PlanID}, &d)
+	if !res.IsError || d.ExitCode != 2 || !strings.Contains(text(res), "none was given") {
+		t.Errorf("declined: exit %d\n%s", d.ExitCode, text(res))
+	}
+	if len(asked) != 1 || !strings.Contains(asked[0], "kship approve "+p.PlanID) {
+		t.Fatalf("the user was asked %q", asked)
+	}
+	otherCode := f.approve(other.PlanID, "app")
+	answer = func(string) *sdk.ElicitResult {
+		return &sdk.ElicitResult{Action: "accept", Content: map[string]any{"code": otherCode}}
+	}
+	res = f.call(cs, "deploy", map[string]any{"planId": p.PlanID}, &d)
+	if !res.IsError || d.ExitCode != 2 || !strings.Contains(text(res), "was made for plan "+other.PlanID) {
+		t.Errorf("another plan's code: exit %d\n%s", d.ExitCode, text(res))
+	}
+	if after := snapshot(t, f.env.Clientset(t), ns); after != before {
+		t.Errorf("refused approvals changed the cluster:\nbefore %s\nafter  %s", before, after)
+	}
+	answer = func(msg string) *sdk.ElicitResult {
+		return &sdk.ElicitResult{Action: "accept", Content: map[string]any{"code": f.approve(p.PlanID, "app")}}
+	}
+	if res := f.call(cs, "deploy", map[string]any{"planId": p.PlanID}, &d); d.ExitCode != 0 {
+		t.Fatalf("the human's code: %s", text(res))
+	}
+	f.noValue("elicit-secret-61e0")
+}

@@ -195,9 +195,17 @@ func (f *fixture) serveArgs(extra ...string) []string {
 // client built on the SDK.
 func (f *fixture) serve(extra ...string) *sdk.ClientSession {
 	f.t.Helper()
+	return f.serveWith(nil, extra...)
+}
+
+// serveWith is serve with a client that answers elicitation requests
+// with elicit (nil: a client that cannot ask its user).
+func (f *fixture) serveWith(elicit func(context.Context, *sdk.ElicitRequest) (*sdk.ElicitResult, error), extra ...string) *sdk.ClientSession {
+	f.t.Helper()
 	cmd := exec.Command(f.bin, f.serveArgs(extra...)...)
 	cmd.Stderr = &f.stderr
 	c := sdk.NewClient(&sdk.Implementation{Name: "kship-e2e", Version: "v0"}, &sdk.ClientOptions{
+		ElicitationHandler: elicit,
 		ProgressNotificationHandler: func(_ context.Context, r *sdk.ProgressNotificationClientRequest) {
 			f.progMu.Lock()
 			f.progress = append(f.progress, r.Params.Message)
