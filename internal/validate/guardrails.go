@@ -32,8 +32,37 @@ func (r *run) checkGuardrails() {
 	if smoke == 0 && gates == 0 {
 		r.warn(IDGuardrail, nil, keys("spec", "verify"), "unverifiable: no smoke check and no metric gate, so deploy will end with exit 5, never 0: add spec.verify.smoke or spec.verify.metrics.gates")
 	}
+	r.checkGateWaits(rel)
 	r.summarize(IDGuardrail, start, "rollback method %s; %s and %s verify the release", method,
 		plural(smoke, "smoke check"), plural(gates, "metric gate"))
+}
+
+// checkGateWaits refuses a gate whose verdict cannot come within the
+// rollout's time budget: deploy judges a gate only once its window lies
+// wholly after the rollout (lookback + 2 scrape intervals, the interval of
+// the release file; Prometheus' targets may make it longer at deploy).
+func (r *run) checkGateWaits(rel *config.Release) {
+	if rel.Spec.Verify.Metrics == nil {
+		return
+	}
+	budget := rel.Spec.Verify.RolloutTimeout.Duration
+	if budget <= 0 {
+		budget = config.DefaultRolloutTimeout
+	}
+	scrape := rel.Spec.Verify.Metrics.Prometheus.ScrapeInterval.Duration
+	for i, g := range rel.Spec.Verify.Metrics.Gates {
+		wait := g.Lookback.Total + 2*scrape
+		if wait <= budget {
+			continue
+		}
+		why := fmt.Sprintf("%s + 2 scrapes of %s", g.Lookback, scrape)
+		if scrape == 0 {
+			why = fmt.Sprintf("%s, plus 2 scrape intervals learned from Prometheus at deploy", g.Lookback)
+		}
+		r.fail(IDGuardrail, nil, keys("spec", "verify", "metrics", "gates").with("", i).with("query", 0),
+			"gate %s cannot be judged within the rollout's time budget: its verdict waits for a window wholly after the rollout, %s (%s), longer than spec.verify.rolloutTimeout %s: shorten the query's range or offset, or raise rolloutTimeout",
+			g.Name, wait, why, budget)
+	}
 }
 
 // productionLabels are the namespace labels whose value production or prod

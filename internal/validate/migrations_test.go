@@ -4,6 +4,7 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/kship/kship/internal/config"
 )
@@ -104,6 +105,9 @@ func TestGuardrails(t *testing.T) {
 		{"no smoke and no gates", func(r *config.Release) { r.Spec.Verify = config.Verify{} },
 			[]string{`warn 0: unverifiable: no smoke check and no metric gate, so deploy will end with exit 5, never 0`}, false},
 		{"smoke only is verifiable", func(r *config.Release) { r.Spec.Verify.Metrics = nil }, nil, false},
+		{"a gate's wait fits the rollout's budget", func(r *config.Release) { r.Spec.Verify.Metrics = longGate(4*time.Minute, 15*time.Second) }, nil, false},
+		{"a gate's wait longer than the rollout's budget", func(r *config.Release) { r.Spec.Verify.Metrics = longGate(5*time.Minute, 15*time.Second) },
+			[]string{`fail 0: gate slow cannot be judged within the rollout's time budget: its verdict waits for a window wholly after the rollout, 5m30s (range 5m0s + 2 scrapes of 15s), longer than spec.verify.rolloutTimeout 5m0s`}, false},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -116,6 +120,14 @@ func TestGuardrails(t *testing.T) {
 			}
 		})
 	}
+}
+
+// longGate is metrics with one gate of lookback range, scraped every scrape.
+func longGate(lookback, scrape time.Duration) *config.Metrics {
+	max := 0.01
+	m := &config.Metrics{Gates: []config.Gate{{Name: "slow", Query: "x", Max: &max, Lookback: config.Lookback{Total: lookback, Range: lookback}}}}
+	m.Prometheus.ScrapeInterval.Duration = scrape
+	return m
 }
 
 // TestReleaseLevelProblemsCarryTheReleaseFileLine checks that migration and
