@@ -94,7 +94,8 @@ func releaseFileExists(file string) error {
 }
 
 // printDocument prints the plan (and checks) the stream brought to doc, as
-// text or JSON, through the Secret redactor: views never hold Secret
+// text or JSON, through the result's Redactor (the bundle's Secrets, the previous
+// revisions' and the release file's credentials): views never hold Secret
 // values, and this is the second line of defence.
 func printDocument(out io.Writer, output string, doc *evidence.Document, p *release.Prepared) error {
 	var buf bytes.Buffer
@@ -105,7 +106,7 @@ func printDocument(out io.Writer, output string, doc *evidence.Document, p *rele
 	} else {
 		buf.WriteString(doc.Text())
 	}
-	_, err := out.Write(evidence.NewRedactor(p.Objects).Bytes(buf.Bytes()))
+	_, err := out.Write(p.Redactor.Bytes(buf.Bytes()))
 	return err
 }
 

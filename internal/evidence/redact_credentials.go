@@ -3,11 +3,14 @@ package evidence
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/url"
 	"regexp"
 	"sort"
 	"strings"
+
+	"sigs.k8s.io/yaml"
 
 	"github.com/kship/kship/internal/config"
 )
@@ -43,6 +46,49 @@ func (r *Redactor) AddRelease(rel *config.Release) {
 			}
 		}
 	}
+}
+
+// AddReleaseFile adds the credentials of a release file kept as bytes
+// (with a revision): it is read leniently, as far as it decodes, since a
+// file kship once accepted must still be masked if a later kship would
+// refuse it.
+func (r *Redactor) AddReleaseFile(data []byte) {
+	if r == nil || len(data) == 0 {
+		return
+	}
+	js, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return
+	}
+	// Only the fields that hold credentials, so that one field a later
+	// kship reads differently does not stop the others.
+	var doc struct {
+		Spec struct {
+			Source struct {
+				Helm *config.Helm `json:"helm"`
+			} `json:"source"`
+			Verify struct {
+				Smoke []struct {
+					HTTP *config.HTTPCheck `json:"http"`
+				} `json:"smoke"`
+				Metrics *struct {
+					Prometheus struct {
+						Address string `json:"address"`
+					} `json:"prometheus"`
+				} `json:"metrics"`
+			} `json:"verify"`
+		} `json:"spec"`
+	}
+	_ = json.Unmarshal(js, &doc) // best effort: every field that decodes counts
+	rel := &config.Release{}
+	rel.Spec.Source.Helm = doc.Spec.Source.Helm
+	for _, s := range doc.Spec.Verify.Smoke {
+		rel.Spec.Verify.Smoke = append(rel.Spec.Verify.Smoke, config.SmokeCheck{HTTP: s.HTTP})
+	}
+	if m := doc.Spec.Verify.Metrics; m != nil {
+		rel.Spec.Verify.Metrics = &config.Metrics{Prometheus: config.Prometheus{Address: m.Prometheus.Address}}
+	}
+	r.AddRelease(rel)
 }
 
 // AddAddress adds the credentials of a URL: its userinfo's password (and

@@ -243,3 +243,13 @@ func BenchmarkRedactorBytes(b *testing.B) {
 		r.Bytes(text)
 	}
 }
+
+func TestRedactorReadsAStoredReleaseFile(t *testing.T) {
+	r := &Redactor{}
+	r.AddReleaseFile([]byte("apiVersion: kship.dev/v1alpha1\nkind: Release\nspec:\n  stabilize: {window: not-a-duration}\n" +
+		"  verify:\n    metrics: {prometheus: {address: 'http://kship:Pl4ntStoredPw@prom:9090'}}\n" +
+		"    smoke: [{name: a, http: {url: 'http://web/', headers: {X-Auth-Token: Pl4ntStoredTok}}}]\n"))
+	if got := r.String("Pl4ntStoredPw Pl4ntStoredTok"); got != Mask+" "+Mask {
+		t.Errorf("String = %q", got)
+	}
+}

@@ -130,3 +130,32 @@ func TestDeployMasksThePreviousRevisionsSecrets(t *testing.T) {
 		}
 	}
 }
+
+// What the run returns and stores goes through the one Redactor: the
+// outcome's trigger and summary (printed as the final line and in -o json)
+// and every revision message saved to the cluster mask a value of the
+// previous revision's Secret and a credential of its release file, even
+// when a stage quotes them in an error.
+func TestDeployMasksTheOutcomeAndStoredMessages(t *testing.T) {
+	h := newHarness(t.TempDir())
+	old := obj("Secret", "old-token", map[string]any{"stringData": map[string]any{"token": "Pl4ntOldSecretValue"}})
+	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed,
+		Objects:     append([]manifest.Object{old}, h.objs...),
+		ReleaseFile: []byte("spec:\n  verify:\n    metrics: {prometheus: {address: 'http://kship:Pl4ntOldPromPassword@prom:9090'}}\n")}
+	h.smoke.pass = []bool{false}
+	h.smoke.msg = "answer mentions Pl4ntOldSecretValue and Pl4ntOldPromPassword"
+	out := mustDeploy(t, h, 3)
+	for _, leak := range []string{"Pl4ntOldSecretValue", "Pl4ntOldPromPassword"} {
+		if strings.Contains(out.Trigger+out.Summary, leak) {
+			t.Errorf("outcome shows %s: trigger %q, summary %q", leak, out.Trigger, out.Summary)
+		}
+		for n, rev := range h.hist.revs {
+			if strings.Contains(rev.Message, leak) {
+				t.Errorf("revision %d is stored with %s in its message: %q", n, leak, rev.Message)
+			}
+		}
+	}
+	if !strings.Contains(out.Trigger, evidence.Mask) {
+		t.Errorf("trigger %q does not say what was masked", out.Trigger)
+	}
+}

@@ -92,6 +92,7 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 	if o.Namespace != "" {
 		ns = o.Namespace
 	}
+	r.red.AddRelease(rel)
 	a := &attempt{rel: rel, out: &Outcome{Release: rel.Metadata.Name, Namespace: ns, StartedAt: r.now()}}
 	nsObj, err := apply.Namespace(ctx, r.clients, ns)
 	if err != nil {
@@ -158,7 +159,11 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	a.prep, a.rel = prep, prep.Release
 	// The rollback re-applies the previous revision and earlier ones may be
 	// live: their Secrets are masked as well as the new revision's.
-	r.red = evidence.NewRedactor(prep.Objects, record.Live(a.revs), record.ObjectsOf(a.previous))
+	r.red.AddObjects(prep.Objects, record.Live(a.revs), record.ObjectsOf(a.previous))
+	r.red.AddRelease(prep.Release)
+	if a.previous != nil {
+		r.red.AddReleaseFile(a.previous.ReleaseFile)
+	}
 	if prep.Report != nil && prep.Report.Blocking() {
 		return &RefusedError{Reason: fmt.Sprintf("a blocking check failed: nothing was applied; see %s", a.dir)}
 	}

@@ -123,6 +123,7 @@ func (r *run) interrupted(ctx context.Context, a *attempt) {
 func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, error) {
 	a.out.FinishedAt = r.now()
 	a.out.ExitCode = a.out.Verdict.ExitCode()
+	*a.out = r.red.Outcome(*a.out) // what is printed, embedded in evidence.json and returned
 	b := r.bundle(kind, a.out, a.steps, a.drill)
 	ctx, cancel := detached(ctx)
 	defer cancel()

@@ -11,6 +11,7 @@ import (
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
@@ -79,6 +80,10 @@ type Prepared struct {
 	EvidenceDir string
 	// Files are the paths written, in the order written.
 	Files []string
+	// Redactor knows the values of the bundle's and the previous
+	// revisions' Secrets and the release file's credentials: every view
+	// of this result is written through it.
+	Redactor *evidence.Redactor
 }
 
 // InputError is bad input: a release file, source or cluster connection
@@ -171,7 +176,8 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 		return nil, err
 	}
 	pl.Generated = o.Now().UTC()
-	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name)}
+	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous)}
+	p.Redactor.AddRelease(rel)
 	if err := writePlan(p, *o); err != nil {
 		return p, err
 	}

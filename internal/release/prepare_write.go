@@ -30,7 +30,7 @@ func exists(path string) bool {
 // writePlan writes the plan's files, then emits the plan into the stream
 // (kship plan prints it from there).
 func writePlan(p *Prepared, o PrepareOptions) error {
-	files, err := evidence.WritePlan(p.EvidenceDir, p.Plan, evidence.NewRedactor(p.Objects, o.Previous))
+	files, err := evidence.WritePlan(p.EvidenceDir, p.Plan, p.Redactor)
 	p.Files = append(p.Files, files...)
 	if err != nil {
 		return err
@@ -45,7 +45,7 @@ func writePlan(p *Prepared, o PrepareOptions) error {
 func writeChecks(p *Prepared, o PrepareOptions) error {
 	info := evidence.CheckInfo{Release: p.Release.Metadata.Name, Namespace: p.Release.Spec.Namespace,
 		Cluster: p.Plan.Cluster, KubeVersion: o.KubeVersion, Generated: p.Plan.Generated, ToolVersion: o.ToolVersion, SourceDir: p.Release.Dir}
-	files, err := evidence.WriteChecks(p.EvidenceDir, p.Report, info, sarifBase(), evidence.NewRedactor(p.Objects, o.Previous))
+	files, err := evidence.WriteChecks(p.EvidenceDir, p.Report, info, sarifBase(), p.Redactor)
 	p.Files = append(p.Files, files...)
 	if err != nil {
 		return err

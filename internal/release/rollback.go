@@ -107,7 +107,11 @@ func (r *run) openRollback(a *attempt, from, target *record.Revision) int {
 	a.out.Revision = number
 	a.dir = evidence.Folder(r.evidenceRoot, a.out.Release, number, a.out.StartedAt)
 	a.out.EvidenceDir = a.dir
-	r.red = evidence.NewRedactor(from.Objects, record.ObjectsOf(target))
+	r.red.AddObjects(from.Objects, record.ObjectsOf(target), record.Live(a.revs))
+	r.red.AddReleaseFile(from.ReleaseFile)
+	if target != nil {
+		r.red.AddReleaseFile(target.ReleaseFile)
+	}
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, from, target, record.Live(a.revs), rollback.ReleaseOf(from, nil))
 	return number
 }

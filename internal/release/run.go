@@ -75,7 +75,7 @@ func newRun(o common) *run {
 		hc = &http.Client{}
 	}
 	r := &run{now: now, clients: o.Clients, holder: o.Holder, lockTTL: o.LockTTL, force: o.ForceUnlock, prepare: Prepare,
-		evidenceRoot: o.EvidenceDir, catalog: o.Catalog, forceConflicts: o.ForceConflicts}
+		evidenceRoot: o.EvidenceDir, catalog: o.Catalog, forceConflicts: o.ForceConflicts, red: &evidence.Redactor{}}
 	r.rec = evidence.NewRecorder(redactSink{r: r, next: sink})
 	if r.holder == "" {
 		r.holder = Holder()
@@ -83,7 +83,7 @@ func newRun(o common) *run {
 	if r.lockTTL == 0 {
 		r.lockTTL = DefaultLockTTL
 	}
-	r.hist = newStore(o.Clients, now, o.Version)
+	r.hist = maskedHistory{history: newStore(o.Clients, now, o.Version), r: r}
 	r.waiterFor = func(stage event.Stage) waiter {
 		return &wait.Waiter{Clients: o.Clients, Sink: r.rec, Now: now, Stage: stage}
 	}
@@ -152,4 +152,19 @@ type redactSink struct {
 // forwards it.
 func (s redactSink) Emit(e event.Event) {
 	s.next.Emit(s.r.red.Event(e))
+}
+
+// maskedHistory masks every revision message before it is stored: a
+// message quoting a trigger or an error reaches the cluster only through
+// the Redactor. The manifests are stored as they are (a rollback restores
+// the Secrets exactly; they live only inside the revision Secret).
+type maskedHistory struct {
+	history
+	r *run
+}
+
+// Save masks rev's message in place, then saves it.
+func (h maskedHistory) Save(ctx context.Context, rev *record.Revision) error {
+	rev.Message = h.r.red.String(rev.Message)
+	return h.history.Save(ctx, rev)
 }

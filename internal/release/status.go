@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/record"
 )
@@ -63,7 +64,19 @@ func History(ctx context.Context, c *kube.Clients, ns, name string) ([]RevisionI
 	for i := range revs {
 		out = append(out, *Info(&revs[i]))
 	}
-	return out, nil
+	return evidence.Redacted(redactorOf(revs), out), nil
+}
+
+// redactorOf knows the Secrets and release-file credentials of every
+// revision: what status and history print of stored messages goes through
+// it, whichever kship wrote them.
+func redactorOf(revs []record.Revision) *evidence.Redactor {
+	red := &evidence.Redactor{}
+	for i := range revs {
+		red.AddObjects(revs[i].Objects)
+		red.AddReleaseFile(revs[i].ReleaseFile)
+	}
+	return red
 }
 
 // Status reads a release's state from the cluster; it writes nothing.
@@ -85,7 +98,7 @@ func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time
 	latest := &revs[0]
 	st.Latest, st.Deployed = Info(latest), Info(record.LastDeployed(revs))
 	st.State, st.Message = describeState(latest, lock, now)
-	return st, nil
+	return evidence.Redacted(redactorOf(revs), st), nil
 }
 
 // describeState says in words what the newest revision's state is.
