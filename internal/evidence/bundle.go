@@ -34,7 +34,10 @@ type Bundle struct {
 	event.Outcome
 	Rollback RollbackSteps `json:"rollback"`
 	Drill    *Drill        `json:"drill,omitempty"`
-	Events   []event.Event `json:"events"`
+	// Provenance says who ran it, with which kship, on which cluster, from
+	// which source, and the images before and after.
+	Provenance *Provenance   `json:"provenance,omitempty"`
+	Events     []event.Event `json:"events"`
 }
 
 // Drill is the result of a rollback drill: the release was rolled back to

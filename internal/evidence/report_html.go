@@ -26,6 +26,7 @@ func ReportHTML(b *Bundle) string {
 	if b.Trigger != "" {
 		fmt.Fprintf(&s, "<p class=\"fail\">Trigger: %s</p>", esc(b.Trigger))
 	}
+	s.WriteString(provenanceHTML(b.Provenance))
 	if len(b.Checked) > 0 {
 		s.WriteString("<h2>Checked</h2><ul>")
 		for _, c := range b.Checked {
@@ -39,14 +40,19 @@ func ReportHTML(b *Bundle) string {
 		fmt.Fprintf(&s, "<h2>Gate %s</h2><p><code>%s</code> threshold %s</p>", esc(series.name), esc(series.query), esc(series.threshold))
 		s.WriteString(gateSVG(b, series))
 	}
-	s.WriteString("<h2>Events</h2><table><tr><th>time</th><th>stage</th><th>type</th><th>object</th><th>message</th></tr>")
-	for _, e := range b.Events {
+	s.WriteString("<h2>Events</h2><table><tr><th>time</th><th>stage</th><th>type</th><th>object</th><th>message</th><th>times</th></tr>")
+	for _, g := range groupEvents(b.Events) {
+		e := g.first
 		cls := ""
 		if e.Type == event.TypeFailure {
 			cls = ` class="fail"`
 		}
-		fmt.Fprintf(&s, "<tr%s><td>+%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", cls,
-			e.Time.Sub(b.StartedAt).Round(time.Millisecond), esc(string(e.Stage)), esc(string(e.Type)), esc(e.Object), esc(e.Message))
+		times := ""
+		if g.count > 1 {
+			times = fmt.Sprintf("%d× until +%s", g.count, g.last.Sub(b.StartedAt).Round(time.Millisecond))
+		}
+		fmt.Fprintf(&s, "<tr%s><td>+%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", cls,
+			e.Time.Sub(b.StartedAt).Round(time.Millisecond), esc(string(e.Stage)), esc(string(e.Type)), esc(e.Object), esc(e.Message), times)
 	}
 	s.WriteString("</table></body></html>\n")
 	return s.String()

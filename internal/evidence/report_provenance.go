@@ -1,0 +1,100 @@
+package evidence
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/kship/kship/internal/event"
+)
+
+// provenanceHTML is the report's table of who, what tool, which cluster,
+// which source, and the images before and after.
+func provenanceHTML(p *Provenance) string {
+	if p == nil {
+		return ""
+	}
+	var s strings.Builder
+	s.WriteString("<h2>Provenance</h2><table>")
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(&s, "<tr><th>%s</th><td><code>%s</code></td></tr>", esc(k), esc(v))
+		}
+	}
+	row("run by", p.User+"@"+p.Host)
+	row("kship", p.KshipVersion)
+	cluster := p.Context
+	if p.Server != "" {
+		cluster += " (" + p.Server + ")"
+	}
+	row("cluster", strings.TrimSpace(cluster))
+	row("Kubernetes", p.KubernetesVersion)
+	row("release file", p.ReleaseFileDigest)
+	row("rendered objects", p.ObjectsDigest)
+	if src := p.Source; src != nil {
+		v := src.Commit
+		if src.Branch != "" {
+			v += " on " + src.Branch
+		}
+		if src.Dirty {
+			v += " with changes not committed"
+		}
+		row("source commit", v)
+	}
+	s.WriteString("</table>")
+	if len(p.Images) > 0 {
+		s.WriteString("<h2>Images</h2><table><tr><th>object</th><th>container</th><th>before</th><th>after</th></tr>")
+		for _, c := range p.Images {
+			cls := ""
+			if c.Changed() {
+				cls = ` class="changed"`
+			}
+			fmt.Fprintf(&s, "<tr%s><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", cls, esc(c.Object), esc(c.Container),
+				imageCell(c.Before, c.BeforeDigest), imageCell(c.After, c.AfterDigest))
+		}
+		s.WriteString("</table>")
+	}
+	return s.String()
+}
+
+func imageCell(image, digest string) string {
+	switch {
+	case image == "":
+		return "—"
+	case digest == "":
+		return "<code>" + esc(image) + "</code> (tag, not pinned)"
+	}
+	return "<code>" + esc(image) + "</code>"
+}
+
+// eventGroup is a run of the same event (stage, type, object, message),
+// shown once with its count and its last time.
+type eventGroup struct {
+	first event.Event
+	last  time.Time
+	count int
+}
+
+// groupEvents folds repeated events into one row each, in the order of
+// their first occurrence: a watch that reports the same condition fifty
+// times is one row saying 50×.
+func groupEvents(events []event.Event) []eventGroup {
+	type key struct {
+		stage           event.Stage
+		typ             event.Type
+		object, message string
+	}
+	index := map[key]int{}
+	var out []eventGroup
+	for _, e := range events {
+		k := key{e.Stage, e.Type, e.Object, e.Message}
+		if i, ok := index[k]; ok {
+			out[i].count++
+			out[i].last = e.Time
+			continue
+		}
+		index[k] = len(out)
+		out = append(out, eventGroup{first: e, last: e.Time, count: 1})
+	}
+	return out
+}
