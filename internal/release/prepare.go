@@ -107,7 +107,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	}
 	emit(o, event.StagePrepare, event.TypeStageStarted, "checking the release")
 	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
-	addDryRunChecks(p.Report, p.Plan, o.Offline, newLineFinder(p.Release.Dir))
+	validate.AddDryRun(p.Report, p.Plan, p.Release, o.Offline)
 	addSeamsCheck(p.Report, p.Release, o.Catalog)
 	addRevisionSizeCheck(p.Report, p.Release, p.Objects)
 	if c := o.liveClients(); c != nil {
