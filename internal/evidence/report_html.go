@@ -146,7 +146,8 @@ type gatePoint struct {
 	value   *float64
 	verdict string
 	// window is the span of samples the evaluation read, nil when not placed.
-	window *event.GateWindow
+	window   *event.GateWindow
+	baseline bool
 }
 
 type series struct {
@@ -175,7 +176,7 @@ func gateSeries(events []event.Event) []series {
 			names = append(names, m.Gate)
 		}
 		sr.query, sr.threshold = m.Query, m.Threshold
-		p := gatePoint{at: e.Time, value: m.Value, verdict: m.Verdict, window: m.Window}
+		p := gatePoint{at: e.Time, value: m.Value, verdict: m.Verdict, window: m.Window, baseline: m.Baseline}
 		if !m.Time.IsZero() {
 			p.at = m.Time
 		}
@@ -235,12 +236,15 @@ func gateSVG(b *Bundle, sr series) string {
 				xOf(b, w.From), y, x, y, w.From.UTC().Format("15:04:05"), w.To.UTC().Format("15:04:05"))
 		}
 		path = append(path, fmt.Sprintf("%.1f,%.1f", x, y))
-		color := "#070"
-		if p.verdict != "pass" {
+		color, verdict := "#070", p.verdict
+		switch {
+		case p.baseline:
+			color, verdict = "#888", "baseline, before the rollout"
+		case p.verdict != "pass":
 			color = "#c00"
 		}
 		fmt.Fprintf(&s, `<circle cx="%.1f" cy="%.1f" r="3.5" fill="%s"><title>%s %s: %s</title></circle>`, x, y, color,
-			p.at.UTC().Format("15:04:05"), fmtNum(*p.value), esc(p.verdict))
+			p.at.UTC().Format("15:04:05"), fmtNum(*p.value), esc(verdict))
 	}
 	if len(path) > 1 {
 		fmt.Fprintf(&s, `<polyline fill="none" stroke="#36c" points="%s"/>`, strings.Join(path, " "))

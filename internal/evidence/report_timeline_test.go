@@ -30,3 +30,33 @@ func TestTimelineOneRowPerStage(t *testing.T) {
 		}
 	}
 }
+
+// A gate's chart shows the window each evaluation read, when the rollout
+// it judged was done and from when its windows held only samples scraped
+// after it, on a time axis; the baseline is grey, not a failure.
+func TestGateChartShowsWindows(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	b := &Bundle{Outcome: event.Outcome{StartedAt: t0, FinishedAt: t0.Add(60 * time.Second)}}
+	zero := 0.0
+	done, honest := t0.Add(10*time.Second), t0.Add(32*time.Second)
+	b.Events = []event.Event{
+		{Time: t0, Type: event.TypeGate, Data: reading{event.GateReading{Gate: "error-rate", Time: t0, Value: &zero, Threshold: "max 0.01", Baseline: true}}},
+		{Time: honest, Type: event.TypeGate, Data: reading{event.GateReading{Gate: "error-rate", Time: honest, Value: &zero, Threshold: "max 0.01", Verdict: "pass",
+			Window: &event.GateWindow{From: t0.Add(12 * time.Second), To: honest, RolloutDone: done, HonestFrom: honest, PostRollout: true}}}},
+	}
+	svg := gateSVG(b, gateSeries(b.Events)[0])
+	for _, want := range []string{
+		"<title>window 01:00:12 to 01:00:32</title>", "rollout done 01:00:10", "honest from 01:00:32",
+		`fill="#888"><title>01:00:00 0: baseline, before the rollout</title>`, ">+1m0s</text>",
+	} {
+		if !strings.Contains(svg, want) {
+			t.Errorf("chart lacks %q:\n%s", want, svg)
+		}
+	}
+}
+
+// reading is a gate payload for tests (gate.Measurement's view).
+type reading struct{ r event.GateReading }
+
+func (reading) EventType() event.Type            { return event.TypeGate }
+func (r reading) GateReading() event.GateReading { return r.r }

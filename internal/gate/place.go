@@ -29,6 +29,9 @@ type Placement struct {
 	Override time.Duration
 	// Discover bounds the wait for targets (DefaultDiscover when 0).
 	Discover time.Duration
+	// Settle is how long to wait for the other pods once some have a
+	// target (DefaultSettle when 0).
+	Settle time.Duration
 }
 
 // Placed is what Place learned about a revision's pods.
@@ -79,8 +82,16 @@ func (e *Evaluator) Place(ctx context.Context, p Placement) (Placed, error) {
 	return out, nil
 }
 
-// discover polls the targets API until every pod has a target, the bound
-// passes (then what was found is used) or, with an override, after one look.
+// DefaultSettle is how long discover waits for the rest of the pods once
+// Prometheus has a target for some of them: one discovery round and a
+// reload of Prometheus' scrape manager (5 s); pods still missing then are
+// not scraped (no metrics port), and waiting for them would only delay
+// every verdict.
+const DefaultSettle = 6 * time.Second
+
+// discover polls the targets API until every pod has a target, or some
+// have and p.Settle passed since, or the bound passes (then what was
+// found is used); with an override it looks once.
 func (e *Evaluator) discover(ctx context.Context, l TargetLister, p Placement) (ScrapeInterval, error) {
 	bound := p.Discover
 	if bound <= 0 {
@@ -90,10 +101,21 @@ func (e *Evaluator) discover(ctx context.Context, l TargetLister, p Placement) (
 	defer cancel()
 	tick := time.NewTicker(500 * time.Millisecond)
 	defer tick.Stop()
+	settle := p.Settle
+	if settle <= 0 {
+		settle = DefaultSettle
+	}
+	var firstFound time.Time
 	for {
 		ts, err := l.Targets(ctx)
 		si, cerr := ChooseScrapeInterval(ts, err, p.Pods, p.Override)
 		if (cerr == nil && si.Scraped == len(p.Pods)) || p.Override > 0 || len(p.Pods) == 0 {
+			return si, cerr
+		}
+		if si.Scraped > 0 && firstFound.IsZero() {
+			firstFound = time.Now()
+		}
+		if !firstFound.IsZero() && time.Since(firstFound) >= settle {
 			return si, cerr
 		}
 		select {

@@ -113,3 +113,19 @@ func TestPlaceWithoutTargetsOrOverrideIsAnError(t *testing.T) {
 }
 
 func ptr(v float64) *float64 { return &v }
+
+// A pod Prometheus never scrapes (no metrics port) does not hold every
+// verdict back for the whole bound: once some pods have targets, the
+// others get one settle time.
+func TestPlaceDoesNotWaitForeverForAPodNeverScraped(t *testing.T) {
+	q := &targetScript{targets: []Targets{{Active: []Target{podTarget("a", time.Second)}}}}
+	e := &Evaluator{Q: q}
+	placed, err := e.Place(t.Context(), Placement{RolloutDone: time.Now(), Pods: []Pod{{"shop", "a"}, {"shop", "redis"}},
+		Discover: time.Minute, Settle: time.Second})
+	if err != nil || placed.Scrape.Scraped != 1 || placed.Scrape.Interval.Duration != time.Second {
+		t.Fatalf("placed %+v, %v: want the interval of the one scraped pod", placed, err)
+	}
+	if q.calls > 5 {
+		t.Errorf("targets asked %d times: want it to stop a settle time (1s) after the first target", q.calls)
+	}
+}
