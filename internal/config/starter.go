@@ -67,6 +67,9 @@ spec:
     path: {{q .Path}}
     # helm: {chart: ./chart, values: [values-prod.yaml]}
 {{- end}}
+  # Config changes roll: a Deployment, StatefulSet or DaemonSet restarts when a ConfigMap or Secret of
+  # this source that it reads changes (kship stamps their digest into its pod template). A workload that
+  # reloads its config itself opts out with the annotation kship.dev/restart-on-config-change: "false".
   mechanism: apply            # kship's server-side apply (helm and gitops are refused until supported)
   strategy:
     type: RollingUpdate       # or Canary with steps: [{weight: 20, pause: 1m}, {weight: 50, pause: 1m}],

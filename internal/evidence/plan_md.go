@@ -37,6 +37,7 @@ func PlanMarkdown(p *plan.Plan) []byte {
 	}
 	writePlanScope(&b, p)
 	writePlanChanges(&b, p)
+	writePlanRestarts(&b, p.Restarts)
 	writePlanRisks(&b, p)
 	writePlanCriteria(&b, p.Criteria)
 	return []byte(b.String())
@@ -92,6 +93,18 @@ func planDryRunText(c plan.Change) string {
 		s += " — " + c.DryRun.Note
 	}
 	return s
+}
+
+// writePlanRestarts lists the workloads a config change restarts; nothing
+// when none does (a first release).
+func writePlanRestarts(b *strings.Builder, rs []plan.Restart) {
+	if len(rs) == 0 {
+		return
+	}
+	b.WriteString("\n## Restarts for config changes\n\nThe config digest kship stamps into each pod template (`kship.dev/config-digest`) changes, so these workloads roll out and are verified in this release:\n\n")
+	for _, r := range rs {
+		fmt.Fprintf(b, "- %s\n", r)
+	}
 }
 
 func writePlanRisks(b *strings.Builder, p *plan.Plan) {

@@ -87,6 +87,8 @@ func samplePlan() *plan.Plan {
 				Message: "deleted: the previous revision had it and this one does not", Advice: "if this is not intended, add the object back to the release's sources"},
 		},
 	}
+	p.Restarts = []plan.Restart{{Workload: web, Because: []plan.ConfigChange{
+		{Config: manifest.Ref{Kind: "Secret", Namespace: "shop", Name: "db"}, Change: "changed", Uses: []string{"envFrom", "volume creds"}}}}}
 	p.Count()
 	p.Criteria = plan.BuildCriteria(rel, 5, true, 3, 1)
 	return p

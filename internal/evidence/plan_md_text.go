@@ -14,7 +14,8 @@ var actionMarks = map[plan.Action]string{
 
 // PlanText renders the concise terminal view of a plan: the counts, each
 // created, updated or pruned object with its field diffs and dry-run
-// result, the risks and the criteria. Unchanged objects are only counted.
+// result, the workloads config changes restart, the risks and the
+// criteria. Unchanged objects are only counted.
 func PlanText(p *plan.Plan) string {
 	var b strings.Builder
 	where := "offline, nothing dry-run"
@@ -43,6 +44,12 @@ func PlanText(p *plan.Plan) string {
 			fmt.Fprintf(&b, "      ✗ dry-run failed: %s\n", oneLine(c.DryRunError))
 		} else if c.DryRun.Mode == plan.DryRunStandIn || c.DryRun.Mode == plan.DryRunDeferred {
 			fmt.Fprintf(&b, "      note: %s\n", c.DryRun.Note)
+		}
+	}
+	if len(p.Restarts) > 0 {
+		fmt.Fprintf(&b, "\nRestarts for config changes (%d):\n", len(p.Restarts))
+		for _, r := range p.Restarts {
+			fmt.Fprintf(&b, "  ↻ %s\n", r)
 		}
 	}
 	writePlanTextRisks(&b, p.Risks)

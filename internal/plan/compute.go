@@ -94,6 +94,7 @@ func assemble(rel *config.Release, obs []observed, hasPrevious bool, prevRev int
 		p.Changes = append(p.Changes, o.change)
 		p.Risks = append(p.Risks, risksOf(o)...)
 	}
+	p.Restarts = restarts(obs)
 	p.Count()
 	n := len(obs) - p.Counts[ActionPrune]
 	p.Criteria = BuildCriteria(rel, n, hasPrevious, prevRev, p.Counts[ActionCreate])

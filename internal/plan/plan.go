@@ -25,6 +25,11 @@
 //     and the bundle changes it, custom resources are dry-run against the
 //     live (old) schema.
 //
+// A workload whose config digest changes (the annotation configdigest
+// stamps into its pod template) is listed in Restarts with the config
+// changes that account for it; plan imports configdigest, a fourth kship
+// package, for which template reads which key of which object.
+//
 // Live objects are read with one LIST per resource and namespace when the
 // bundle has several of them, else one GET each; the dry-runs run on a
 // bounded worker pool and are reported in dependency order.
@@ -59,9 +64,12 @@ type Plan struct {
 	Changes   []Change       `json:"changes"`
 	Counts    map[Action]int `json:"counts"`
 	Risks     []Risk         `json:"risks"`
-	Criteria  Criteria       `json:"criteria"`
-	Cluster   string         `json:"cluster,omitempty"` // API server host the plan was computed against
-	Generated time.Time      `json:"generated,omitempty"`
+	// Restarts are the workloads a config change restarts (none for a
+	// first release: nothing runs yet).
+	Restarts  []Restart `json:"restarts,omitempty"`
+	Criteria  Criteria  `json:"criteria"`
+	Cluster   string    `json:"cluster,omitempty"` // API server host the plan was computed against
+	Generated time.Time `json:"generated,omitempty"`
 	// Defaults are the release-file values kship filled in because the
 	// file left them out, shown so nothing is implicit.
 	Defaults []config.Default `json:"defaults,omitempty"`

@@ -101,7 +101,11 @@ func secretData(rev *Revision) (map[string][]byte, error) {
 	if n := len(gzManifests) + len(gzRelease) + len(rec); n > maxSecretData {
 		return nil, &TooLargeError{Size: n, Limit: maxSecretData, Manifests: len(gzManifests), ReleaseFile: len(gzRelease), Record: len(rec)}
 	}
-	return map[string][]byte{keyManifests: gzManifests, keyReleaseFile: gzRelease, keyRecord: rec}, nil
+	data := map[string][]byte{keyManifests: gzManifests, keyReleaseFile: gzRelease, keyRecord: rec}
+	if len(rev.ConfigKey) > 0 {
+		data[keyConfigKey] = rev.ConfigKey
+	}
+	return data, nil
 }
 
 func toRecord(rev *Revision) recordJSON {
@@ -146,6 +150,6 @@ func recordOnly(data map[string][]byte) (*Revision, error) {
 		EvidenceDir: rec.EvidenceDir, EvidenceDigest: rec.EvidenceDigest,
 		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
 		RollbackOf: rec.RollbackOf, By: rec.By, Unverified: rec.Unverified, KshipVersion: rec.KshipVersion,
-		Adopted: rec.Adopted,
+		Adopted: rec.Adopted, ConfigKey: data[keyConfigKey],
 	}, nil
 }

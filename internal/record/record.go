@@ -9,6 +9,9 @@
 // The stored manifests include the release's own Secrets (a rollback must
 // restore them exactly); they live only inside the revision Secret, protected
 // like the Secrets themselves, and are never printed by this package.
+// So does the release's config digest key (configdigest), kept with each
+// revision under its own data key so the next release digests unchanged
+// Secrets alike.
 //
 // Permissions needed in the release namespace: secrets get, list, create,
 // update, delete; leases (coordination.k8s.io) get, create, update, delete.
@@ -62,6 +65,7 @@ const (
 	keyManifests   = "manifests.yaml.gz"
 	keyReleaseFile = "release.yaml.gz"
 	keyRecord      = "record.json"
+	keyConfigKey   = "config-digest.key"
 )
 
 // DefaultKeep is how many revisions a release keeps.
@@ -99,6 +103,11 @@ type Revision struct {
 	// managed them (in no earlier revision): a rollback leaves them in
 	// place rather than deleting what kship did not create.
 	Adopted []manifest.Ref
+	// ConfigKey keys the hash of Secret data in the config digests of
+	// this revision's pod templates (configdigest), kept so the next
+	// release digests unchanged Secrets alike. Secret material: stored
+	// only in the revision Secret, never printed.
+	ConfigKey []byte
 
 	// resourceVersion of the Secret this revision was read from or saved
 	// to; Save updates with it, so a concurrent change is a conflict.

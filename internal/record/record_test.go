@@ -37,6 +37,7 @@ func TestSecretDataRoundTrip(t *testing.T) {
 		Message:     "verified", EvidenceDir: ".kship/evidence/web/3", EvidenceDigest: "sha256:ab",
 		StartedAt: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC), FinishedAt: time.Date(2026, 1, 2, 3, 5, 5, 0, time.UTC),
 		RollbackOf: 2, By: "alice@box pid 7", KshipVersion: "dev",
+		ConfigKey: []byte("the-config-digest-key-32-bytes!!"),
 	}
 	data, err := secretData(rev)
 	if err != nil {
@@ -47,6 +48,9 @@ func TestSecretDataRoundTrip(t *testing.T) {
 	}
 	if bytes.Contains(data[keyRecord], []byte("c2VjcmV0")) {
 		t.Error("the JSON record contains a Secret value")
+	}
+	if bytes.Contains(data[keyRecord], rev.ConfigKey) || bytes.Contains(data[keyManifests], rev.ConfigKey) {
+		t.Error("the config digest key is outside its own key")
 	}
 	got, err := fromSecretData(data)
 	if err != nil {
@@ -205,5 +209,16 @@ func TestShowManifestsCommand(t *testing.T) {
 	want := `kubectl -n shop get secret kship.web.v3 -o jsonpath='{.data.manifests\.yaml\.gz}' | base64 -d | gunzip`
 	if got := ShowManifestsCommand("shop", "web", 3); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
+	}
+}
+
+func TestConfigKeyIsTheNewestKept(t *testing.T) {
+	k1, k3 := []byte("key of revision 1"), []byte("key of revision 3")
+	revs := []Revision{{Number: 4}, {Number: 3, ConfigKey: k3}, {Number: 2}, {Number: 1, ConfigKey: k1}}
+	if got := ConfigKey(revs); !bytes.Equal(got, k3) {
+		t.Errorf("ConfigKey = %q, want revision 3's", got)
+	}
+	if got := ConfigKey(revs[2:3]); got != nil {
+		t.Errorf("ConfigKey without any = %q, want nil", got)
 	}
 }

@@ -148,7 +148,7 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	a.out.EvidenceDir = a.dir
 	popts := PrepareOptions{Release: a.rel, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
 		Namespace: o.Namespace, Previous: record.Live(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts,
-		Catalog: r.catalog, ToolVersion: o.Version}
+		Catalog: r.catalog, ToolVersion: o.Version, ConfigKey: record.ConfigKey(a.revs)}
 	if a.previous != nil {
 		popts.PreviousRevision = a.previous.Number
 	}
@@ -176,7 +176,7 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 		return err
 	}
 	a.rev = &record.Revision{Release: a.out.Release, Namespace: a.out.Namespace, Number: number, Objects: prep.Objects,
-		Adopted: adopted(prep.Plan, a.revs)}
+		Adopted: adopted(prep.Plan, a.revs), ConfigKey: prep.ConfigKey}
 	return nil
 }
 

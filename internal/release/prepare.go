@@ -10,6 +10,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/configdigest"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
@@ -68,6 +69,9 @@ type PrepareOptions struct {
 	// Catalog has the rollout mechanisms and strategies deploy can run: a
 	// release file naming another is a blocking check.
 	Catalog Catalog
+	// ConfigKey keys the config digests of Secrets (the release history's,
+	// record.ConfigKey); nil makes a new one (a first release).
+	ConfigKey configdigest.Key
 }
 
 // Prepared is the outcome of Prepare: the loaded release, its rendered
@@ -78,6 +82,9 @@ type Prepared struct {
 	Plan        *plan.Plan
 	Report      *validate.Report
 	EvidenceDir string
+	// ConfigKey is the key the config digests were made with, for the
+	// revision to keep.
+	ConfigKey configdigest.Key
 	// Files are the paths written, in the order written.
 	Files []string
 	// Redactor knows the values of the bundle's and the previous
@@ -171,18 +178,39 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}
+	if err := stampConfigDigests(objs, o); err != nil {
+		return nil, err
+	}
 	pl, err := computePlan(ctx, *o, rel, objs)
 	if err != nil {
 		return nil, err
 	}
 	pl.Generated = o.Now().UTC()
-	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous)}
+	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous), ConfigKey: o.ConfigKey}
 	p.Redactor.AddRelease(rel)
 	if err := writePlan(p, *o); err != nil {
 		return p, err
 	}
 	emit(*o, event.StagePlan, event.TypeStageFinished, planSummary(pl))
 	return p, nil
+}
+
+// stampConfigDigests stamps the digest of the config each workload
+// consumes into its pod template (configdigest), once, before every check
+// and the plan, so they see what deploy applies; a release without a key
+// gets a new one.
+func stampConfigDigests(objs []manifest.Object, o *PrepareOptions) error {
+	if o.ConfigKey == nil {
+		k, err := configdigest.NewKey()
+		if err != nil {
+			return err
+		}
+		o.ConfigKey = k
+	}
+	if err := configdigest.Stamp(objs, o.ConfigKey); err != nil {
+		return &InputError{Err: err}
+	}
+	return nil
 }
 
 func computePlan(ctx context.Context, o PrepareOptions, rel *config.Release, objs []manifest.Object) (*plan.Plan, error) {
@@ -245,6 +273,7 @@ func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) e
 		return &InputError{Err: fmt.Errorf("release %s: read its history in namespace %s: %w", rel.Metadata.Name, rel.Spec.Namespace, err)}
 	}
 	o.Previous = record.Live(revs)
+	o.ConfigKey = record.ConfigKey(revs)
 	if prev := record.Restorable(revs); prev != nil {
 		o.PreviousRevision = prev.Number
 	}
@@ -275,9 +304,16 @@ func emitData(o PrepareOptions, st event.Stage, t event.Type, msg string, data e
 }
 
 func planSummary(p *plan.Plan) string {
-	return fmt.Sprintf("%d to create, %d to update, %d unchanged, %d to prune; %d risks; %d dry-run failures",
+	s := fmt.Sprintf("%d to create, %d to update, %d unchanged, %d to prune; %d risks; %d dry-run failures",
 		p.Counts[plan.ActionCreate], p.Counts[plan.ActionUpdate], p.Counts[plan.ActionUnchanged],
 		p.Counts[plan.ActionPrune], len(p.Risks), len(p.Failed()))
+	if len(p.Restarts) > 3 {
+		return s + fmt.Sprintf("; %d workloads restart for config changes (see rollout-plan.md)", len(p.Restarts))
+	}
+	for _, r := range p.Restarts {
+		s += "; " + r.String()
+	}
+	return s
 }
 
 func prepareSummary(r *validate.Report) string {

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -191,14 +192,20 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	out, code = runCLI(ctx, t, env, "plan", "-f", file, "--evidence-dir", evDir, "-o", "json")
 	outputs = append(outputs, out)
 	p := planOf(t, out, code)
-	assertOnlyChange(t, p, "Deployment", []string{`spec.template.spec.containers[name=web].image: "demo:v1" → "demo:v2"`})
+	// Applied by other means, the live template has no config digest:
+	// kship's plan adds it, and says so.
+	assertOnlyChange(t, p, "Deployment", []string{digestStamped, `spec.template.spec.containers[name=web].image: "demo:v1" → "demo:v2"`})
+	assertRestarts(t, p, "Deployment "+ns+"/web restarts: kship stamps the digest of the config it reads into its pod template for the first time (kship.dev/config-digest)")
 
 	applyByOtherMeans(ctx, t, env, file) // demo:v2 is live now
 	replaceInFile(t, filepath.Join(filepath.Dir(file), "deploy", "config.yaml"), secret1, secret2)
 	out, code = runCLI(ctx, t, env, "plan", "-f", file, "--evidence-dir", evDir, "-o", "json")
 	outputs = append(outputs, out)
 	p = planOf(t, out, code)
-	assertOnlyChange(t, p, "Secret", []string{"data.password: (changed)", "data.user: (unchanged)"})
+	// The Deployment reads the password through env: it restarts, and the
+	// plan says because of which change (never with the value).
+	assertOnlyChange(t, p, "Secret", []string{"data.password: (changed)", "data.user: (unchanged)"}, "Deployment")
+	assertRestarts(t, p, "Deployment "+ns+"/web restarts: Secret "+ns+"/web-db changed (env DB_PASSWORD)")
 	// The live Secret's password is owned by the other field manager: check
 	// blocks on the conflict (deploy would stop mid-apply) and says how to
 	// take the field over; with --force-conflicts nothing blocks.
@@ -217,24 +224,46 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	assertNoSecret(t, evDir, outputs, secret1, secret2)
 }
 
+// digestStamped stands for the diff that adds kship's config digest to a
+// pod template that has none (its value depends on the data and, for
+// Secrets, on the release's digest key).
+const digestStamped = "spec.template.metadata.annotations: (none) → {kship.dev/config-digest}"
+
 // assertOnlyChange checks that the plan's only update is of kind, with
-// exactly the given field diffs, and every other object is unchanged.
-func assertOnlyChange(t *testing.T, p plan.Plan, kind string, diffs []string) {
+// exactly the given field diffs, and every other object is unchanged but
+// for restarted, kinds whose only change may be their config digest.
+func assertOnlyChange(t *testing.T, p plan.Plan, kind string, diffs []string, restarted ...string) {
 	t.Helper()
 	for _, c := range p.Changes {
+		var got []string
+		for _, d := range c.Diff {
+			if d.Path == "spec.template.metadata.annotations" && d.Op == plan.OpAdded && strings.HasPrefix(d.New, `{"kship.dev/config-digest":`) {
+				got = append(got, digestStamped)
+				continue
+			}
+			got = append(got, d.String())
+		}
 		if c.Ref.Kind != kind {
-			if c.Action != plan.ActionUnchanged {
+			if c.Action != plan.ActionUnchanged && !(slices.Contains(restarted, c.Ref.Kind) && strings.Join(got, "") == digestStamped) {
 				t.Errorf("%s: %s %v, want unchanged", c.Ref, c.Action, c.Diff)
 			}
 			continue
 		}
-		var got []string
-		for _, d := range c.Diff {
-			got = append(got, d.String())
-		}
 		if c.Action != plan.ActionUpdate || strings.Join(got, "\n") != strings.Join(diffs, "\n") {
 			t.Errorf("%s: %s with diff\n%s\nwant update with\n%s", c.Ref, c.Action, strings.Join(got, "\n"), strings.Join(diffs, "\n"))
 		}
+	}
+}
+
+// assertRestarts checks the plan's restart lines.
+func assertRestarts(t *testing.T, p plan.Plan, want ...string) {
+	t.Helper()
+	var got []string
+	for _, r := range p.Restarts {
+		got = append(got, r.String())
+	}
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("restarts:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
 }
 

@@ -145,7 +145,7 @@ func (x *Runner) open(ctx context.Context, in Input, started time.Time) (*record
 		Release: in.Release, Namespace: in.Namespace, Number: in.Number, Objects: in.Target.Objects,
 		ReleaseFile: in.Target.ReleaseFile, Outcome: record.OutcomePending, RollbackOf: in.From.Number, By: x.Holder,
 		Message:     fmt.Sprintf("rolling back revision %d to revision %d", in.From.Number, in.Target.Number),
-		EvidenceDir: in.Dir, StartedAt: started,
+		EvidenceDir: in.Dir, StartedAt: started, ConfigKey: in.Target.ConfigKey, // the key Target's config digests were made with
 	}
 	if err := x.History.Save(ctx, rev); err != nil {
 		return nil, fmt.Errorf("record rollback revision %d before its first write: %w (nothing was changed)", in.Number, err)
