@@ -95,6 +95,22 @@ func Of(u *unstructured.Unstructured) string {
 	return v
 }
 
+// Unstamped returns the object without the digest Stamp wrote into its pod
+// template (u itself when it has none), for comparing two renderings of one
+// release: a first release's Secret digests are keyed by a key made anew
+// each time, so its stamped digests differ while the objects do not.
+func Unstamped(u *unstructured.Unstructured) *unstructured.Unstructured {
+	if Of(u) == "" {
+		return u
+	}
+	c := u.DeepCopy()
+	unstructured.RemoveNestedField(c.Object, "spec", "template", "metadata", "annotations", Annotation)
+	if a, _, _ := unstructured.NestedMap(c.Object, "spec", "template", "metadata", "annotations"); len(a) == 0 {
+		unstructured.RemoveNestedField(c.Object, "spec", "template", "metadata", "annotations")
+	}
+	return c
+}
+
 // OptedOut reports whether an object carries OptOutAnnotation "false".
 func OptedOut(u *unstructured.Unstructured) bool {
 	return u != nil && u.GetAnnotations()[OptOutAnnotation] == "false"

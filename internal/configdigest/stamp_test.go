@@ -218,3 +218,36 @@ func pick[T any](first bool, a, b T) T {
 	}
 	return b
 }
+
+func TestUnstampedComparesTwoRenderingsUnderDifferentKeys(t *testing.T) {
+	spec := "containers: [{name: c, env: [{name: T, valueFrom: {secretKeyRef: {name: s, key: token}}}]}]"
+	render := func(key Key) []manifest.Object {
+		objs := decode(t, "apiVersion: apps/v1\nkind: Deployment\nmetadata: {name: web}\nspec:\n  template:\n    metadata: {annotations: {prometheus.io/scrape: 'true'}}\n    spec: {"+spec+"}",
+			secret("s", "{token: hunter2}"))
+		if err := Stamp(objs, key); err != nil {
+			t.Fatal(err)
+		}
+		return objs
+	}
+	a, b := render(testKey), render(Key("fedcba9876543210fedcba9876543210"))
+	if Of(a[0].Obj) == Of(b[0].Obj) {
+		t.Fatal("two keys gave one digest: the test shows nothing")
+	}
+	ua, ub := Unstamped(a[0].Obj), Unstamped(b[0].Obj)
+	if fmt.Sprint(ua.Object) != fmt.Sprint(ub.Object) {
+		t.Errorf("unstamped objects differ:\n%v\n%v", ua.Object, ub.Object)
+	}
+	if Of(ua) != "" || Of(a[0].Obj) == "" {
+		t.Errorf("Unstamped left the digest (%q) or removed it from its input (%q)", Of(ua), Of(a[0].Obj))
+	}
+	if ann := ua.GetName(); ann != "web" {
+		t.Errorf("name %q", ann)
+	}
+	tmpl := ua.Object["spec"].(map[string]any)["template"].(map[string]any)["metadata"].(map[string]any)["annotations"].(map[string]any)
+	if len(tmpl) != 1 || tmpl["prometheus.io/scrape"] != "true" {
+		t.Errorf("the template's own annotations: %v", tmpl)
+	}
+	if s := Unstamped(a[1].Obj); s != a[1].Obj {
+		t.Error("an object without a digest is copied, want it as it is")
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 
+	"github.com/kship/kship/internal/configdigest"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -13,12 +14,15 @@ import (
 // file's bytes, every rendered object (as it will be applied), the live
 // object each was compared with (plan.Change.LiveDigest), the target
 // namespace, context and API server. It is an HMAC with the state's key,
-// so a digest shown to a client says nothing about Secret values.
+// so a digest shown to a client says nothing about Secret values. The
+// config digest kship stamps into pod templates is left out: it is a
+// function of the objects already bound, and a first release keys it anew
+// each time it is rendered.
 func (s *Server) planDigest(kctx string, p *release.Prepared) string {
 	parts := []string{"deploy", kctx, p.Plan.Cluster, p.Release.Spec.Namespace, p.Release.Metadata.Name, string(p.Release.Raw)}
 	objs := make([]string, 0, len(p.Objects))
 	for _, o := range p.Objects {
-		b, err := json.Marshal(o.Obj.Object) // map keys sorted
+		b, err := json.Marshal(configdigest.Unstamped(o.Obj).Object) // map keys sorted
 		if err != nil {
 			b = []byte(err.Error())
 		}
