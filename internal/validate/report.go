@@ -3,16 +3,19 @@
 // of custom resources against their CRD, API versions removed or deprecated
 // in the target Kubernetes version, the reference graph of every pod
 // template, workload hygiene, the migration plan and the release guardrails;
-// AddDryRun adds the plan's server-side dry-run results to the same Report.
+// AddDryRun, AddRevisionSize and AddOwnership add the plan's server-side
+// dry-run results, whether the revision fits its Secret, and objects
+// another kship release applies to the same Report.
 // Its result is a Report: data that the checklist, SARIF, JUnit and the CLI
 // render, and that deploy consults (Blocking) before the first write. A
 // finding names its object and the file and line of the offending field
 // (one line finder, lines.go, for every family).
 //
-// It imports builtin, config, kube, manifest, plan and suggest because its
-// checks are made of them: the built-in schemas, the release file, the
-// cluster's clients, the rendered objects, the plan's dry-run results and
-// the "did you mean" hints.
+// It imports builtin, config, input, kube, manifest, plan, record and
+// suggest because its checks are made of them: the built-in schemas, the
+// release file, sizes as kship prints them, the cluster's clients, the
+// rendered objects, the plan's dry-run results, the revision record and the
+// releases that own objects, and the "did you mean" hints.
 package validate
 
 import (

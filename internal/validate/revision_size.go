@@ -1,4 +1,4 @@
-package release
+package validate
 
 import (
 	"errors"
@@ -10,24 +10,23 @@ import (
 	"github.com/kship/kship/internal/input"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/record"
-	"github.com/kship/kship/internal/validate"
 )
 
-// addRevisionSizeCheck refuses a release whose revision would not fit its
+// AddRevisionSize refuses a release whose revision would not fit its
 // Secret: deploy records each revision (objects and release file,
 // compressed) in one Secret before its first write, and a Secret holds
 // 1 MiB. The size is computed once, by record.Size, the encoding Save
 // uses, so check and deploy agree to the byte; a release that does not fit
 // is blocked here instead of failing in deploy after the namespace was
 // created.
-func addRevisionSizeCheck(r *validate.Report, rel *config.Release, objs []manifest.Object) {
+func AddRevisionSize(r *Report, rel *config.Release, objs []manifest.Object) {
 	rev := &record.Revision{Release: rel.Metadata.Name, Namespace: rel.Spec.Namespace, Number: 1,
 		Outcome: record.OutcomePending, Objects: objs, ReleaseFile: rel.Raw}
 	_, err := record.Size(rev)
 	if err == nil {
 		return
 	}
-	c := validate.Check{ID: validate.IDGuardrail, Title: "Guardrails", Status: validate.Fail,
+	c := Check{ID: IDGuardrail, Title: "Guardrails", Status: Fail,
 		Evidence: "the revision record deploy stores: the objects as rendered and the release file, each gzipped, and the JSON record (record.Size)"}
 	var tl *record.TooLargeError
 	if !errors.As(err, &tl) {
