@@ -25,6 +25,9 @@ const (
 	DefaultHTTPMethod         = "GET"
 	DefaultExpectStatus       = 200
 	DefaultMinSamples         = 1
+	// DefaultAnalysisInterval is how often a canary analysis evaluates
+	// its gates.
+	DefaultAnalysisInterval = 5 * time.Second
 	// DefaultKubeVersion is the newest Kubernetes minor version kship is
 	// built against; Helm templates see it unless the release file says
 	// otherwise (Helm's own library default is 1.20).
@@ -47,6 +50,7 @@ var Defaults = []Default{
 	{"spec.gitops.application.namespace", DefaultArgoCDNamespace},
 	{"spec.gitops.author", DefaultGitAuthorName + " <" + DefaultGitAuthorEmail + ">"},
 	{"spec.strategy.type", StrategyRolling},
+	{"spec.strategy.canary.steps[].analysis.interval", DefaultAnalysisInterval.String()},
 	{"spec.verify.rolloutTimeout", DefaultRolloutTimeout.String()},
 	{"spec.verify.smoke[].http.method", DefaultHTTPMethod},
 	{"spec.verify.smoke[].http.expectStatus", fmt.Sprint(DefaultExpectStatus)},
@@ -99,6 +103,13 @@ func applyDefaults(r *Release) []Default {
 	d.str("spec.mechanism", &s.Mechanism, MechanismApply)
 	gitopsDefaults(d, s.GitOps)
 	d.str("spec.strategy.type", &s.Strategy.Type, StrategyRolling)
+	if c := s.Strategy.Canary; c != nil {
+		for i := range c.Steps {
+			if a := c.Steps[i].Analysis; a != nil {
+				d.dur(fmt.Sprintf("spec.strategy.canary.steps[%d].analysis.interval", i), &a.Interval, DefaultAnalysisInterval)
+			}
+		}
+	}
 	d.dur("spec.verify.rolloutTimeout", &s.Verify.RolloutTimeout, DefaultRolloutTimeout)
 	for i := range s.Verify.Smoke {
 		smokeDefaults(d, fmt.Sprintf("spec.verify.smoke[%d]", i), &s.Verify.Smoke[i])

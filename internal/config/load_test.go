@@ -87,7 +87,7 @@ func TestLoadKeepsGivenValues(t *testing.T) {
       set: {replicaCount: 3, image.tag: "1.2"}
   strategy:
     type: Canary
-    steps: [{weight: 20, pause: 1m}, {weight: 100}]
+    canary: {steps: [{setWeight: 20}, {pause: {duration: 1m}}, {setWeight: 100}]}
   rollback: {method: manual}
   stabilize: {window: 10m, interval: 1m}
   migrations:
@@ -100,7 +100,7 @@ func TestLoadKeepsGivenValues(t *testing.T) {
 	if s.Source.Helm.ReleaseName != "web" || s.Source.Helm.Set["replicaCount"] != "3" || s.Source.Helm.KubeVersion != DefaultKubeVersion {
 		t.Errorf("helm = %+v", s.Source.Helm)
 	}
-	if s.Strategy.Steps[0].Pause.Duration != time.Minute || s.Rollback.Method != RollbackManual {
+	if s.Strategy.Canary.Steps[1].Pause.Duration.Duration != time.Minute || s.Rollback.Method != RollbackManual {
 		t.Errorf("spec = %+v", s)
 	}
 	if s.Stabilize.Window.Duration != 10*time.Minute || s.Migrations[0].Down != "migrate-v2-down" {
@@ -132,8 +132,8 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`kship.yaml:1: unknown field "apiVersoin" at the top level; did you mean "apiVersion"?`}},
 		{"wrong type int for string", header + "  source: {path: 7}\n",
 			[]string{`kship.yaml:7: spec.source.path must be a string, not the number 7; quote it: "7"`}},
-		{"wrong type string for int", header + "  source: {path: ./deploy}\n  strategy: {type: Canary, steps: [{weight: ten}]}\n",
-			[]string{`kship.yaml:8: spec.strategy.steps[0].weight must be a whole number, not "ten"`}},
+		{"wrong type string for int", header + "  source: {path: ./deploy}\n  strategy: {type: Canary, canary: {steps: [{setWeight: ten}]}}\n",
+			[]string{`kship.yaml:8: spec.strategy.canary.steps[0].setWeight must be a whole number, not "ten"`}},
 		{"duration", header + "  source: {path: ./deploy}\n  verify: {rolloutTimeout: 5}\n",
 			[]string{`kship.yaml:8: spec.verify.rolloutTimeout must be a duration with a unit, not the number 5; write 5s or 5m`}},
 		{"bad duration text", header + "  source: {path: ./deploy}\n  verify: {rolloutTimeout: soon}\n",
@@ -170,12 +170,26 @@ func TestLoadErrors(t *testing.T) {
 			[]string{`spec.source.helm.maxHistory: must be at least 1`, `spec.migrations: are run by mechanism apply; with spec.mechanism helm, write them as Helm hooks`}},
 		{"strategy type", header + "  source: {path: ./deploy}\n  strategy: {type: Rolling}\n",
 			[]string{`kship.yaml:8: spec.strategy.type: must be RollingUpdate, Canary or BlueGreen, not "Rolling"`}},
-		{"canary weights", header + "  source: {path: ./deploy}\n  strategy:\n    type: Canary\n    steps:\n      - weight: 50\n      - weight: 20\n      - weight: 120\n",
-			[]string{`kship.yaml:12: spec.strategy.steps[1].weight: must be greater than the step before (50)`, `kship.yaml:13: spec.strategy.steps[2].weight: must be between 1 and 100`}},
+		{"canary weights", header + "  source: {path: ./deploy}\n  strategy:\n    type: Canary\n    canary:\n      steps:\n        - setWeight: 50\n        - setWeight: 20\n        - setWeight: 120\n        - setWeight: 100\n        - analysis: {duration: 1s}\n",
+			[]string{`kship.yaml:13: spec.strategy.canary.steps[1].setWeight: must be greater than the weight before (50)`,
+				`kship.yaml:14: spec.strategy.canary.steps[2].setWeight: must be between 1 and 100`,
+				`kship.yaml:15: spec.strategy.canary.steps[3].setWeight: 100 promotes the new version and must be the last step`,
+				`kship.yaml:16: spec.strategy.canary.steps[4].analysis: needs gates`}},
+		{"canary steps", header + "  source: {path: ./deploy}\n  strategy:\n    type: Canary\n    canary:\n      steps:\n        - pause: {duration: 10s}\n        - {setWeight: 10, pause: {duration: 1s}}\n        - setWeight: 20\n        - pause: {}\n        - analysis: {duration: 10s}\n",
+			[]string{`kship.yaml:12: spec.strategy.canary.steps[0]: comes before the first setWeight`,
+				`kship.yaml:13: spec.strategy.canary.steps[1]: set exactly one of setWeight, pause or analysis`,
+				`kship.yaml:15: spec.strategy.canary.steps[3].pause.duration: is required and must be positive: a pause that waits for kship promote is not supported yet`,
+				`kship.yaml:16: spec.strategy.canary.steps[4].analysis: needs gates: define them under spec.verify.metrics.gates`}},
+		{"canary analysis gates", header + "  source: {path: ./deploy}\n  strategy:\n    type: Canary\n    canary:\n      steps:\n        - setWeight: 20\n        - analysis: {gates: [errors, latency]}\n      trafficShare: sum(rate(x[10s]))\n  verify:\n    metrics:\n      prometheus: {address: \"http://p:9090\"}\n      gates:\n        - {name: errors, query: 'sum(rate(x{pod_template_hash=~\"{{.PodTemplateHash}}\"}[10s]))', max: 1}\n        - {name: all, query: 'sum(rate(x[10s]))', max: 1}\n",
+			[]string{`kship.yaml:13: spec.strategy.canary.steps[1].analysis.duration: is required and must be positive`,
+				`kship.yaml:13: spec.strategy.canary.steps[1].analysis.gates[1]: names no gate of spec.verify.metrics.gates (errors or all)`,
+				`kship.yaml:14: spec.strategy.canary.trafficShare: is evaluated on the canary's pods, so it must select them: add pod_template_hash=~"{{.PodTemplateHash}}"`}},
+		{"canary analysis all gates scoped", header + "  source: {path: ./deploy}\n  strategy:\n    type: Canary\n    canary:\n      steps:\n        - setWeight: 20\n        - analysis: {duration: 10s}\n  verify:\n    metrics:\n      prometheus: {address: \"http://p:9090\"}\n      gates:\n        - {name: all, query: 'sum(rate(x[10s]))', max: 1}\n",
+			[]string{`kship.yaml:18: spec.verify.metrics.gates[0].query: is evaluated on the canary's pods`}},
 		{"canary no steps", header + "  source: {path: ./deploy}\n  strategy: {type: Canary}\n",
-			[]string{`kship.yaml:8: spec.strategy.steps: Canary needs at least one step`}},
-		{"bluegreen", header + "  source: {path: ./deploy}\n  strategy: {type: BlueGreen, steps: [{weight: 10}]}\n",
-			[]string{`kship.yaml:8: spec.strategy.previewService: is required for BlueGreen`, `kship.yaml:8: spec.strategy.steps: only apply to type Canary`}},
+			[]string{`kship.yaml:8: spec.strategy.canary.steps: Canary needs at least one step`}},
+		{"bluegreen", header + "  source: {path: ./deploy}\n  strategy: {type: BlueGreen, canary: {steps: [{setWeight: 10}]}}\n",
+			[]string{`kship.yaml:8: spec.strategy.previewService: is required for BlueGreen`, `kship.yaml:8: spec.strategy.canary: only applies to type Canary`}},
 		{"smoke", header + "  source: {path: ./deploy}\n  verify:\n    smoke:\n      - http: {url: /healthz, expectStatus: 999}\n        job: {image: busybox}\n      - name: a\n      - name: a\n        job: {}\n",
 			[]string{
 				`kship.yaml:10: spec.verify.smoke[0].name: is required`,

@@ -113,16 +113,54 @@ const (
 
 // Strategy is how workloads are rolled out.
 type Strategy struct {
-	Type           string       `json:"type"`
-	Steps          []CanaryStep `json:"steps,omitempty"`
-	PreviewService string       `json:"previewService,omitempty"`
+	Type string `json:"type"`
+	// Canary holds the steps of type Canary.
+	Canary         *Canary `json:"canary,omitempty"`
+	PreviewService string  `json:"previewService,omitempty"`
 }
 
-// CanaryStep is one step of a canary: a share of replicas, held for a pause
-// while the gates are evaluated.
+// Canary is a canary rollout: the new pod template runs in a second
+// Deployment beside the stable one, weighted by ready pods, through steps
+// in the order written; after the last step the stable Deployment is
+// promoted to the new template. Its shape follows Argo Rollouts' steps.
+type Canary struct {
+	Steps []CanaryStep `json:"steps"`
+	// TrafficShare, when set, is a PromQL query giving the share (0..1) of
+	// requests the canary's pods answered ({{.PodTemplateHash}} is the
+	// canary's); kship records it per step in the evidence.
+	TrafficShare string `json:"trafficShare,omitempty"`
+
+	// TrafficLookback is TrafficShare's lookback, computed by Load.
+	TrafficLookback Lookback `json:"-"`
+}
+
+// CanaryStep is one step of a canary: exactly one of SetWeight, Pause or
+// Analysis.
 type CanaryStep struct {
-	Weight int      `json:"weight"`
-	Pause  Duration `json:"pause,omitempty"`
+	// SetWeight is the canary's share of ready pods, in percent (1..100);
+	// 100 promotes the stable Deployment to the new template.
+	SetWeight *int `json:"setWeight,omitempty"`
+	// Pause holds the current weight for a duration.
+	Pause *CanaryPause `json:"pause,omitempty"`
+	// Analysis evaluates gates on the canary's pods only.
+	Analysis *CanaryAnalysis `json:"analysis,omitempty"`
+}
+
+// CanaryPause holds the canary at its weight.
+type CanaryPause struct {
+	Duration Duration `json:"duration"`
+}
+
+// CanaryAnalysis evaluates gates of spec.verify.metrics on the canary's
+// pods (their queries scoped with {{.PodTemplateHash}}, which is the
+// canary's here), every Interval for Duration, once their window holds
+// only data the canary's pods produced at this weight. A failed gate
+// aborts the canary; so does a gate that never passed.
+type CanaryAnalysis struct {
+	// Gates names the gates to evaluate; empty means all.
+	Gates    []string `json:"gates,omitempty"`
+	Duration Duration `json:"duration"`
+	Interval Duration `json:"interval,omitempty"`
 }
 
 // Verify says what "verified" means for this release.

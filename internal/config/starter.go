@@ -72,8 +72,8 @@ spec:
   # reloads its config itself opts out with the annotation kship.dev/restart-on-config-change: "false".
   mechanism: apply            # kship's server-side apply (helm and gitops are refused until supported)
   strategy:
-    type: RollingUpdate       # or Canary with steps: [{weight: 20, pause: 1m}, {weight: 50, pause: 1m}],
-                              # or BlueGreen with previewService: <a Service that reaches the new version>
+    type: RollingUpdate       # or Canary, with canary: {steps: [{setWeight: 25}, {analysis: {duration: 30s}}, {setWeight: 50}]}
+                              # (see docs/canary.md; BlueGreen is not supported yet)
   verify:
     rolloutTimeout: 5m        # how long every object may take to become ready
     # Without a smoke check or a metric gate kship cannot verify a release: deploy then ends with exit 5.

@@ -64,7 +64,7 @@ func (v *validator) release(r *Release) {
 	} else if r.Spec.GitOps != nil {
 		v.fail("spec.gitops", "is read only with spec.mechanism gitops (the mechanism is %s)", r.Spec.Mechanism)
 	}
-	v.strategy(&r.Spec.Strategy)
+	v.strategy(&r.Spec.Strategy, &r.Spec.Verify)
 	v.verify(&r.Spec.Verify)
 	v.stabilize(&r.Spec.Stabilize)
 	if m := r.Spec.Rollback.Method; m != RollbackAuto && m != RollbackManual {
@@ -134,11 +134,11 @@ func (v *validator) exists(path, rel string) {
 	}
 }
 
-func (v *validator) strategy(s *Strategy) {
+func (v *validator) strategy(s *Strategy, vf *Verify) {
 	switch s.Type {
 	case StrategyRolling:
 	case StrategyCanary:
-		v.canarySteps(s.Steps)
+		v.canary(s.Canary, vf)
 	case StrategyBlueGreen:
 		if s.PreviewService == "" {
 			v.fail("spec.strategy.previewService", "is required for BlueGreen: the Service that reaches the new version before the switch")
@@ -148,29 +148,11 @@ func (v *validator) strategy(s *Strategy) {
 	default:
 		v.fail("spec.strategy.type", "must be %s, %s or %s, not %q", StrategyRolling, StrategyCanary, StrategyBlueGreen, s.Type)
 	}
-	if s.Type != StrategyCanary && len(s.Steps) > 0 {
-		v.fail("spec.strategy.steps", "only apply to type Canary")
+	if s.Type != StrategyCanary && s.Canary != nil {
+		v.fail("spec.strategy.canary", "only applies to type Canary")
 	}
 	if s.Type != StrategyBlueGreen && s.PreviewService != "" {
 		v.fail("spec.strategy.previewService", "only applies to type BlueGreen")
-	}
-}
-
-func (v *validator) canarySteps(steps []CanaryStep) {
-	if len(steps) == 0 {
-		v.fail("spec.strategy.steps", "Canary needs at least one step, e.g. steps: [{weight: 20, pause: 1m}, {weight: 50, pause: 1m}]")
-		return
-	}
-	prev := 0
-	for i, st := range steps {
-		p := fmt.Sprintf("spec.strategy.steps[%d].weight", i)
-		switch {
-		case st.Weight < 1 || st.Weight > 100:
-			v.fail(p, "must be between 1 and 100 (percent of replicas), not %d", st.Weight)
-		case st.Weight <= prev:
-			v.fail(p, "must be greater than the step before (%d): weights go up", prev)
-		}
-		prev = max(prev, st.Weight)
 	}
 }
 
