@@ -195,6 +195,13 @@ func TestE2EHonestInitGateCatches30PercentErrors(t *testing.T) {
 	}
 	last := ev.measurements[len(ev.measurements)-1]
 	postRollout(t, last, ev.placed[1])
+	deadline := false
+	for _, d := range ev.decisions {
+		deadline = deadline || strings.Contains(d, "rollback verification: each gate judged on a window wholly after the restored pods were ready, deadline")
+	}
+	if !deadline {
+		t.Errorf("the rollback's deadline is not said among the decisions %q", ev.decisions)
+	}
 	if last.Verdict != gate.Pass {
 		t.Errorf("rollback's evaluation %s %q: want a pass on v1's restored pods", last.Verdict, last.Message)
 	}

@@ -128,18 +128,19 @@ func (r *run) evaluate(ctx context.Context, rel *config.Release, gates evaluator
 	return nil
 }
 
-// settle verifies a restored revision that was ready at ready: smoke
+// settle verifies the restored revision (number revision) that was ready
+// at ready: smoke
 // checks once, then each gate once its window holds only samples scraped
 // after the restore, re-evaluated every interval while one is not
 // conclusive, until a deadline derived from the windows (said in the view).
 // gatesRel holds the gates: the release file the attempt started with, so
 // one state is judged by one definition of healthy in a run.
-func (r *run) settle(ctx context.Context, rel, gatesRel *config.Release, ns string, gates evaluator, baseline map[string]gate.Measurement,
+func (r *run) settle(ctx context.Context, rel, gatesRel *config.Release, ns string, revision int, gates evaluator, baseline map[string]gate.Measurement,
 	objs []manifest.Object, ready time.Time, v *verification) *trigger {
 	if t := r.runSmoke(ctx, rel, ns, event.StageRollback, v); t != nil || gates == nil {
 		return t
 	}
-	r.placeGates(ctx, event.StageRollback, gates, gatesRel, ns, 0, objs, ready, v)
+	r.placeGates(ctx, event.StageRollback, gates, gatesRel, ns, revision, objs, ready, v)
 	if v.unplaced != "" {
 		return nil
 	}
@@ -204,7 +205,7 @@ func (c *restoredCheck) Ready(ctx context.Context, rel *config.Release, ns strin
 }
 
 // Verify runs rel's smoke checks and the gates on the restored revision.
-func (c *restoredCheck) Verify(ctx context.Context, rel *config.Release, ns string) ([]string, string, error) {
+func (c *restoredCheck) Verify(ctx context.Context, rel *config.Release, ns string, revision int) ([]string, string, error) {
 	gatesRel := rel
 	if c.gates != nil {
 		gatesRel = c.gates
@@ -218,7 +219,7 @@ func (c *restoredCheck) Verify(ctx context.Context, rel *config.Release, ns stri
 		ready = c.r.now()
 	}
 	v := verification{pending: map[string]string{}}
-	if trig := c.r.settle(ctx, rel, gatesRel, ns, gates, c.baseline, c.objs, ready, &v); trig != nil {
+	if trig := c.r.settle(ctx, rel, gatesRel, ns, revision, gates, c.baseline, c.objs, ready, &v); trig != nil {
 		return v.checked, "", errors.New(trig.reason)
 	}
 	return v.checked, v.inconclusive(), nil

@@ -39,7 +39,7 @@ func (h *history) Get(_ context.Context, _, _ string, n int) (*record.Revision, 
 type checker struct{}
 
 func (checker) Ready(context.Context, *config.Release, string, []manifest.Object) error { return nil }
-func (checker) Verify(context.Context, *config.Release, string) ([]string, string, error) {
+func (checker) Verify(context.Context, *config.Release, string, int) ([]string, string, error) {
 	return []string{"smoke health (http): passed"}, "", nil
 }
 

@@ -45,10 +45,11 @@ type History interface {
 type Checker interface {
 	// Ready waits for objs with rel's rollout timeout and the detector.
 	Ready(ctx context.Context, rel *config.Release, ns string, objs []manifest.Object) error
-	// Verify runs rel's smoke checks and gates on the restored revision:
-	// checked lists what passed, unverified why gates stayed inconclusive,
-	// err a check that failed.
-	Verify(ctx context.Context, rel *config.Release, ns string) (checked []string, unverified string, err error)
+	// Verify runs rel's smoke checks and gates on the restored revision
+	// (its number, for the gates' {{.Revision}}): checked lists what
+	// passed, unverified why gates stayed inconclusive, err a check that
+	// failed.
+	Verify(ctx context.Context, rel *config.Release, ns string, revision int) (checked []string, unverified string, err error)
 }
 
 // Runner runs the rollbacks of one attempt.
@@ -200,7 +201,7 @@ func (x *Runner) steps(ctx context.Context, in Input) Result {
 	if err := x.Check.Ready(ctx, rel, in.Namespace, objs); err != nil {
 		return Result{Err: fmt.Errorf("restored revision %d is not ready: %w", in.Target.Number, err)}
 	}
-	checked, unverified, err := x.Check.Verify(ctx, rel, in.Namespace)
+	checked, unverified, err := x.Check.Verify(ctx, rel, in.Namespace, in.Target.Number)
 	checked = append([]string{fmt.Sprintf("restored revision %d: all objects ready", in.Target.Number)}, checked...)
 	if err != nil {
 		return Result{Checked: checked, Err: fmt.Errorf("restored revision %d failed verification: %w", in.Target.Number, err)}
