@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"text/tabwriter"
 	"time"
 
@@ -58,14 +59,18 @@ func (o *HistoryOptions) Run(ctx context.Context) error {
 // printHistory is the human table of revisions, newest first.
 func printHistory(w io.Writer, revs []release.RevisionInfo) {
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "REVISION\tOUTCOME\tSTARTED\tDURATION\tBY\tMESSAGE\tEVIDENCE")
+	fmt.Fprintln(tw, "REVISION\tOUTCOME\tSTARTED\tDURATION\tIMAGES\tBY\tMESSAGE\tEVIDENCE")
 	for _, r := range revs {
 		dur := "-"
 		if !r.FinishedAt.IsZero() && !r.StartedAt.IsZero() {
 			dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Second).String()
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.Outcome, r.StartedAt.UTC().Format("2006-01-02 15:04:05"),
-			dur, r.By, truncate(r.Message, 80), r.EvidenceDir)
+		images := strings.Join(r.Images, ",")
+		if images == "" {
+			images = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.Outcome, r.StartedAt.UTC().Format("2006-01-02 15:04:05"),
+			dur, images, r.By, truncate(r.Message, 80), r.EvidenceDir)
 	}
 	tw.Flush()
 }

@@ -28,6 +28,9 @@ type Clients struct {
 	// Mapper maps kinds to resources; it re-reads discovery on a miss, so
 	// kinds created by a CRD in the same release resolve after Reset.
 	Mapper meta.ResettableRESTMapper
+	// Context is the kubeconfig context the clients were built from ("" when
+	// built from a REST config alone), for the evidence's provenance.
+	Context string
 }
 
 // NewFlags returns kubectl's connection flags (--kubeconfig, --context,
@@ -42,7 +45,16 @@ func New(flags *genericclioptions.ConfigFlags) (*Clients, error) {
 	if err != nil {
 		return nil, fmt.Errorf("read kubeconfig: %w", err)
 	}
-	return NewForConfig(cfg)
+	c, err := NewForConfig(cfg)
+	if err != nil {
+		return nil, err
+	}
+	if flags.Context != nil && *flags.Context != "" {
+		c.Context = *flags.Context
+	} else if raw, err := flags.ToRawKubeConfigLoader().RawConfig(); err == nil {
+		c.Context = raw.CurrentContext
+	}
+	return c, nil
 }
 
 // NewForConfig builds Clients from a REST config. The config's QPS and

@@ -8,7 +8,10 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing/object"
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
 	"github.com/kship/kship/internal/evidence"
@@ -76,10 +79,12 @@ func TestWorkflowOverStdio(t *testing.T) {
 	f.sameAsCLI(cs, "status", ns)
 
 	v2 := f.release(ns, app{version: "v2", secret: "flow-secret-v2-11c0"})
+	commit := gitCommitAll(t, f.work)
 	f.call(cs, "plan", map[string]any{"file": v2}, &p)
 	if res := f.call(cs, "deploy", map[string]any{"planId": p.PlanID}, &d); d.ExitCode != 0 {
 		t.Fatalf("deploy v2: %s", text(res))
 	}
+	f.provenance(d.Outcome.EvidenceDir, v2, ns, commit)
 
 	bad := f.release(ns, app{version: "v3", behavior: "crashloop", secret: "flow-secret-v3-77aa"})
 	f.call(cs, "plan", map[string]any{"file": bad}, &p)
@@ -99,6 +104,9 @@ func TestWorkflowOverStdio(t *testing.T) {
 	}
 
 	f.sameAsCLI(cs, "history", ns)
+	if out, _ := f.cli("", "history", "app", "-n", ns); !strings.Contains(out, "IMAGES") || !strings.Contains(out, "app:v1") || !strings.Contains(out, "app:v3") {
+		t.Errorf("kship history does not show each revision's images:\n%s", out)
+	}
 
 	var rb deployOut
 	res = f.call(cs, "rollback", map[string]any{"release": "app", "namespace": ns}, &rb)
@@ -245,4 +253,61 @@ func (f *fixture) noValue(values ...string) {
 		f.t.Error("no tool result was kept to look for Secret values in")
 	}
 	check("a tool result", f.results.Bytes())
+}
+
+// gitCommitAll makes dir a git work tree with everything in it committed
+// and returns the commit.
+func gitCommitAll(t *testing.T, dir string) string {
+	t.Helper()
+	repo, err := git.PlainInit(dir, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wt, err := repo.Worktree()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		t.Fatal(err)
+	}
+	h, err := wt.Commit("releases", &git.CommitOptions{Author: &object.Signature{Name: "e2e", Email: "e2e@example.com", When: time.Now()}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h.String()
+}
+
+// provenance checks what a change ticket needs in an attempt's evidence:
+// who, which kship, which cluster, the release file's digest, the source
+// commit, and the images before (v1) and after (v2).
+func (f *fixture) provenance(dir, file, ns, commit string) {
+	f.t.Helper()
+	b, err := evidence.Read(dir)
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	p := b.Provenance
+	raw, _ := os.ReadFile(file)
+	host, _ := os.Hostname()
+	sv, err := f.env.Clientset(f.t).Discovery().ServerVersion()
+	if err != nil {
+		f.t.Fatal(err)
+	}
+	if p == nil || p.User == "" || p.Host != host || p.KshipVersion == "" || p.Context != f.context || p.Server == "" ||
+		p.KubernetesVersion != sv.GitVersion || p.ReleaseFileDigest != evidence.BytesDigest(raw) || p.ObjectsDigest == "" {
+		f.t.Fatalf("provenance %+v", p)
+	}
+	if p.Source == nil || p.Source.Commit != commit || p.Source.Dirty {
+		f.t.Errorf("source %+v, want commit %s, clean", p.Source, commit)
+	}
+	want := evidence.ImageChange{Object: "Deployment " + ns + "/app", Container: "app", Before: "app:v1", After: "app:v2"}
+	if len(p.Images) != 1 || p.Images[0] != want {
+		f.t.Errorf("images %+v, want %+v", p.Images, want)
+	}
+	html, _ := os.ReadFile(filepath.Join(dir, evidence.ReportFile))
+	for _, w := range []string{commit, "app:v1", "app:v2", p.KubernetesVersion} {
+		if !bytes.Contains(html, []byte(w)) {
+			f.t.Errorf("report.html lacks %q", w)
+		}
+	}
 }

@@ -81,6 +81,10 @@ type attempt struct {
 	// mechanism and strategy are the release file's, from the catalog.
 	mechanism Mechanism
 	strategy  Strategy
+	// from and to are the objects the attempt goes from and to, for the
+	// images before and after; set by a rollback (a deploy's are its
+	// previous revision's and its own).
+	from, to []manifest.Object
 }
 
 func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {

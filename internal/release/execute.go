@@ -124,7 +124,7 @@ func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, er
 	a.out.FinishedAt = r.now()
 	a.out.ExitCode = a.out.Verdict.ExitCode()
 	*a.out = r.red.Outcome(*a.out) // what is printed, embedded in evidence.json and returned
-	b := r.bundle(kind, a.out, a.steps, a.drill)
+	b := r.bundle(kind, a)
 	ctx, cancel := detached(ctx)
 	defer cancel()
 	if a.out.EvidenceDir != "" {
@@ -149,7 +149,8 @@ func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, er
 	return a.out, nil
 }
 
-// bundle builds the evidence bundle of an outcome from the recorded events.
-func (r *run) bundle(kind string, out *Outcome, steps evidence.RollbackSteps, drill *evidence.Drill) *evidence.Bundle {
-	return &evidence.Bundle{Kind: kind, Outcome: *out, Rollback: steps, Drill: drill, Events: r.rec.Events()}
+// bundle builds the evidence bundle of an attempt from the recorded events.
+func (r *run) bundle(kind string, a *attempt) *evidence.Bundle {
+	return &evidence.Bundle{Kind: kind, Outcome: *a.out, Rollback: a.steps, Drill: a.drill, Provenance: r.provenance(a),
+		Events: r.rec.Events()}
 }

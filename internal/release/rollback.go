@@ -86,6 +86,7 @@ func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error)
 	number := r.openRollback(a, from, target)
 	x := r.rollbacks(mech, nil, nil)
 	if o.Drill {
+		a.to = from.Objects // a drill ends where it started
 		d, rev, err := x.Drill(ctx, r.rollbackAttempt(a), from, target, number)
 		if err != nil {
 			return nil, err
@@ -113,6 +114,7 @@ func (r *run) openRollback(a *attempt, from, target *record.Revision) int {
 		r.red.AddReleaseFile(target.ReleaseFile)
 	}
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, from, target, record.Live(a.revs), rollback.ReleaseOf(from, nil))
+	a.from, a.to = from.Objects, record.ObjectsOf(target)
 	return number
 }
 

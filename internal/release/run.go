@@ -33,6 +33,8 @@ type run struct {
 	force   bool // --force-unlock
 	// evidenceRoot is the root evidence folder (--evidence-dir).
 	evidenceRoot string
+	// version is kship's, for the evidence's provenance.
+	version string
 
 	hist history
 	// catalog has the mechanisms and strategies; forceConflicts is the
@@ -75,7 +77,7 @@ func newRun(o common) *run {
 		hc = &http.Client{}
 	}
 	r := &run{now: now, clients: o.Clients, holder: o.Holder, lockTTL: o.LockTTL, force: o.ForceUnlock, prepare: Prepare,
-		evidenceRoot: o.EvidenceDir, catalog: o.Catalog, forceConflicts: o.ForceConflicts, red: &evidence.Redactor{}}
+		evidenceRoot: o.EvidenceDir, version: o.Version, catalog: o.Catalog, forceConflicts: o.ForceConflicts, red: &evidence.Redactor{}}
 	r.rec = evidence.NewRecorder(redactSink{r: r, next: sink})
 	if r.holder == "" {
 		r.holder = Holder()

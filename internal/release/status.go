@@ -3,10 +3,12 @@ package release
 import (
 	"context"
 	"fmt"
+	"sort"
 	"time"
 
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/record"
 )
 
@@ -42,6 +44,9 @@ type RevisionInfo struct {
 	FinishedAt     time.Time `json:"finishedAt,omitzero"`
 	EvidenceDir    string    `json:"evidenceDir,omitempty"`
 	EvidenceDigest string    `json:"evidenceDigest,omitempty"`
+	// Images are the container images of the revision's workloads, each
+	// once, sorted.
+	Images []string `json:"images,omitempty"`
 }
 
 // Info summarises a revision.
@@ -51,7 +56,21 @@ func Info(rev *record.Revision) *RevisionInfo {
 	}
 	return &RevisionInfo{Number: rev.Number, Outcome: rev.Outcome, Message: rev.Message, By: rev.By,
 		Objects: len(rev.Objects), RollbackOf: rev.RollbackOf, Unverified: rev.Unverified, StartedAt: rev.StartedAt, FinishedAt: rev.FinishedAt,
-		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest}
+		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest, Images: imagesOf(rev.Objects)}
+}
+
+// imagesOf lists the distinct container images of objs, sorted.
+func imagesOf(objs []manifest.Object) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, i := range evidence.Images(objs) {
+		if !seen[i.Image] {
+			seen[i.Image] = true
+			out = append(out, i.Image)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // History lists a release's revisions, newest first.

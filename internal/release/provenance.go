@@ -1,0 +1,51 @@
+package release
+
+import (
+	"os"
+	"os/user"
+
+	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/record"
+)
+
+// provenance says who ran the attempt, with which kship, against which
+// cluster, from which release file, objects and git commit, and the
+// images it went from and to. What cannot be learnt is left empty.
+func (r *run) provenance(a *attempt) *evidence.Provenance {
+	p := &evidence.Provenance{User: userName(), KshipVersion: r.version}
+	p.Host, _ = os.Hostname()
+	if c := r.clients; c != nil {
+		p.Context = c.Context
+		if c.Config != nil {
+			p.Server = c.Config.Host
+		}
+		if c.Discovery != nil {
+			if v, err := c.Discovery.ServerVersion(); err == nil {
+				p.KubernetesVersion = v.GitVersion
+			}
+		}
+	}
+	from, to := a.from, a.to
+	if a.prep != nil { // a deploy: from the previous revision to its own
+		from, to = record.ObjectsOf(a.previous), a.prep.Objects
+	}
+	if a.rel != nil {
+		p.ReleaseFileDigest = evidence.BytesDigest(a.rel.Raw)
+		if a.rel.Dir != "" {
+			p.Source, _ = evidence.SourceCommit(a.rel.Dir)
+		}
+	}
+	if to != nil {
+		p.ObjectsDigest = evidence.ObjectsDigest(to)
+	}
+	p.Images = evidence.ImageChanges(from, to)
+	return p
+}
+
+// userName is the user running kship: the account's name, else $USER.
+func userName() string {
+	if u, err := user.Current(); err == nil && u.Username != "" {
+		return u.Username
+	}
+	return os.Getenv("USER")
+}
