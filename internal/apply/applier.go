@@ -53,7 +53,7 @@ type Options struct {
 	// Migrations are the release's migrations: their Jobs run to
 	// completion, in this order, before Services and workloads are
 	// applied. Jobs named only as a migration's Down are not applied (they
-	// run on rollback, via RunMigration).
+	// run on rollback: Mechanism.Restore applies them as migrations).
 	Migrations []config.Migration
 	// Detector tunes the failure detector that watches migration pods.
 	Detector config.Detector

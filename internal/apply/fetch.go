@@ -2,7 +2,6 @@ package apply
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -15,21 +14,6 @@ import (
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 )
-
-// Fetch reads the live state of refs (namespaced refs without a namespace
-// use ns). The result is aligned with refs: nil where the object does not
-// exist. Errors other than NotFound are joined and name the object.
-func Fetch(ctx context.Context, c *kube.Clients, ns string, refs []manifest.Ref) ([]*unstructured.Unstructured, error) {
-	out := make([]*unstructured.Unstructured, len(refs))
-	errs := make([]error, len(refs))
-	forEach(ctx, DefaultWorkers, len(refs), func(i int) {
-		out[i], errs[i] = fetchOne(ctx, c, ns, refs[i])
-	})
-	if err := ctx.Err(); err != nil {
-		errs = append(errs, err)
-	}
-	return out, errors.Join(errs...)
-}
 
 // fetchOne GETs one object; NotFound is (nil, nil).
 func fetchOne(ctx context.Context, c *kube.Clients, ns string, r manifest.Ref) (*unstructured.Unstructured, error) {

@@ -99,20 +99,11 @@ func (e *MigrationError) Error() string {
 // apply error).
 func (e *MigrationError) Unwrap() error { return e.Err }
 
-// RunMigration applies one migration Job and waits until it is Complete,
+// runMigration applies one migration Job and waits until it is Complete,
 // aborting on the first failure of its pods (image pull, crash loop,
 // unschedulable) or its Failed condition. A Job applied unchanged that
 // already completed returns at once; one whose template changed is
-// replaced. Rollback runs a migration's down Job with it.
-func (a *Applier) RunMigration(ctx context.Context, job manifest.Object, opts Options) (Change, error) {
-	s, err := a.newSession()
-	if err != nil {
-		return Change{}, err
-	}
-	return a.runMigration(ctx, s, job, opts)
-}
-
-// runMigration applies and runs one migration Job.
+// replaced.
 func (a *Applier) runMigration(ctx context.Context, s *session, job manifest.Object, opts Options) (Change, error) {
 	changes, err := a.applyBatch(ctx, s, []manifest.Object{job})
 	var ch Change

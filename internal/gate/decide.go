@@ -35,25 +35,6 @@ type Decision struct {
 	Threshold string
 }
 
-// Decide judges one evaluation whose series values are samples against g,
-// with the baseline value for maxIncrease (nil: none measured). It is Judge
-// for callers without labels or times; the evaluation counts as the only one
-// seen, so minSamples above 1 is inconclusive.
-func Decide(g config.Gate, samples []float64, baseline *float64) (Verdict, string) {
-	o := Observation{}
-	for _, v := range samples {
-		o.Series = append(o.Series, Series{Value: v})
-	}
-	if len(withData(o.Series)) > 0 {
-		o.Seen = 1
-	}
-	if baseline != nil {
-		o.Baseline = []Series{{Value: *baseline}}
-	}
-	d := Judge(g, o)
-	return d.Verdict, d.Message
-}
-
 // Judge decides a gate's verdict for one observation (see the package
 // documentation for the rules) and explains it in one sentence.
 func Judge(g config.Gate, o Observation) Decision {

@@ -107,8 +107,8 @@ func TestDecide(t *testing.T) {
 		{[]float64{0.001}, nil, withMinSamples(g, 2), Inconclusive},
 	}
 	for _, tt := range tests {
-		if got, msg := Decide(tt.gate, tt.samples, tt.baseline); got != tt.want {
-			t.Errorf("Decide(%v, %v) = %s (%s), want %s", tt.samples, ptrStr(tt.baseline), got, msg, tt.want)
+		if got, msg := decide(tt.gate, tt.samples, tt.baseline); got != tt.want {
+			t.Errorf("decide(%v, %v) = %s (%s), want %s", tt.samples, ptrStr(tt.baseline), got, msg, tt.want)
 		}
 	}
 }
@@ -132,4 +132,23 @@ func ptrStr(p *float64) string {
 		return "nil"
 	}
 	return num(*p)
+}
+
+// decide judges one evaluation whose series values are samples against g,
+// with the baseline value for maxIncrease (nil: none measured). It is Judge
+// for callers without labels or times; the evaluation counts as the only one
+// seen, so minSamples above 1 is inconclusive.
+func decide(g config.Gate, samples []float64, baseline *float64) (Verdict, string) {
+	o := Observation{}
+	for _, v := range samples {
+		o.Series = append(o.Series, Series{Value: v})
+	}
+	if len(withData(o.Series)) > 0 {
+		o.Seen = 1
+	}
+	if baseline != nil {
+		o.Baseline = []Series{{Value: *baseline}}
+	}
+	d := Judge(g, o)
+	return d.Verdict, d.Message
 }

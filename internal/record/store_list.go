@@ -43,16 +43,6 @@ func (s *Store) list(ctx context.Context, ns, release string, decode func(map[st
 	return revs, errors.Join(errs...)
 }
 
-// Latest returns the newest revision of a release, or nil, nil when the
-// release has none.
-func (s *Store) Latest(ctx context.Context, ns, release string) (*Revision, error) {
-	metas, err := s.listMeta(ctx, ns, release)
-	if err != nil || len(metas) == 0 {
-		return nil, err
-	}
-	return s.Get(ctx, ns, release, metas[0].number)
-}
-
 // Get returns revision number of a release; the error wraps ErrNotFound
 // when it does not exist (or was pruned).
 func (s *Store) Get(ctx context.Context, ns, release string, number int) (*Revision, error) {
