@@ -3,6 +3,11 @@
 // ReplicaSets and Events and aborts the moment the release cannot succeed.
 // It uses one watch per kind per namespace (informers: one LIST, then a
 // WATCH from its resourceVersion), never polling.
+//
+// It imports config, event, kube, manifest and status because a wait is
+// made of them: the release file's detector settings, the event stream it
+// reports into, the clients it watches with, the objects it waits for and
+// the status decisions (pure functions) it applies to what it sees.
 package wait
 
 import (
