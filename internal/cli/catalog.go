@@ -1,8 +1,13 @@
 package cli
 
 import (
+	"context"
+
 	"github.com/kship/kship/internal/apply"
+	"github.com/kship/kship/internal/canary"
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/rolling"
 	"github.com/kship/kship/internal/rollout"
@@ -18,6 +23,15 @@ func Catalog() release.Catalog {
 		},
 		Strategies: map[string]func(rollout.Env) release.Strategy{
 			config.StrategyRolling: func(e rollout.Env) release.Strategy { return rolling.New(e) },
+			config.StrategyCanary:  func(e rollout.Env) release.Strategy { return canary.New(e) },
+		},
+		Checks: map[string]func(context.Context, *kube.Clients, []manifest.Object) []rollout.Finding{
+			config.StrategyCanary: func(ctx context.Context, c *kube.Clients, objs []manifest.Object) []rollout.Finding {
+				if c == nil {
+					return canary.Check(ctx, nil, objs)
+				}
+				return canary.Check(ctx, c.Typed, objs)
+			},
 		},
 	}
 }

@@ -49,6 +49,7 @@ const (
 	TypeHelm          Type = "helm.operation"   // helm.Operation: a Helm install, upgrade, rollback or recovery, its revision and hooks
 	TypeGitCommit     Type = "git.commit"       // gitops.Commit: a commit or revert kship pushed, its SHA and parent
 	TypeGitOps        Type = "gitops.status"    // gitops.Observation: a changed condition of the Flux or Argo CD object applying a commit
+	TypeCanary        Type = "canary.step"      // canary.Step: a canary step reached or left, its weight, pods and traffic share
 	TypeDecision      Type = "decision"         // none: abort, rollback, verdict
 	TypeLog           Type = "log"              // none
 )

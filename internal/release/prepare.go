@@ -116,6 +116,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
 	validate.AddDryRun(p.Report, p.Plan, p.Release, o.Offline)
 	addSeamsCheck(p.Report, p.Release, o.Catalog)
+	addStrategyChecks(ctx, p.Report, p.Release, p.Objects, o.Catalog, o.liveClients())
 	validate.AddRevisionSize(p.Report, p.Release, p.Objects)
 	if c := o.liveClients(); c != nil {
 		validate.AddOwnership(ctx, p.Report, newStore(c, o.Now, o.ToolVersion), p.Release, p.Objects)

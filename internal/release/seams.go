@@ -7,6 +7,8 @@ import (
 	"strings"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/kube"
+	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/rollback"
 	"github.com/kship/kship/internal/rollout"
 )
@@ -40,6 +42,10 @@ type Strategy interface {
 type Catalog struct {
 	Mechanisms map[string]func(rollout.Env) Mechanism
 	Strategies map[string]func(rollout.Env) Strategy
+	// Checks are a strategy's own blocking checks, by strategy name: what
+	// in the release's objects would break it, each with its fix. clients
+	// is nil offline.
+	Checks map[string]func(ctx context.Context, clients *kube.Clients, objs []manifest.Object) []rollout.Finding
 }
 
 // check says what the release file asks for that the catalog does not

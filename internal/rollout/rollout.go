@@ -104,3 +104,12 @@ type Run struct {
 	Waiter Waiter
 	Env    Env
 }
+
+// Finding is a blocking problem a strategy finds in a release's objects
+// before the first write, with the change that fixes it (release turns it
+// into a check item of kship check and kship deploy).
+type Finding struct {
+	Object  manifest.Ref
+	Source  manifest.Location
+	Message string
+}

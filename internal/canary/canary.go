@@ -1,0 +1,257 @@
+// Package canary is the canary strategy (spec.strategy.type Canary),
+// without a controller in the cluster: the new pod template runs in a
+// second Deployment (<name>-canary) beside the stable one, their pods kept
+// apart by the track label (kship.dev/track: stable | canary) while the
+// Service selects both, so traffic splits by ready pods. Each setWeight
+// step scales the canary to the count closest to the weight, stable keeping
+// its count, and is reached when the canary's pods are Available; an
+// analysis step evaluates gates on the canary's pods only, over windows of
+// data they produced at that weight (package gate); a pause holds. After
+// the last step (or at setWeight 100) the stable Deployment is promoted to
+// the new template and the canary removed once stable is Available; Verify
+// and Stabilize follow as for any release. Any failure aborts: the canary
+// is removed, stable was never changed, and the error is the rollback
+// trigger that restores the rest of the previous revision.
+//
+// It imports config, event, gate, manifest and rollout: the release file,
+// the stream it reports steps in, the gates it analyses with, objects and
+// the seam it implements.
+package canary
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/gate"
+	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/rollout"
+)
+
+// Strategy is the canary strategy of one run.
+type Strategy struct {
+	Env rollout.Env
+	// Querier runs the analyses' and the traffic share's queries; nil
+	// means the release file's Prometheus.
+	Querier gate.Querier
+}
+
+// New returns the canary strategy of a run.
+func New(env rollout.Env) *Strategy { return &Strategy{Env: env} }
+
+// Rollout runs the canary's steps, then promotes; an error (the canary
+// aborted, already removed) is a rollback trigger.
+func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
+	ds := deployments(r.Objects)
+	if len(ds) != 1 {
+		return fmt.Errorf("canary: the release has %d Deployments; a canary release has exactly one", len(ds))
+	}
+	d := ds[0]
+	prev, ok := find(r.Live, d.Ref())
+	switch {
+	case !ok:
+		s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: %s has no stable version yet (first release): written at once, no canary", d.Ref()))
+		return writeAndWait(ctx, r, r.Target)
+	case equality.Semantic.DeepEqual(templateOf(prev), templateOf(d)):
+		s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: the pod template of %s is unchanged: nothing to run a canary of, written at once", d.Ref()))
+		return writeAndWait(ctx, r, r.Target)
+	}
+	c := &run{s: s, r: r, cfg: r.Release.Spec.Strategy.Canary, next: d, stable: prev, stableReplicas: s.stableReplicas(ctx, prev)}
+	if err := c.prepare(); err != nil {
+		return err
+	}
+	if err := c.steps(ctx); err != nil {
+		c.abort(ctx, err)
+		return err
+	}
+	return c.promote(ctx)
+}
+
+// stableReplicas is the live stable Deployment's replica count (the
+// manifest's when it cannot be read).
+func (s *Strategy) stableReplicas(ctx context.Context, stable manifest.Object) int {
+	if s.Env.Clients != nil {
+		live, err := s.Env.Clients.Typed.AppsV1().Deployments(stable.Obj.GetNamespace()).Get(ctx, stable.Obj.GetName(), metav1.GetOptions{})
+		if err == nil && live.Spec.Replicas != nil {
+			return int(*live.Spec.Replicas)
+		}
+	}
+	return replicasOf(stable)
+}
+
+func writeAndWait(ctx context.Context, r rollout.Run, t rollout.Target) error {
+	objs, err := r.Writer.Write(ctx, t)
+	if err != nil {
+		return err
+	}
+	return r.Waiter.Ready(ctx, objs)
+}
+
+// run is one canary rollout.
+type run struct {
+	s              *Strategy
+	r              rollout.Run
+	cfg            *config.Canary
+	next, stable   manifest.Object
+	stableReplicas int
+	q              gate.Querier
+
+	// canary is the canary Deployment as last written (nil before the
+	// first step); hash its pods' pod-template-hash.
+	canary *manifest.Object
+	hash   string
+	// at is the step being run, reached when its weight was.
+	at Step
+	// held are the weights left, for the summary.
+	held []Step
+}
+
+func (c *run) prepare() error {
+	if c.cfg == nil || len(c.cfg.Steps) == 0 {
+		return errors.New("canary: spec.strategy.canary.steps is empty")
+	}
+	c.q = c.s.Querier
+	if c.q != nil || !c.needsPrometheus() {
+		return nil
+	}
+	m := c.r.Release.Spec.Verify.Metrics
+	q, err := gate.NewPrometheus(m.Prometheus.Address)
+	if err != nil {
+		return fmt.Errorf("canary: %w", err)
+	}
+	c.q = q
+	return nil
+}
+
+func (c *run) needsPrometheus() bool {
+	if c.cfg.TrafficShare != "" {
+		return true
+	}
+	for _, st := range c.cfg.Steps {
+		if st.Analysis != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// steps runs every step up to the promotion.
+func (c *run) steps(ctx context.Context) error {
+	for i, st := range c.cfg.Steps {
+		var err error
+		switch {
+		case st.SetWeight != nil && *st.SetWeight >= 100:
+			return nil
+		case st.SetWeight != nil:
+			err = c.setWeight(ctx, i, *st.SetWeight)
+		case st.Pause != nil:
+			err = c.pause(ctx, i, st.Pause.Duration.Duration)
+		case st.Analysis != nil:
+			err = c.analyze(ctx, i, st.Analysis)
+		}
+		if err != nil {
+			return fmt.Errorf("canary aborted at step %d (weight %d%%): %w", i+1, c.at.Weight, err)
+		}
+	}
+	return nil
+}
+
+// setWeight scales the canary to weight and waits until its pods are
+// Available; stable is written exactly as the previous revision had it.
+func (c *run) setWeight(ctx context.Context, i, weight int) error {
+	n := Count(c.stableReplicas, weight)
+	obj, err := CanaryObject(c.next, n)
+	if err != nil {
+		return err
+	}
+	c.leave(ctx)
+	c.canary = &obj
+	t := c.r.Target
+	t.Objects = replace(c.r.Objects, c.next.Ref(), c.stable, obj)
+	if err := writeAndWait(ctx, c.r, t); err != nil {
+		return err
+	}
+	if c.hash, err = c.canaryHash(ctx); err != nil {
+		return err
+	}
+	c.at = Step{Step: i + 1, Weight: weight, CanaryPods: n, StablePods: c.stableReplicas,
+		PodShare: Share(c.stableReplicas, n), CanaryHash: c.hash, Reached: c.s.Env.Now()}
+	c.emit(c.at, fmt.Sprintf("canary: step %d reached: weight %d%%: %d canary pods Available beside %d stable (%.0f%% of ready pods)",
+		c.at.Step, weight, n, c.stableReplicas, 100*c.at.PodShare))
+	return nil
+}
+
+// pause holds the weight for d, then checks the pods are still ready.
+func (c *run) pause(ctx context.Context, i int, d time.Duration) error {
+	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: step %d: holding weight %d%% for %s", i+1, c.at.Weight, d))
+	if err := sleep(ctx, d); err != nil {
+		return err
+	}
+	return c.r.Waiter.Ready(ctx, []manifest.Object{*c.canary})
+}
+
+// abort removes the canary (stable was never changed) and says so; the
+// caller's error then triggers the rollback of the other objects.
+func (c *run) abort(ctx context.Context, why error) {
+	c.leave(ctx)
+	if c.canary == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
+	defer cancel()
+	t := c.r.Target
+	t.Objects, t.Live = []manifest.Object{c.stable}, []manifest.Object{*c.canary}
+	if _, err := c.r.Writer.Write(ctx, t); err != nil {
+		c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: abort: removing %s failed: %v", c.canary.Ref(), err))
+		return
+	}
+	err := c.podsGone(ctx)
+	msg := fmt.Sprintf("canary: aborted (%v): %s removed, %s left as the previous revision wrote it (it never changed)%s",
+		why, c.canary.Ref(), c.stable.Ref(), c.summary())
+	if err != nil {
+		msg += "; " + err.Error()
+	}
+	c.s.Env.Decide(event.StageRollout, msg)
+}
+
+// promote rolls stable to the new template with the canary still serving,
+// then removes the canary once stable is Available.
+func (c *run) promote(ctx context.Context) error {
+	c.leave(ctx)
+	t := c.r.Target
+	if c.canary != nil {
+		t.Objects = append(append([]manifest.Object(nil), c.r.Objects...), *c.canary)
+	}
+	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: promoting: %s gets the new template (its own rolling update), the canary keeps serving until it is Available", c.next.Ref()))
+	if err := writeAndWait(ctx, c.r, t); err != nil {
+		c.abort(ctx, err)
+		return fmt.Errorf("canary: promotion of %s failed: %w", c.next.Ref(), err)
+	}
+	if c.canary == nil {
+		return nil
+	}
+	t = c.r.Target
+	t.Live = manifest.Union(c.r.Live, []manifest.Object{*c.canary})
+	if err := writeAndWait(ctx, c.r, t); err != nil {
+		return fmt.Errorf("canary: remove %s after the promotion: %w", c.canary.Ref(), err)
+	}
+	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: promoted: %s runs the new template, %s removed%s", c.next.Ref(), c.canary.Ref(), c.summary()))
+	return nil
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return context.Cause(ctx)
+	case <-t.C:
+		return nil
+	}
+}
