@@ -5,7 +5,6 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strings"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/input"
@@ -72,15 +71,8 @@ func (s *CRDSources) readFolder(dir, root string, rd *input.Reader, bad *errs) e
 		if err != nil {
 			return err
 		}
-		name := d.Name()
-		if path != root && strings.HasPrefix(name, ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !isManifestFile(name) {
-			return nil
+		if read, err := manifestEntry(root, path, d); !read {
+			return err
 		}
 		file := relPath(dir, path)
 		data, err := rd.ReadFile(path)

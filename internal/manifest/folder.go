@@ -41,18 +41,11 @@ func loadFolder(ctx context.Context, dir, root string, rd *input.Reader) ([]Obje
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		name := d.Name()
-		if path != root && strings.HasPrefix(name, ".") {
-			if d.IsDir() {
-				return filepath.SkipDir
-			}
-			return nil
-		}
-		if d.IsDir() || !isManifestFile(name) {
-			return nil
+		if read, err := manifestEntry(root, path, d); !read {
+			return err
 		}
 		file := relPath(dir, path)
-		if isKustomizationName(name) {
+		if isKustomizationName(d.Name()) {
 			bad.add(Location{File: file}, "a kustomization inside a plain folder of manifests; point spec.source.path at %s instead", relPath(dir, filepath.Dir(path)))
 			return nil
 		}
@@ -117,4 +110,18 @@ func withoutReleaseFiles(objs []Object) []Object {
 		out = append(out, o)
 	}
 	return out
+}
+
+// manifestEntry says what a walk of a folder of manifests does with an
+// entry: read it (a manifest file), pass over it, or skip it (a hidden
+// folder: filepath.SkipDir). Hidden entries below root are left out.
+func manifestEntry(root, path string, d fs.DirEntry) (bool, error) {
+	name := d.Name()
+	if path != root && strings.HasPrefix(name, ".") {
+		if d.IsDir() {
+			return false, filepath.SkipDir
+		}
+		return false, nil
+	}
+	return !d.IsDir() && isManifestFile(name), nil
 }
