@@ -13,6 +13,8 @@ import (
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/probe"
+	"github.com/kship/kship/internal/validate"
 )
 
 // InitOptions are the inputs of `kship init`.
@@ -27,6 +29,10 @@ type InitOptions struct {
 	Namespace string
 	// Force overwrites an existing release file.
 	Force bool
+	// Offline writes the guessed checks disabled without probing them.
+	Offline bool
+	// Prober probes the guessed checks (nil: a default probe.Prober).
+	Prober *probe.Prober
 	// Out and ErrOut receive the summary and warnings.
 	Out, ErrOut io.Writer
 }
@@ -60,6 +66,7 @@ and never overwrites a release file without --force.`,
 	}
 	addFilenameFlag(cmd, &o.File, "", "where to write the release file (default: kship.yaml next to DIR)")
 	cmd.Flags().BoolVar(&o.Force, "force", false, "overwrite an existing release file")
+	cmd.Flags().BoolVar(&o.Offline, "offline", false, "do not probe the guessed smoke check and Prometheus: write them commented out")
 	return cmd
 }
 
@@ -81,6 +88,7 @@ func (o *InitOptions) Run(ctx context.Context) error {
 		fmt.Fprintf(o.ErrOut, "warning: could not render %s, so nothing was guessed from its objects:\n%v\n", display(dir), err)
 	}
 	s.Guess(starterObjects(objs), o.Namespace)
+	o.probeGuesses(ctx, &s, filepath.Dir(out))
 	data, err := s.Render()
 	if err != nil {
 		return err
@@ -94,6 +102,82 @@ func (o *InitOptions) Run(ctx context.Context) error {
 	shown := display(out)
 	fmt.Fprintf(o.Out, "wrote %s for %s (%d objects, namespace %s); review it, then run: kship check -f %s\n", shown, sourceDesc(s), len(objs), s.Namespace, shown)
 	return nil
+}
+
+// probeGuesses reaches the guessed Service through the environment's
+// ingress when $KSHIP_INGRESS names one and uses $KSHIP_PROMETHEUS when
+// set, then probes the guesses as kship check would: each is written
+// enabled only when it answered, and commented out with why otherwise.
+func (o *InitOptions) probeGuesses(ctx context.Context, s *config.Starter, outDir string) {
+	p := o.Prober
+	if p == nil {
+		p = &probe.Prober{}
+	}
+	getenv := p.Getenv
+	if getenv == nil {
+		getenv = os.LookupEnv
+	}
+	if _, ok := getenv("KSHIP_INGRESS"); ok && s.SmokeService != "" {
+		s.SmokeURL, s.SmokeHost = "http://${KSHIP_INGRESS}"+s.SmokePath, s.SmokeService+"."+s.Namespace
+		s.SmokeFrom += " through the ingress at ${KSHIP_INGRESS}"
+	}
+	s.PromAddress = config.DefaultPrometheus
+	if _, ok := getenv("KSHIP_PROMETHEUS"); ok {
+		s.PromAddress = "${KSHIP_PROMETHEUS}"
+	}
+	if o.Offline {
+		s.SmokeWhy, s.PromWhy = "not probed (kship init --offline)", "not probed (kship init --offline)"
+		return
+	}
+	smoke := config.SmokeCheck{Name: "health", HTTP: &config.HTTPCheck{URL: s.SmokeURL, ExpectStatus: 200}}
+	if s.SmokeHost != "" {
+		smoke.HTTP.Headers = map[string]string{"Host": s.SmokeHost}
+	}
+	rel := &config.Release{Metadata: config.Metadata{Name: s.Name}, Spec: config.Spec{Namespace: s.Namespace}}
+	rel.Spec.Verify.Smoke = []config.SmokeCheck{smoke}
+	items := p.Probe(ctx, probe.Input{Release: rel})
+	s.SmokeOK, s.SmokeWhy = len(items) == 1 && items[0].Status == validate.Pass, items[0].Message
+	starter, err := s.Render()
+	if err != nil {
+		return
+	}
+	withGate, err := config.Parse("kship.yaml", []byte(uncommentMetrics(string(starter))), outDir)
+	if err != nil || withGate.Spec.Verify.Metrics == nil {
+		s.PromWhy = fmt.Sprintf("the guessed gate does not load: %v", err)
+		return
+	}
+	rel.Spec.Verify.Smoke, rel.Spec.Verify.Metrics = nil, withGate.Spec.Verify.Metrics
+	items = p.Probe(ctx, probe.Input{Release: rel})
+	s.PromOK = len(items) > 0
+	for _, it := range items {
+		if it.Status != validate.Pass {
+			s.PromOK, s.PromWhy = false, it.Message
+			return
+		}
+	}
+	if s.PromOK {
+		s.PromWhy = items[0].Message
+	}
+}
+
+// uncommentMetrics enables the metrics block of a rendered starter, the
+// gate exactly as it would be written, so it is probed as written.
+func uncommentMetrics(starter string) string {
+	var b strings.Builder
+	in := false
+	for _, l := range strings.SplitAfter(starter, "\n") {
+		switch {
+		case strings.HasPrefix(l, "    # metrics:"):
+			in = true
+			l = "    metrics:\n"
+		case in && strings.HasPrefix(l, "    # "):
+			l = "    " + strings.TrimPrefix(l, "    # ")
+		case in:
+			in = false
+		}
+		b.WriteString(l)
+	}
+	return b.String()
 }
 
 func starterObjects(objs []manifest.Object) []config.StarterObject {

@@ -54,6 +54,9 @@ func runInit(t *testing.T, o *InitOptions) (string, error) {
 	t.Helper()
 	var out, errOut bytes.Buffer
 	o.Out, o.ErrOut = &out, &errOut
+	if o.Prober == nil {
+		o.Offline = true // probing is TestInitProbesItsGuesses'
+	}
 	err := o.Run(context.Background())
 	return out.String() + errOut.String(), err
 }
@@ -89,7 +92,8 @@ spec:
 	data, _ := os.ReadFile(file)
 	for _, want := range []string{
 		`http: {url: "http://pay.example.com/ready", expectStatus: 200}`,
-		`http_requests_total{namespace="payments",app_kubernetes_io_name="web",code=~"5.."}`,
+		`http_requests_total{namespace="{{.Namespace}}",app_kubernetes_io_name="web",pod_template_hash=~"{{.PodTemplateHash}}",code=~"5.."}`,
+		"Not enabled: not probed (kship init --offline)",
 		"guessed from deploy/ingress.yaml:1",
 		"# Guessed from Ingress web.",
 	} {
@@ -183,7 +187,7 @@ func TestInitNamespaceFlag(t *testing.T) {
 	root := t.TempDir()
 	writeFiles(t, root, map[string]string{"shop/deploy/web.yaml": initDeploy})
 	file := filepath.Join(root, "shop", "kship.yaml")
-	out, code := run(t, "init", filepath.Join(root, "shop", "deploy"), "-n", "team-a")
+	out, code := run(t, "init", "--offline", filepath.Join(root, "shop", "deploy"), "-n", "team-a")
 	if code != exitcode.OK || !strings.Contains(out, "namespace team-a") {
 		t.Fatalf("exit %d:\n%s", code, out)
 	}
@@ -195,7 +199,7 @@ func TestInitNamespaceFlag(t *testing.T) {
 	if rel.Spec.Namespace != "team-a" || strings.Contains(string(data), "payments") || strings.Contains(string(data), "guessed from deploy/web.yaml") {
 		t.Errorf("namespace %q; starter:\n%s", rel.Spec.Namespace, data)
 	}
-	if !strings.Contains(string(data), `namespace="team-a",app_kubernetes_io_name="web"`) || !strings.Contains(string(data), "http://web-svc.team-a.example/ready") {
+	if !strings.Contains(string(data), `namespace="{{.Namespace}}",app_kubernetes_io_name="web"`) || !strings.Contains(string(data), "http://web-svc.team-a.example/ready") {
 		t.Errorf("smoke check and gate do not use -n:\n%s", data)
 	}
 }

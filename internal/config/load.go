@@ -56,6 +56,7 @@ func Parse(name string, data []byte, dir string) (*Release, error) {
 	rel := &Release{Dir: dir, Raw: data}
 	d := &decoder{c: c, lines: map[string]int{}}
 	d.decode(root, reflect.ValueOf(rel).Elem(), "")
+	rel.lines = d.lines
 	decodeErrs := len(c.errs)
 	v := &validator{c: c, lines: d.lines, dir: dir}
 	v.explicitZeros(rel)

@@ -25,7 +25,14 @@ type Release struct {
 	Defaulted []Default `json:"-"`
 	// Raw is the release file as read, the bytes a revision records.
 	Raw []byte `json:"-"`
+	// lines are the line of each field path written in the file (Line).
+	lines map[string]int
 }
+
+// Line returns the line of the field at path (as in
+// spec.verify.smoke[0].http.url) in the release file, or of its nearest
+// parent written there; 0 when the release was not read from a file.
+func (r *Release) Line(path string) int { return lineOfPath(r.lines, path) }
 
 // Metadata names the release.
 type Metadata struct {

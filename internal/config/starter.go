@@ -35,9 +35,28 @@ type Starter struct {
 	GateSelector string
 	// GateFrom says what the gate was guessed from.
 	GateFrom string
+	// SmokeService and SmokePath are the Service and path the smoke check
+	// was guessed from ("" when none), for reaching it through an ingress.
+	SmokeService, SmokePath string
+	// SmokeHost is the Host header of the smoke check ("" for none): the
+	// Service's name when the URL is an ingress address.
+	SmokeHost string
+	// SmokeOK says the guessed smoke check passed when kship init probed
+	// it, so it is written enabled; SmokeWhy says what the probe found.
+	SmokeOK  bool
+	SmokeWhy string
+	// PromAddress is the guessed Prometheus address (default
+	// http://127.0.0.1:9090); PromOK and PromWhy as for the smoke check.
+	PromAddress string
+	PromOK      bool
+	PromWhy     string
 }
 
-var starterTemplate = template.Must(template.New("kship.yaml").Funcs(template.FuncMap{"q": strconv.Quote, "s": plainOrQuoted}).Parse(
+// DefaultPrometheus is the Prometheus address kship init guesses when the
+// environment names none.
+const DefaultPrometheus = "http://127.0.0.1:9090"
+
+var starterTemplate = template.Must(template.New("kship.yaml").Funcs(template.FuncMap{"q": strconv.Quote, "s": plainOrQuoted, "c": commentUnless}).Parse(
 	`# kship release file, written by kship init. Check it, then run kship check -f <this file>.
 apiVersion: kship.dev/v1alpha1
 kind: Release
@@ -77,21 +96,35 @@ spec:
   verify:
     rolloutTimeout: 5m        # how long every object may take to become ready
     # Without a smoke check or a metric gate kship cannot verify a release: deploy then ends with exit 5.
+    # kship init writes a guessed check enabled only when it answered here (kship check probes it the same way).
+{{- if .SmokeOK}}
+    smoke:
+      # Guessed from {{.SmokeFrom}}; probed by kship init: {{.SmokeWhy}}
+{{- else}}
     # smoke:
-    #   # Guessed from {{.SmokeFrom}}. The URL must be reachable from where kship runs
-    #   # (an Ingress host, a LoadBalancer, a NodePort), not only inside the cluster.
-    #   - name: health
-    #     http: {url: {{q .SmokeURL}}, expectStatus: 200}
-    #     retries: 3
-    #     backoff: 2s
+    #   # Guessed from {{.SmokeFrom}}. Not enabled{{if .SmokeWhy}}: {{.SmokeWhy}}{{end}}.
+    #   # Write a URL that answers from where kship runs (an Ingress host, a LoadBalancer, a NodePort,
+    #   # or the ingress address with the Service's name as Host header), then uncomment.
+{{- end}}
+    {{c .SmokeOK}}  - name: health
+    {{c .SmokeOK}}    http: {url: {{q .SmokeURL}}{{if .SmokeHost}}, headers: {Host: {{q .SmokeHost}}}{{end}}, expectStatus: 200}
+    {{c .SmokeOK}}    retries: 3
+    {{c .SmokeOK}}    backoff: 2s
+{{- if .PromOK}}
+    metrics:
+      # Probed by kship init: {{.PromWhy}}
+{{- else}}
     # metrics:
-    #   prometheus: {address: "http://127.0.0.1:9090"}
-    #   gates:
-    #     # Guessed from {{.GateFrom}}: the share of 5xx answers must stay under 1%.
-    #     - name: error-rate
-    #       query: 'sum(rate(http_requests_total{ {{- .GateSelector}},code=~"5.."}[1m])) / sum(rate(http_requests_total{ {{- .GateSelector}}}[1m]))'
-    #       max: 0.01
-    #       noData: fail      # what an empty result means: fail, pass or inconclusive
+    #   # Not enabled{{if .PromWhy}}: {{.PromWhy}}{{end}}. Write the address of your Prometheus, then uncomment.
+{{- end}}
+    {{c .PromOK}}  prometheus: {address: {{q (or .PromAddress "http://127.0.0.1:9090")}}}
+    {{c .PromOK}}  gates:
+    {{c .PromOK}}    # Guessed from {{.GateFrom}}: the share of 5xx answers of the new revision's pods
+    {{c .PromOK}}    # (pod_template_hash of this rollout, so the old version cannot dilute it) must stay under 1%.
+    {{c .PromOK}}    - name: error-rate
+    {{c .PromOK}}      query: 'sum(rate(http_requests_total{ {{- .GateSelector}},pod_template_hash=~"{{"{{"}}.PodTemplateHash{{"}}"}}",code=~"5.."}[1m])) / sum(rate(http_requests_total{ {{- .GateSelector}},pod_template_hash=~"{{"{{"}}.PodTemplateHash{{"}}"}}"}[1m]))'
+    {{c .PromOK}}      max: 0.01
+    {{c .PromOK}}      noData: fail      # what an empty result means: fail, pass or inconclusive
   stabilize:
     window: 0s                # keep evaluating the gates this long after Verify (e.g. 10m); 0s: no window
     interval: 30s
@@ -108,6 +141,14 @@ func (s Starter) Render() ([]byte, error) {
 		return nil, err
 	}
 	return b.Bytes(), nil
+}
+
+// commentUnless is the comment mark of a line written disabled.
+func commentUnless(enabled bool) string {
+	if enabled {
+		return ""
+	}
+	return "# "
 }
 
 // plainOrQuoted writes s bare when YAML reads it back as the same string,

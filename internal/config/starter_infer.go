@@ -144,7 +144,7 @@ func (s *Starter) Guess(objs []StarterObject, namespace string) {
 		s.Namespace, s.NamespaceFrom = ns, from
 	}
 	s.SmokeURL = fmt.Sprintf("http://%s.%s.example/healthz", s.Name, s.Namespace)
-	s.GateSelector = fmt.Sprintf("namespace=%q", s.Namespace)
+	s.GateSelector = `namespace="{{.Namespace}}"`
 	deploy := first(objs, "Deployment", nil)
 	var podLabels map[string]string
 	probe := "/healthz"
@@ -166,6 +166,7 @@ func (s *Starter) Guess(objs []StarterObject, namespace string) {
 	if svc != nil {
 		s.SmokeURL = fmt.Sprintf("http://%s.%s.example%s", svc.GetName(), s.Namespace, probe)
 		s.SmokeFrom = "Service " + svc.GetName()
+		s.SmokeService, s.SmokePath = svc.GetName(), probe
 		if u, from := ingressURL(objs, svc.GetName(), probe); u != "" {
 			s.SmokeURL, s.SmokeFrom = u, from
 		}

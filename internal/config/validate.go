@@ -22,9 +22,12 @@ type validator struct {
 }
 
 // line returns the line of path, or of its nearest parent written in the file.
-func (v *validator) line(path string) int {
+func (v *validator) line(path string) int { return lineOfPath(v.lines, path) }
+
+// lineOfPath returns the line of path in lines, or of its nearest parent.
+func lineOfPath(lines map[string]int, path string) int {
 	for path != "" {
-		if l, ok := v.lines[path]; ok {
+		if l, ok := lines[path]; ok {
 			return l
 		}
 		i := strings.LastIndexAny(path, ".[")
@@ -33,7 +36,7 @@ func (v *validator) line(path string) int {
 		}
 		path = path[:i]
 	}
-	return v.lines[""]
+	return lines[""]
 }
 
 func (v *validator) fail(path, format string, args ...any) {
@@ -221,6 +224,9 @@ func (v *validator) httpURL(p, s string) {
 	if s == "" {
 		v.fail(p, "is required, e.g. http://web.shop.example/healthz")
 		return
+	}
+	if namesEnv(s) {
+		return // its shape is checked once expanded: kship check probes it (see ExpandEnv)
 	}
 	u, err := url.Parse(s)
 	if err != nil {

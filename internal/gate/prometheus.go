@@ -6,12 +6,13 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"time"
 
 	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/common/model"
+
+	"github.com/kship/kship/internal/config"
 )
 
 // prometheus is a Querier and TargetLister over the Prometheus HTTP API.
@@ -23,11 +24,11 @@ type prometheus struct {
 
 // NewPrometheus returns a Querier (and TargetLister) for the Prometheus-compatible API at
 // address (a base URL such as http://127.0.0.1:9090). The address may name
-// environment variables, as in ${KSHIP_PROMETHEUS}, so one release file works
-// on every machine; an unset variable is an error. Basic auth may be given
+// environment variables, as in ${KSHIP_PROMETHEUS}, expanded by
+// config.ExpandEnv (an unset variable is its *config.EnvError). Basic auth may be given
 // in the URL (https://user:password@host); the password is never printed.
 func NewPrometheus(address string) (Querier, error) {
-	expanded, err := expandEnv(address)
+	expanded, err := config.ExpandEnv(address, nil)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus address %q: %w", address, err)
 	}
@@ -116,21 +117,4 @@ func decodeTargets(body []byte) (Targets, error) {
 		ts.Active = append(ts.Active, t)
 	}
 	return ts, nil
-}
-
-// expandEnv replaces ${VAR} and $VAR with the environment's values; an unset
-// variable is an error rather than an empty string.
-func expandEnv(s string) (string, error) {
-	var missing []string
-	out := os.Expand(s, func(name string) string {
-		v, ok := os.LookupEnv(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		return v
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("environment variable %s is not set", missing[0])
-	}
-	return out, nil
 }

@@ -150,7 +150,7 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 	number := record.NextNumber(a.revs)
 	a.dir = evidence.Folder(o.EvidenceDir, a.out.Release, number, a.out.StartedAt)
 	a.out.EvidenceDir = a.dir
-	popts := PrepareOptions{Release: a.rel, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
+	popts := PrepareOptions{Release: a.rel, ReleaseFile: o.ReleaseFile, Clients: r.clients, EvidenceDir: o.EvidenceDir, BundleDir: a.dir,
 		Namespace: o.Namespace, Previous: record.Live(a.revs), Now: r.now, Sink: r.rec, ForceConflicts: o.ForceConflicts,
 		Catalog: r.catalog, ToolVersion: o.Version, ConfigKey: record.ConfigKey(a.revs)}
 	if a.previous != nil {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/meta"
@@ -16,6 +17,7 @@ import (
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
+	"github.com/kship/kship/internal/probe"
 	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/validate"
 )
@@ -72,6 +74,9 @@ type PrepareOptions struct {
 	// ConfigKey keys the config digests of Secrets (the release history's,
 	// record.ConfigKey); nil makes a new one (a first release).
 	ConfigKey configdigest.Key
+	// Prober probes the smoke hosts and Prometheus before the first write
+	// (not offline); nil means a default probe.Prober.
+	Prober *probe.Prober
 }
 
 // Prepared is the outcome of Prepare: the loaded release, its rendered
@@ -118,6 +123,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	addSeamsCheck(p.Report, p.Release, o.Catalog)
 	addStrategyChecks(ctx, p.Report, p.Release, p.Objects, o.Catalog, o.liveClients())
 	validate.AddRevisionSize(p.Report, p.Release, p.Objects)
+	addVerifyTargetChecks(ctx, p.Report, p.Release, o)
 	if c := o.liveClients(); c != nil {
 		validate.AddOwnership(ctx, p.Report, newStore(c, o.Now, o.ToolVersion), p.Release, p.Objects)
 	}
@@ -279,6 +285,42 @@ func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) e
 		o.PreviousRevision = prev.Number
 	}
 	return nil
+}
+
+// addVerifyTargetChecks probes what Verify will send to (package probe):
+// online, each smoke host and Prometheus; offline, only that every URL and
+// address expands, and a warning names what was not probed.
+func addVerifyTargetChecks(ctx context.Context, r *validate.Report, rel *config.Release, o PrepareOptions) {
+	in := probe.Input{Release: rel, File: releaseFileName(rel, o.ReleaseFile), Revision: o.PreviousRevision + 1}
+	if o.Offline {
+		getenv := (func(string) (string, bool))(nil)
+		if o.Prober != nil {
+			getenv = o.Prober.Getenv
+		}
+		r.Add(probe.Offline(in, getenv)...)
+		return
+	}
+	pr := o.Prober
+	if pr == nil {
+		pr = &probe.Prober{Now: o.Now}
+	}
+	r.Add(pr.Probe(ctx, in)...)
+}
+
+// releaseFileName is the release file as check items name it: relative to
+// the release's folder, like the sources' files.
+func releaseFileName(rel *config.Release, file string) string {
+	if file == "" {
+		return "kship.yaml"
+	}
+	abs, err := filepath.Abs(file)
+	if err != nil {
+		return file
+	}
+	if r, err := filepath.Rel(rel.Dir, abs); err == nil && !strings.HasPrefix(r, "..") {
+		return r
+	}
+	return file
 }
 
 func (o PrepareOptions) liveClients() *kube.Clients {

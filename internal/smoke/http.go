@@ -7,7 +7,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"time"
@@ -147,22 +146,11 @@ func (r *Runner) client() *http.Client {
 	return &http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}
 }
 
-// expand replaces ${VAR} and $VAR in s; an unset variable is an error.
+// expand replaces ${VAR} and $VAR in s (config.ExpandEnv, from Getenv).
 func (r *Runner) expand(s string) (string, error) {
-	lookup := r.Getenv
-	if lookup == nil {
-		lookup = os.LookupEnv
-	}
-	var missing []string
-	out := os.Expand(s, func(name string) string {
-		v, ok := lookup(name)
-		if !ok {
-			missing = append(missing, name)
-		}
-		return v
-	})
-	if len(missing) > 0 {
-		return "", fmt.Errorf("url %q: environment variable %s is not set", s, missing[0])
+	out, err := config.ExpandEnv(s, r.Getenv)
+	if err != nil {
+		return "", fmt.Errorf("url %q: %w", s, err)
 	}
 	return out, nil
 }

@@ -43,6 +43,9 @@ const (
 	IDMigration  = "migration"
 	IDGuardrail  = "guardrail"
 	IDDryRun     = "dry-run" // produced by package plan's server-side dry-run
+	// IDVerifyTarget: what Verify will send to (smoke hosts, Prometheus)
+	// answers from where kship runs; produced by package probe.
+	IDVerifyTarget = "verify-target"
 )
 
 // Check is one item of the release checklist: a pass summary of a check
