@@ -71,7 +71,7 @@ func TestCheckAcceptanceBadBundle(t *testing.T) {
 	group := "p3c" + suffix + ".kship.test"
 	crd := createWidgetCRD(ctx, t, env, group)
 	newNS := "p3c-new-" + suffix
-	file := release.CopyFixture(t, "acceptance-bad", map[string]string{"__NS__": ns, "__NEWNS__": newNS, "__GROUP__": group, "__KIND__": "Widget"})
+	file := release.CopyFixture(t, "acceptance-bad", map[string]string{"__NS__": ns, "__INGRESS__": env.Ingress, "__NEWNS__": newNS, "__GROUP__": group, "__KIND__": "Widget"})
 	before := snapshot(ctx, t, env, ns, newNS, crd)
 
 	evDir := t.TempDir()
@@ -167,7 +167,7 @@ func TestCheckAcceptanceCleanBundle(t *testing.T) {
 	defer cancel()
 	ns := testenv.Namespace(t, env, "p3c-clean-")
 	secret1, secret2 := "pw-one-"+rand.String(10), "pw-two-"+rand.String(10)
-	file := release.CopyFixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__SECRET__": secret1})
+	file := release.CopyFixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__INGRESS__": env.Ingress, "__SECRET__": secret1})
 	evDir := t.TempDir()
 	var outputs []string
 
@@ -494,7 +494,7 @@ func TestPlanPrunesFromHistory(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
 	ns := testenv.Namespace(t, env, "p3c-prune-")
-	file := release.CopyFixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__SECRET__": "pw-" + rand.String(10)})
+	file := release.CopyFixture(t, "acceptance-clean", map[string]string{"__NS__": ns, "__INGRESS__": env.Ingress, "__SECRET__": "pw-" + rand.String(10)})
 	applyByOtherMeans(ctx, t, env, file)
 	retired, err := manifest.Decode("deploy/retired.yaml", []byte("apiVersion: v1\nkind: ConfigMap\nmetadata: {name: retired, namespace: "+ns+"}\ndata: {a: b}\n"))
 	if err != nil {

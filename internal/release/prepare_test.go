@@ -19,7 +19,7 @@ import (
 func TestPrepareOffline(t *testing.T) {
 	dir := t.TempDir()
 	now := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
-	file := CopyFixture(t, "acceptance-bad", map[string]string{"__NS__": "shop", "__NEWNS__": "fresh", "__GROUP__": "example.com", "__KIND__": "Widget"})
+	file := CopyFixture(t, "acceptance-bad", map[string]string{"__NS__": "shop", "__INGRESS__": "127.0.0.1:8080", "__NEWNS__": "fresh", "__GROUP__": "example.com", "__KIND__": "Widget"})
 	p, err := Prepare(context.Background(), PrepareOptions{ReleaseFile: file,
 		Offline: true, EvidenceDir: dir, Now: func() time.Time { return now }})
 	if err != nil {
