@@ -66,7 +66,9 @@ func TestE2EUnverifiedRollbackLeavesADeployedRevision(t *testing.T) {
 	// first write): it is up for Prepare and cut once Prepare passed.
 	down.Store(false)
 	bad := r.deploy(r.write(e2eApp{version: "v3", secret: "unv-three-5b6a", behavior: "crashloop"}),
-		func(o *release.DeployOptions) { o.Admit = func(*release.Prepared) error { down.Store(true); return nil } })
+		func(o *release.DeployOptions) {
+			o.Admit = func(*release.Prepared) error { down.Store(true); return nil }
+		})
 	r.expect(bad, 4) // rolled back, but with Prometheus down the rollback is not verified
 	if bad.RestoredRevision != out.RollbackRevision {
 		t.Errorf("the failing deploy restored revision %d, want %d (the deployed one)", bad.RestoredRevision, out.RollbackRevision)
