@@ -21,15 +21,20 @@ func TestStatusAndHistoryFindTheRelease(t *testing.T) {
 	env := testenv.Get(t)
 	cs := env.Clientset(t)
 	ns, other := testenv.Namespace(t, env, "cli-status-"), testenv.Namespace(t, env, "cli-status-")
+	// The release name is this run's own: other tests (and other packages'
+	// tests running at the same time) deploy releases named web, and the
+	// "no namespace has it" and "it is in namespace X" messages look
+	// across every namespace.
+	rel := "st-" + strings.TrimPrefix(ns, "cli-status-")
 	now := time.Now()
 	store := &record.Store{Typed: cs, Now: time.Now, Version: "test"}
-	if err := store.Save(t.Context(), &record.Revision{Release: "web", Namespace: ns, Outcome: record.OutcomeDeployed,
+	if err := store.Save(t.Context(), &record.Revision{Release: rel, Namespace: ns, Outcome: record.OutcomeDeployed,
 		Message: "verified", StartedAt: now.Add(-time.Minute), FinishedAt: now, By: "test"}); err != nil {
 		t.Fatal(err)
 	}
 	dir := t.TempDir()
 	writeFiles(t, dir, map[string]string{
-		"kship.yaml":     "apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata: {name: web}\nspec:\n  namespace: " + ns + "\n  source: {path: ./deploy}\n",
+		"kship.yaml":     "apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata: {name: " + rel + "}\nspec:\n  namespace: " + ns + "\n  source: {path: ./deploy}\n",
 		"deploy/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: web}\n",
 	})
 	file := filepath.Join(dir, "kship.yaml")
@@ -39,17 +44,17 @@ func TestStatusAndHistoryFindTheRelease(t *testing.T) {
 		code int
 		want []string
 	}{
-		{[]string{"history", "web", "-n", ns}, exitcode.OK, []string{"REVISION", "deployed"}},
+		{[]string{"history", rel, "-n", ns}, exitcode.OK, []string{"REVISION", "deployed"}},
 		{[]string{"history", "-f", file}, exitcode.OK, []string{"REVISION", "deployed"}},
-		{[]string{"status", "--filename", file}, exitcode.OK, []string{"release web in namespace " + ns + ": deployed"}},
-		{[]string{"status", "web", "-n", ns}, exitcode.OK, []string{"deployed revision: 1"}},
-		{[]string{"history", "web", "-n", other}, exitcode.Input,
-			[]string{"release web not found in namespace " + other + " (-n); a release web is in namespace " + ns + ": add -n " + ns}},
-		{[]string{"status", "web", "-n", other}, exitcode.Input, []string{"release web not found in namespace " + other + " (-n)"}},
-		{[]string{"history", "-f", file, "-n", other}, exitcode.Input, []string{"release web not found in namespace " + other + " (-n)"}},
+		{[]string{"status", "--filename", file}, exitcode.OK, []string{"release " + rel + " in namespace " + ns + ": deployed"}},
+		{[]string{"status", rel, "-n", ns}, exitcode.OK, []string{"deployed revision: 1"}},
+		{[]string{"history", rel, "-n", other}, exitcode.Input,
+			[]string{"release " + rel + " not found in namespace " + other + " (-n); a release " + rel + " is in namespace " + ns + ": add -n " + ns}},
+		{[]string{"status", rel, "-n", other}, exitcode.Input, []string{"release " + rel + " not found in namespace " + other + " (-n)"}},
+		{[]string{"history", "-f", file, "-n", other}, exitcode.Input, []string{"release " + rel + " not found in namespace " + other + " (-n)"}},
 		{[]string{"status", "nosuch-release", "-n", ns}, exitcode.Input,
 			[]string{"release nosuch-release not found in namespace " + ns + " (-n); no namespace has a release nosuch-release"}},
-		{[]string{"history", "web"}, exitcode.Input, []string{"(the kubeconfig context's namespace; choose another with -n)", "add -n " + ns}},
+		{[]string{"history", rel}, exitcode.Input, []string{"(the kubeconfig context's namespace; choose another with -n)", "add -n " + ns}},
 	}
 	for _, tt := range tests {
 		out, code := run(t, append(tt.args, kc...)...)
@@ -72,7 +77,7 @@ func TestStatusAndHistoryFindTheRelease(t *testing.T) {
 		t.Errorf("history -f -o json: exit %d, %v:\n%s", code, err, out)
 	}
 
-	if got, _ := complete(t, append(kc, "status", "-n", ns, "")...); !slices.Equal(got, []string{"web"}) {
+	if got, _ := complete(t, append(kc, "status", "-n", ns, "")...); !slices.Equal(got, []string{rel}) {
 		t.Errorf("release names in %s: %q", ns, got)
 	}
 	if got, _ := complete(t, append(kc, "history", "-n", other, "")...); len(got) != 0 {
