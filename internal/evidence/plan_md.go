@@ -21,6 +21,9 @@ func PlanMarkdown(p *plan.Plan) []byte {
 	} else {
 		b.WriteString("- Cluster: none (offline: nothing was dry-run; creates and updates cannot be told apart)\n")
 	}
+	if p.Mechanism != "" {
+		fmt.Fprintf(&b, "- Mechanism: %s\n", p.Mechanism)
+	}
 	if !p.Generated.IsZero() {
 		fmt.Fprintf(&b, "- Generated: %s\n", p.Generated.UTC().Format(time.RFC3339))
 	}

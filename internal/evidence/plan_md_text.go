@@ -23,6 +23,9 @@ func PlanText(p *plan.Plan) string {
 		where = "dry-run against " + p.Cluster
 	}
 	fmt.Fprintf(&b, "Plan for release %s in namespace %s (%s)\n", p.Release, p.Namespace, where)
+	if p.Mechanism != "" {
+		fmt.Fprintf(&b, "  %s\n", p.Mechanism)
+	}
 	fmt.Fprintf(&b, "  %d to create, %d to update, %d unchanged, %d to prune\n", p.Counts[plan.ActionCreate],
 		p.Counts[plan.ActionUpdate], p.Counts[plan.ActionUnchanged], p.Counts[plan.ActionPrune])
 	if n := len(p.Failed()); n > 0 {

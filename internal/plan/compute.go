@@ -38,6 +38,17 @@ type Planner struct {
 	// over fields other field managers own. Without it a conflict is
 	// recorded on the change (Change.Conflict), found before any write.
 	ForceConflicts bool
+	// FieldManager is the field manager the release is written with
+	// (default kube.FieldManager; the helm mechanism writes as Helm does):
+	// the dry-runs use it, so they predict the write's conflicts exactly.
+	FieldManager string
+}
+
+func (p *Planner) fieldManager() string {
+	if p.FieldManager != "" {
+		return p.FieldManager
+	}
+	return kube.FieldManager
 }
 
 // Compute is the package-level Compute with the planner's settings.

@@ -66,9 +66,12 @@ type Plan struct {
 	Risks     []Risk         `json:"risks"`
 	// Restarts are the workloads a config change restarts (none for a
 	// first release: nothing runs yet).
-	Restarts  []Restart `json:"restarts,omitempty"`
-	Criteria  Criteria  `json:"criteria"`
-	Cluster   string    `json:"cluster,omitempty"` // API server host the plan was computed against
+	Restarts []Restart `json:"restarts,omitempty"`
+	Criteria Criteria  `json:"criteria"`
+	Cluster  string    `json:"cluster,omitempty"` // API server host the plan was computed against
+	// Mechanism says what the rollout mechanism will do when it is not
+	// kship's own apply ("Helm revision 4 of release shop/web ...").
+	Mechanism string    `json:"mechanism,omitempty"`
 	Generated time.Time `json:"generated,omitempty"`
 	// Defaults are the release-file values kship filled in because the
 	// file left them out, shown so nothing is implicit.

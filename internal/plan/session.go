@@ -220,7 +220,7 @@ func (s *session) dryRunApply(ctx context.Context, m *meta.RESTMapping, u *unstr
 		return nil, fmt.Errorf("encode: %w", err)
 	}
 	return s.resource(m, u.GetNamespace()).Patch(ctx, u.GetName(), types.ApplyPatchType, data, metav1.PatchOptions{
-		DryRun: []string{metav1.DryRunAll}, Force: &force, FieldManager: kube.FieldManager, FieldValidation: "Strict"})
+		DryRun: []string{metav1.DryRunAll}, Force: &force, FieldManager: s.c.fieldManager(), FieldValidation: "Strict"})
 }
 
 func (s *session) resource(m *meta.RESTMapping, ns string) dynamic.ResourceInterface {

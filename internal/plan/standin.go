@@ -9,8 +9,6 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
-
-	"github.com/kship/kship/internal/kube"
 )
 
 // standInDryRun checks an object whose Namespace this release creates. The
@@ -52,7 +50,7 @@ func (s *session) standInDryRun(ctx context.Context, ob observed, m *meta.RESTMa
 
 func (s *session) dryRunCreate(ctx context.Context, m *meta.RESTMapping, u *unstructured.Unstructured) (*unstructured.Unstructured, error) {
 	return s.resource(m, u.GetNamespace()).Create(ctx, u, metav1.CreateOptions{
-		DryRun: []string{metav1.DryRunAll}, FieldManager: kube.FieldManager, FieldValidation: "Strict"})
+		DryRun: []string{metav1.DryRunAll}, FieldManager: s.c.fieldManager(), FieldValidation: "Strict"})
 }
 
 // mapNamespace rewrites the stand-in namespace back to the real one where

@@ -19,6 +19,7 @@ import (
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/probe"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rollout"
 	"github.com/kship/kship/internal/validate"
 )
 
@@ -77,6 +78,9 @@ type PrepareOptions struct {
 	// Prober probes the smoke hosts and Prometheus before the first write
 	// (not offline); nil means a default probe.Prober.
 	Prober *probe.Prober
+
+	// fieldManager is the one the mechanism writes with (set by load).
+	fieldManager string
 }
 
 // Prepared is the outcome of Prepare: the loaded release, its rendered
@@ -96,6 +100,12 @@ type Prepared struct {
 	// revisions' Secrets and the release file's credentials: every view
 	// of this result is written through it.
 	Redactor *evidence.Redactor
+
+	// mechanism is the rollout mechanism's part of Plan and Prepare (nil
+	// for one without: apply); skipped what the source renders that is not
+	// applied as an object (Helm hooks), each listed in the checks.
+	mechanism *rollout.Preparation
+	skipped   []manifest.Skipped
 }
 
 // InputError is bad input: a release file, source or cluster connection
@@ -124,6 +134,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	addStrategyChecks(ctx, p.Report, p.Release, p.Objects, o.Catalog, o.liveClients())
 	validate.AddRevisionSize(p.Report, p.Release, p.Objects)
 	addVerifyTargetChecks(ctx, p.Report, p.Release, o)
+	addMechanismChecks(p.Report, p)
 	if c := o.liveClients(); c != nil {
 		validate.AddOwnership(ctx, p.Report, newStore(c, o.Now, o.ToolVersion), p.Release, p.Objects)
 	}
@@ -177,10 +188,11 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	emit(*o, event.StagePlan, event.TypeStageStarted, "rendering and planning release "+rel.Metadata.Name)
 	var objs []manifest.Object
 	var err error
+	var skipped []manifest.Skipped
 	if o.Offline { // no cluster and no network: remote kustomize bases are refused
 		objs, err = manifest.LoadOffline(ctx, rel)
 	} else {
-		objs, err = manifest.Load(ctx, rel, o.mapper())
+		objs, skipped, err = renderSource(ctx, rel, o.mapper())
 	}
 	if err != nil {
 		return nil, &InputError{Err: err}
@@ -188,13 +200,24 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	if err := stampConfigDigests(objs, o); err != nil {
 		return nil, err
 	}
+	mech, err := o.prepareMechanism(ctx, rel, objs)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	if mech != nil {
+		objs, o.fieldManager = mech.Objects, mech.FieldManager
+	}
 	pl, err := computePlan(ctx, *o, rel, objs)
 	if err != nil {
 		return nil, err
 	}
 	pl.Generated = o.Now().UTC()
-	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous), ConfigKey: o.ConfigKey}
+	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous), ConfigKey: o.ConfigKey,
+		mechanism: mech, skipped: skipped}
 	p.Redactor.AddRelease(rel)
+	if mech != nil {
+		pl.Mechanism = mech.Plan
+	}
 	if err := writePlan(p, *o); err != nil {
 		return p, err
 	}
@@ -224,7 +247,7 @@ func computePlan(ctx context.Context, o PrepareOptions, rel *config.Release, obj
 	if o.Clients == nil {
 		return plan.Offline(rel, objs), nil
 	}
-	pl, err := (&plan.Planner{Clients: o.Clients, PreviousRevision: o.PreviousRevision, ForceConflicts: o.ForceConflicts}).Compute(ctx, rel, objs, o.Previous)
+	pl, err := (&plan.Planner{Clients: o.Clients, PreviousRevision: o.PreviousRevision, ForceConflicts: o.ForceConflicts, FieldManager: o.fieldManager}).Compute(ctx, rel, objs, o.Previous)
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

@@ -113,3 +113,35 @@ type Finding struct {
 	Source  manifest.Location
 	Message string
 }
+
+// Preparer is a mechanism with a part in Plan and Prepare, before any
+// write: the objects as it will write them, the field manager it writes
+// with (the plan's dry-runs use both, so they predict the write), what the
+// write will do, and what blocks it. A mechanism without one writes the
+// rendered objects with kube.FieldManager.
+type Preparer interface {
+	Prepare(ctx context.Context, t Target) (*Preparation, error)
+}
+
+// Preparation is a mechanism's part of Plan and Prepare.
+type Preparation struct {
+	// Objects are the target's objects as the mechanism will write them.
+	Objects []manifest.Object
+	// FieldManager is the field manager the mechanism writes with.
+	FieldManager string
+	// Plan says in one line what the write will do ("Helm revision 4 of
+	// release shop/web (upgrade) with these 6 objects").
+	Plan string
+	// Checks are the mechanism's prepare checks; a Blocking one refuses
+	// the deploy before its first write.
+	Checks []Check
+}
+
+// Check is one prepare check of a mechanism.
+type Check struct {
+	Blocking bool
+	// Warning marks a check that passes with something to look at.
+	Warning  bool
+	Message  string
+	Evidence string
+}
