@@ -191,7 +191,7 @@ func (x *Runner) close(ctx context.Context, in Input, res *Result) {
 func (x *Runner) steps(ctx context.Context, in Input) Result {
 	rel := ReleaseOf(in.Target, in.FromRelease)
 	objs, err := x.Mechanism.Restore(ctx, rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease,
-		Target: in.Target, TargetRelease: rel, Live: in.Live, Forward: in.Forward})
+		Target: in.Target, TargetRelease: rel, Live: in.Live, Number: in.Number, Forward: in.Forward})
 	if err != nil {
 		return Result{Err: err}
 	}

@@ -75,6 +75,9 @@ type Restore struct {
 	// Live are all the objects that may be live now: From's and those of
 	// earlier revisions that did not end cleanly.
 	Live []manifest.Object
+	// Number is the revision number the restore is recorded as (0 when
+	// it records none: a release removed).
+	Number int
 	// Forward is a drill's roll-forward: Target's migrations run again,
 	// From's down Jobs are left alone (it restores, it does not undo).
 	Forward bool
