@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/kship/kship/internal/apply"
@@ -19,6 +20,7 @@ import (
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/validate"
 )
 
 // DeployOptions configure one `kship deploy`.
@@ -169,7 +171,7 @@ func (r *run) runPrepare(ctx context.Context, a *attempt, o DeployOptions) error
 		r.red.AddReleaseFile(a.previous.ReleaseFile)
 	}
 	if prep.Report != nil && prep.Report.Blocking() {
-		return &RefusedError{Reason: fmt.Sprintf("a blocking check failed: nothing was applied; see %s", a.dir)}
+		return &RefusedError{Reason: fmt.Sprintf("a blocking check failed: nothing was applied; see %s%s", a.dir, firstBlocking(prep.Report, 3))}
 	}
 	if o.Admit != nil {
 		if err := o.Admit(prep); err != nil {
@@ -229,4 +231,24 @@ func (r *run) createNamespaceAndLock(ctx context.Context, a *attempt) (*record.L
 	}
 	r.decide(event.StagePrepare, "created namespace %s for the release's state", a.out.Namespace)
 	return r.lockAndRead(ctx, a)
+}
+
+// firstBlocking names up to n blocking checks, so a refusal says why
+// without opening the checklist ("" when none failed).
+func firstBlocking(rep *validate.Report, n int) string {
+	var msgs []string
+	for _, c := range rep.Checks {
+		if c.Status != validate.Fail {
+			continue
+		}
+		if len(msgs) == n {
+			msgs = append(msgs, fmt.Sprintf("and %d more", rep.Count(validate.Fail)-n))
+			break
+		}
+		msgs = append(msgs, c.Message)
+	}
+	if len(msgs) == 0 {
+		return ""
+	}
+	return ": " + strings.Join(msgs, "; ")
 }
