@@ -6,6 +6,7 @@ import (
 	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/canary"
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/gitops"
 	"github.com/kship/kship/internal/helm"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
@@ -20,8 +21,9 @@ import (
 func Catalog() release.Catalog {
 	return release.Catalog{
 		Mechanisms: map[string]func(rollout.Env) release.Mechanism{
-			config.MechanismApply: func(e rollout.Env) release.Mechanism { return apply.NewMechanism(e) },
-			config.MechanismHelm:  func(e rollout.Env) release.Mechanism { return helm.NewMechanism(e) },
+			config.MechanismApply:  func(e rollout.Env) release.Mechanism { return apply.NewMechanism(e) },
+			config.MechanismHelm:   func(e rollout.Env) release.Mechanism { return helm.NewMechanism(e) },
+			config.MechanismGitOps: func(e rollout.Env) release.Mechanism { return gitops.NewMechanism(e) },
 		},
 		Strategies: map[string]func(rollout.Env) release.Strategy{
 			config.StrategyRolling: func(e rollout.Env) release.Strategy { return rolling.New(e) },

@@ -51,7 +51,7 @@ func sourceFetched(u *unstructured.Unstructured, sha, token string) (done bool, 
 	if c, ok := conditionOf(u, "Stalled"); ok && c.Status == "True" && current(u) {
 		return false, artifact, &FluxError{Object: objectName("GitRepository", u), Reason: c.Reason, Message: c.Message, SHA: sha}
 	}
-	if field(u, "status", "lastHandledReconcileAt") != token || !current(u) {
+	if field(u, "status", "lastHandledReconcileAt") != token || !(current(u) || conditionCurrent(u, "Ready")) {
 		return false, artifact, nil
 	}
 	if c, ok := conditionOf(u, "Ready"); ok && c.Status == "False" {
@@ -88,11 +88,11 @@ func kustomizationApplied(u *unstructured.Unstructured, want, token string) (kus
 		return kustWaiting, &FluxError{Object: objectName("Kustomization", u), Reason: "Suspended",
 			Message: "spec.suspend is true: Flux applies nothing; resume it (flux resume kustomization)", SHA: sha}
 	}
-	if !current(u) {
+	ready, _ := conditionOf(u, "Ready")
+	if !current(u) && !conditionCurrent(u, "Ready") {
 		return kustWaiting, nil
 	}
-	ready, _ := conditionOf(u, "Ready")
-	if revisionSHA(field(u, "status", "lastAppliedRevision")) == sha && ready.Status == "True" {
+	if current(u) && revisionSHA(field(u, "status", "lastAppliedRevision")) == sha && ready.Status == "True" {
 		return kustApplied, nil
 	}
 	if c, ok := conditionOf(u, "Stalled"); ok && c.Status == "True" {

@@ -58,6 +58,22 @@ func observedGeneration(u *unstructured.Unstructured) int64 {
 // current says the controller has seen the object's latest spec.
 func current(u *unstructured.Unstructured) bool { return observedGeneration(u) == u.GetGeneration() }
 
+// conditionCurrent says the condition typ was written for the object's
+// latest spec: Flux leaves status.observedGeneration at its last success
+// (-1 before the first) when a reconcile fails, and writes the failure's
+// generation on the condition.
+func conditionCurrent(u *unstructured.Unstructured, typ string) bool {
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if m["type"] == typ {
+			g, ok := m["observedGeneration"].(int64)
+			return ok && g == u.GetGeneration()
+		}
+	}
+	return false
+}
+
 // revisionSHA is the commit of a Flux revision ("main@sha1:<sha>",
 // "refs/heads/main@sha256:<sha>", the older "main/<sha>") or of an Argo
 // CD revision (the SHA itself).
