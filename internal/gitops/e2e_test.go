@@ -15,6 +15,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
 	"github.com/kship/kship/internal/cli"
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/gitops"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
@@ -35,6 +36,8 @@ type fixture struct {
 	// kustomizationPath is the Kustomization's spec.path.
 	kustomizationPath string
 	out               strings.Builder
+	// tap, when set, gets every event of a deploy too.
+	tap func(event.Event)
 }
 
 const repoPath = "apps/app"
@@ -168,8 +171,12 @@ func (f *fixture) deploy(file string) *release.Outcome {
 	defer cancel()
 	var buf strings.Builder
 	v := view.New(&buf, view.JSON, time.Now())
+	var sink event.Sink = v
+	if f.tap != nil {
+		sink = event.SinkFunc(func(e event.Event) { f.tap(e); v.Emit(e) })
+	}
 	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: f.clients, EvidenceDir: filepath.Join(f.dir, "evidence"),
-		Sink: v, Catalog: cli.Catalog(), Version: "e2e"})
+		Sink: sink, Catalog: cli.Catalog(), Version: "e2e"})
 	f.out.WriteString(buf.String())
 	if err != nil {
 		f.t.Fatalf("deploy %s: %v", file, err)
