@@ -36,6 +36,9 @@ type fixture struct {
 	// kustomizationPath is the Kustomization's spec.path.
 	kustomizationPath string
 	out               strings.Builder
+	// engine is the release file's engine lines (default: the
+	// Kustomization app).
+	engine string
 	// tap, when set, gets every event of a deploy too.
 	tap func(event.Event)
 }
@@ -107,7 +110,7 @@ spec:
   gitops:
     repository: %[2]s
     path: %[3]s
-    kustomization: {namespace: %[1]s, name: app}
+    %[5]s
   verify:
     rolloutTimeout: 2m
     smoke:
@@ -119,7 +122,7 @@ spec:
   stabilize: {window: 0s}
   rollback: {method: auto}
   detector: {restartThreshold: 2}
-`, f.ns, f.repo, repoPath, f.env.Ingress))
+`, f.ns, f.repo, repoPath, f.env.Ingress, f.engineLines()))
 	labels := ""
 	if behavior != "" {
 		labels = "\n        sim.kship.dev/behavior: " + behavior
@@ -162,6 +165,13 @@ spec:
           resources: {requests: {cpu: 10m, memory: 16Mi}}
 `, version, labels))
 	return filepath.Join(dir, "kship.yaml")
+}
+
+func (f *fixture) engineLines() string {
+	if f.engine != "" {
+		return f.engine
+	}
+	return "kustomization: {namespace: " + f.ns + ", name: app}"
 }
 
 // deploy runs the whole workflow on a release file, as kship deploy does.
