@@ -36,7 +36,7 @@ func (s *stages) watch(e event.Event) {
 		s.detected = at
 	case e.Stage == event.StageRollout && e.Type == event.TypeStageFinished:
 		s.ready = at
-	case e.Type == event.TypeDecision && strings.HasPrefix(e.Message, "verdict: ") && e.Stage == event.StageRollback:
+	case e.Stage == event.StageRollback && e.Type == event.TypeStageFinished:
 		s.restored = at
 	case e.Type == event.TypeDecision && strings.HasPrefix(e.Message, "verdict: verified"):
 		s.verified = at
