@@ -58,6 +58,7 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdRollback(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdHistory(f, nil),
+		NewCmdRBAC(f, nil),
 		NewCmdMCP(f, nil),
 		NewCmdApprove(f, nil),
 	)

@@ -10,6 +10,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/api/meta"
 
+	"github.com/kship/kship/internal/access"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/configdigest"
 	"github.com/kship/kship/internal/event"
@@ -81,6 +82,9 @@ type PrepareOptions struct {
 
 	// fieldManager is the one the mechanism writes with (set by load).
 	fieldManager string
+	// denied are the permissions the release needs that the identity
+	// lacks (reviewAccess).
+	denied []access.Missing
 }
 
 // Prepared is the outcome of Prepare: the loaded release, its rendered
@@ -135,6 +139,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	validate.AddRevisionSize(p.Report, p.Release, p.Objects)
 	addVerifyTargetChecks(ctx, p.Report, p.Release, o)
 	addMechanismChecks(p.Report, p)
+	addAccessCheck(p.Report, o, p.Release)
 	if c := o.liveClients(); c != nil {
 		validate.AddOwnership(ctx, p.Report, newStore(c, o.Now, o.ToolVersion), p.Release, p.Objects)
 	}
@@ -182,9 +187,6 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	if err := reachable(ctx, o.Clients); err != nil {
 		return nil, err
 	}
-	if err := o.readHistory(ctx, rel); err != nil {
-		return nil, err
-	}
 	emit(*o, event.StagePlan, event.TypeStageStarted, "rendering and planning release "+rel.Metadata.Name)
 	var objs []manifest.Object
 	var err error
@@ -196,6 +198,18 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	}
 	if err != nil {
 		return nil, &InputError{Err: err}
+	}
+	if err := o.reviewAccess(ctx, rel, objs); err != nil {
+		return nil, err
+	}
+	if len(o.denied) > 0 {
+		// A read or dry-run kship may not make would fail the plan with
+		// the first one: plan and check offline, each missing permission a
+		// blocking finding.
+		o.Clients, o.Offline = nil, true
+	}
+	if err := o.readHistory(ctx, rel); err != nil {
+		return nil, err
 	}
 	if err := stampConfigDigests(objs, o); err != nil {
 		return nil, err
