@@ -38,6 +38,7 @@ type Redactor struct {
 	// values are the plain values added, forms every encoding of them.
 	values     map[string]bool
 	forms      map[string]bool
+	long       map[longForm]bool // forms longer than longFormLen, by digest
 	unmaskable []Unmaskable
 	match      *matcher // built from forms on first use after an Add
 }
@@ -126,16 +127,22 @@ func (r *Redactor) addValue(source, v string) bool {
 		r.values, r.forms = map[string]bool{}, map[string]bool{}
 	}
 	r.values[v] = true
-	for _, f := range Forms(v) {
-		r.forms[f] = true
-	}
+	eachForm(v, r.putForm)
 	// The lines of a multi-line value (a PEM key, a config file) each on
-	// their own: YAML block scalars and diffs print them one per line.
+	// their own: YAML block scalars and diffs print them one per line. A
+	// line is printed as it is or escaped once, never base64-encoded or
+	// escaped twice on its own, so the lines of a value longer than
+	// longFormLen get those forms only: every form of each of the
+	// thousands of lines of a megabyte value was half a gigabyte of forms.
 	if strings.Contains(v, "\n") {
+		forms := Forms
+		if len(v) > longFormLen {
+			forms = levelOneForms
+		}
 		for _, line := range strings.Split(v, "\n") {
 			if line = strings.TrimSpace(line); len(line) >= 2*MinSecretLen && unmaskable(line) == "" {
-				for _, f := range Forms(line) {
-					r.forms[f] = true
+				for _, f := range forms(line) {
+					r.putForm(f)
 				}
 			}
 		}
@@ -154,9 +161,20 @@ func (r *Redactor) addForm(f string) {
 	if r.forms == nil {
 		r.values, r.forms = map[string]bool{}, map[string]bool{}
 	}
-	if !r.forms[f] {
-		r.forms[f], r.match = true, nil
+	r.putForm(f)
+	r.match = nil
+}
+
+// putForm records one form, a long one by its digest; r.mu is held.
+func (r *Redactor) putForm(f string) {
+	if len(f) > longFormLen {
+		if r.long == nil {
+			r.long = map[longForm]bool{}
+		}
+		r.long[longFormOf(f)] = true
+		return
 	}
+	r.forms[f] = true
 }
 
 // Unmaskable lists the values that were not added because they are too
@@ -174,7 +192,7 @@ func (r *Redactor) Unmaskable() []Unmaskable {
 // none.
 func (r *Redactor) matcher() *matcher {
 	r.mu.RLock()
-	m, n := r.match, len(r.forms)
+	m, n := r.match, len(r.forms)+len(r.long)
 	r.mu.RUnlock()
 	if m != nil || n == 0 {
 		return m
@@ -182,7 +200,7 @@ func (r *Redactor) matcher() *matcher {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.match == nil {
-		r.match = newMatcher(r.forms)
+		r.match = newMatcher(r.forms, r.long)
 	}
 	return r.match
 }

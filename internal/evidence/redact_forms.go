@@ -7,7 +7,6 @@ import (
 	"encoding/xml"
 	"html"
 	"net/url"
-	"regexp"
 	"strconv"
 	"strings"
 )
@@ -31,14 +30,30 @@ var escapers = []func(string) string{
 // as `echo value | base64` writes it), each of those escaped once. Forms
 // shorter than MinSecretLen are left out.
 func Forms(v string) []string {
-	seen := map[string]bool{}
 	var out []string
+	eachForm(v, func(f string) { out = append(out, f) })
+	return out
+}
+
+// eachForm calls yield once with every form of v (Forms), computing each
+// once and keeping none but the level-one escapings it nests: a long
+// value's forms are megabytes each, and the Redactor keeps only a digest
+// of those (longForm).
+func eachForm(v string, yield func(string)) {
+	seen := map[string]bool{}
 	add := func(f string) bool {
-		if len(f) < MinSecretLen || seen[f] {
+		if len(f) < MinSecretLen {
 			return false
 		}
-		seen[f] = true
-		out = append(out, f)
+		k := f
+		if len(f) > longFormLen {
+			k = string(formDigest(f))
+		}
+		if seen[k] {
+			return false
+		}
+		seen[k] = true
+		yield(f)
 		return true
 	}
 	add(v)
@@ -60,6 +75,17 @@ func Forms(v string) []string {
 			for _, e := range escapers {
 				add(e(b))
 			}
+		}
+	}
+}
+
+// levelOneForms returns v and each escaper applied to it once (no
+// nesting, no base64): the forms of one line of a long multi-line value.
+func levelOneForms(v string) []string {
+	out := []string{v}
+	for _, e := range escapers {
+		if f := e(v); len(f) >= MinSecretLen && f != v {
+			out = append(out, f)
 		}
 	}
 	return out
@@ -103,12 +129,34 @@ func userinfoEscape(s string) string {
 	return strings.TrimPrefix(u, "u:")
 }
 
-var percentHex = regexp.MustCompile(`%[0-9A-F]{2}`)
-
 // lowerHex wraps a percent-encoder to write lower-case hex digits, as some
-// encoders do (%2f for /).
+// encoders do (%2f for /): every %XX whose two digits are upper-case hex,
+// left to right, in one pass (a regexp here took most of the time of
+// adding a megabyte value).
 func lowerHex(enc func(string) string) func(string) string {
-	return func(s string) string { return percentHex.ReplaceAllStringFunc(enc(s), strings.ToLower) }
+	return func(s string) string {
+		s = enc(s)
+		if !strings.Contains(s, "%") {
+			return s
+		}
+		b := []byte(s)
+		for i := 0; i+2 < len(b); i++ {
+			if b[i] == '%' && upperHex(b[i+1]) && upperHex(b[i+2]) {
+				b[i+1], b[i+2] = lower(b[i+1]), lower(b[i+2])
+				i += 2
+			}
+		}
+		return string(b)
+	}
+}
+
+func upperHex(c byte) bool { return '0' <= c && c <= '9' || 'A' <= c && c <= 'F' }
+
+func lower(c byte) byte {
+	if 'A' <= c && c <= 'F' {
+		return c + 'a' - 'A'
+	}
+	return c
 }
 
 // commonWords are values too common to mask in free text: masking every
