@@ -72,7 +72,7 @@ func For(in Input) (*Needs, error) {
 	if in.Release != nil && in.Release.Spec.Mechanism != "" {
 		mech = in.Release.Spec.Mechanism
 	}
-	if err := b.mechanism(mech, ns); err != nil {
+	if err := b.mechanism(in.Release, mech, ns); err != nil {
 		return nil, err
 	}
 	b.core(ns, in.CreateNamespace)
@@ -123,12 +123,32 @@ func (b *builder) core(ns string, create bool) {
 }
 
 // mechanism adds what a mechanism uses besides kship's own calls.
-func (b *builder) mechanism(name, ns string) error {
+func (b *builder) mechanism(rel *config.Release, name, ns string) error {
 	switch name {
 	case config.MechanismApply:
 		return nil
 	case config.MechanismHelm:
 		b.add(ns, "", "secrets", nil, "Helm's release storage (sh.helm.release.v1.*)", "get", "list", "watch", "create", "update", "patch", "delete")
+		return nil
+	case config.MechanismGitOps:
+		var g *config.GitOps
+		if rel != nil {
+			g = rel.Spec.GitOps
+		}
+		if g == nil {
+			return fmt.Errorf("spec.mechanism gitops without spec.gitops: kship does not know the engine whose objects it reads")
+		}
+		if k := g.Kustomization; k != nil {
+			why := "gitops: the Flux Kustomization " + k.String() + " (reconcile now, wait for the commit it applied)"
+			b.add(k.Namespace, "kustomize.toolkit.fluxcd.io", "kustomizations", []string{k.Name}, why, "get", "patch")
+			b.add(k.Namespace, "kustomize.toolkit.fluxcd.io", "kustomizations", nil, why, "list", "watch")
+			b.add(k.Namespace, "source.toolkit.fluxcd.io", "gitrepositories", nil, "gitops: the Kustomization's GitRepository (reconcile now)", "get", "list", "watch", "patch")
+		}
+		if a := g.Application; a != nil {
+			why := "gitops: the Argo CD Application " + a.String() + " (sync or refresh, wait for its status)"
+			b.add(a.Namespace, "argoproj.io", "applications", []string{a.Name}, why, "get", "patch", "update")
+			b.add(a.Namespace, "argoproj.io", "applications", nil, why, "list", "watch")
+		}
 		return nil
 	default:
 		return fmt.Errorf("spec.mechanism %q: kship does not know the permissions it needs", name)

@@ -88,6 +88,22 @@ func TestFor(t *testing.T) {
 	if v := rules(n)["shop /secrets"]; !strings.Contains(v, "patch") || !strings.Contains(v, "watch") {
 		t.Errorf("helm: secrets %q lack Helm's storage verbs", v)
 	}
+	rel.Spec.Mechanism = config.MechanismGitOps
+	if _, err := For(Input{Release: rel, Objects: bundle[:1]}); err == nil {
+		t.Error("gitops without spec.gitops gave permissions")
+	}
+	rel.Spec.GitOps = &config.GitOps{Kustomization: &config.ObjectRef{Namespace: "flux-system", Name: "shop"}}
+	n, err = For(Input{Release: rel, Objects: bundle[:1]})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := rules(n)
+	if v := g["flux-system kustomize.toolkit.fluxcd.io/kustomizationsshop"]; v != "get,patch" {
+		t.Errorf("gitops: the Kustomization's own rule is %q, want get,patch: %v", v, g)
+	}
+	if v := g["flux-system source.toolkit.fluxcd.io/gitrepositories"]; !strings.Contains(v, "patch") {
+		t.Errorf("gitops: gitrepositories %q lack patch (reconcile now): %v", v, g)
+	}
 }
 
 func TestYAMLIsRBAC(t *testing.T) {
