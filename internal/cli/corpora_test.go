@@ -106,11 +106,7 @@ func releaseFor(t *testing.T, corpora string, row corpusRow, namespace string) s
 	}
 	dir := t.TempDir()
 	file := filepath.Join(dir, "kship.yaml")
-	// The corpus bundles name their own namespaces (kube-prometheus:
-	// monitoring and kube-system; podinfo's webapp: webapp and secure): the
-	// release allows them, as its author would.
-	rel := fmt.Sprintf("apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata: {name: corpus}\nspec:\n  namespace: %s\n  source: {%s}\n"+
-		"  allowNamespaces: [monitoring, kube-system, webapp, secure]\n", namespace, src)
+	rel := fmt.Sprintf("apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata: {name: corpus}\nspec:\n  namespace: %s\n  source: {%s}\n", namespace, src)
 	if err := os.WriteFile(file, []byte(rel), 0o644); err != nil {
 		t.Fatal(err)
 	}

@@ -55,10 +55,6 @@ type Spec struct {
 	Migrations []Migration `json:"migrations,omitempty"`
 	Detector   Detector    `json:"detector"`
 	Check      Check       `json:"check,omitempty"`
-	// AllowNamespaces are the namespaces other than spec.namespace the
-	// release may hold objects in (or be a Namespace object of); without
-	// them such an object is a blocking guardrail finding.
-	AllowNamespaces []string `json:"allowNamespaces,omitempty"`
 }
 
 // Check is what kship check (and the checks of plan and deploy) read

@@ -2,8 +2,6 @@ package validate
 
 import (
 	"fmt"
-	"slices"
-
 	"github.com/kship/kship/internal/config"
 )
 
@@ -35,33 +33,8 @@ func (r *run) checkGuardrails() {
 		r.warn(IDGuardrail, nil, keys("spec", "verify"), "unverifiable: no smoke check and no metric gate, so deploy will end with exit 5, never 0: add spec.verify.smoke or spec.verify.metrics.gates")
 	}
 	r.checkGateWaits(rel)
-	r.checkNamespaces(rel)
 	r.summarize(IDGuardrail, start, "rollback method %s; %s and %s verify the release", method,
 		plural(smoke, "smoke check"), plural(gates, "metric gate"))
-}
-
-// checkNamespaces refuses an object in a namespace other than the
-// release's (kube-system included), and a Namespace object other than the
-// release's own, unless spec.allowNamespaces lists that namespace: a
-// release given one namespace writes nowhere else by accident.
-func (r *run) checkNamespaces(rel *config.Release) {
-	for i := range r.objs {
-		o := &r.objs[i]
-		ns, what := o.ns, "is in namespace"
-		if o.gvk.Group == "" && o.gvk.Kind == "Namespace" {
-			ns, what = o.Obj.GetName(), "is the namespace"
-		}
-		if ns == "" || ns == rel.Spec.Namespace || slices.Contains(rel.Spec.AllowNamespaces, ns) {
-			continue
-		}
-		system := ""
-		if ns == "kube-system" || ns == "kube-public" || ns == "kube-node-lease" {
-			system = " (a namespace of Kubernetes itself)"
-		}
-		r.fail(IDGuardrail, o, keys("metadata", "namespace"),
-			"%s %s%s, not the release namespace %s: add %s to spec.allowNamespaces if the release is meant to write there, else move the object",
-			what, ns, system, rel.Spec.Namespace, ns)
-	}
 }
 
 // checkGateWaits refuses a gate whose verdict cannot come within the

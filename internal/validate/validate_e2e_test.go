@@ -264,7 +264,6 @@ func TestE2EAcceptanceBundle(t *testing.T) {
 	newNS := ns + "-new"
 	rel := testRelease(t.TempDir())
 	rel.Spec.Namespace = ns
-	rel.Spec.AllowNamespaces = []string{newNS} // the guardrail's allow list; TestGuardrailOtherNamespaces refuses without
 	clean := func(name, extra string) string {
 		return `apiVersion: apps/v1
 kind: Deployment
