@@ -28,6 +28,9 @@ const (
 	// DefaultAnalysisInterval is how often a canary analysis evaluates
 	// its gates.
 	DefaultAnalysisInterval = 5 * time.Second
+	// DefaultScaleDownDelay is how long a blue-green release keeps the
+	// old color after the switch.
+	DefaultScaleDownDelay = 30 * time.Second
 	// DefaultKubeVersion is the newest Kubernetes minor version kship is
 	// built against; Helm templates see it unless the release file says
 	// otherwise (Helm's own library default is 1.20).
@@ -51,6 +54,10 @@ var Defaults = []Default{
 	{"spec.gitops.author", DefaultGitAuthorName + " <" + DefaultGitAuthorEmail + ">"},
 	{"spec.strategy.type", StrategyRolling},
 	{"spec.strategy.canary.steps[].analysis.interval", DefaultAnalysisInterval.String()},
+	{"spec.strategy.blueGreen.scaleDownDelay", DefaultScaleDownDelay.String()},
+	{"spec.strategy.blueGreen.preSwitch", "{} (every gate, evaluated once) when the release has gates"},
+	{"spec.strategy.blueGreen.postSwitch", "{} (every gate) when the release has gates"},
+	{"spec.strategy.blueGreen.{preSwitch,postSwitch}.interval", DefaultAnalysisInterval.String()},
 	{"spec.verify.rolloutTimeout", DefaultRolloutTimeout.String()},
 	{"spec.verify.smoke[].http.method", DefaultHTTPMethod},
 	{"spec.verify.smoke[].http.expectStatus", fmt.Sprint(DefaultExpectStatus)},
@@ -110,6 +117,9 @@ func applyDefaults(r *Release) []Default {
 			}
 		}
 	}
+	if s.Strategy.Type == StrategyBlueGreen {
+		blueGreenDefaults(d, s)
+	}
 	d.dur("spec.verify.rolloutTimeout", &s.Verify.RolloutTimeout, DefaultRolloutTimeout)
 	for i := range s.Verify.Smoke {
 		smokeDefaults(d, fmt.Sprintf("spec.verify.smoke[%d]", i), &s.Verify.Smoke[i])
@@ -144,4 +154,25 @@ func smokeDefaults(d *defaulter, p string, c *SmokeCheck) {
 	}
 	d.dur(p+".timeout", &c.Timeout, timeout)
 	d.dur(p+".backoff", &c.Backoff, DefaultSmokeBackoff)
+}
+
+// blueGreenDefaults fills spec.strategy.blueGreen: its delay, and both
+// analyses (every gate) when the release has gates.
+func blueGreenDefaults(d *defaulter, s *Spec) {
+	if s.Strategy.BlueGreen == nil {
+		s.Strategy.BlueGreen = &BlueGreen{}
+	}
+	bg := s.Strategy.BlueGreen
+	d.dur("spec.strategy.blueGreen.scaleDownDelay", &bg.ScaleDownDelay, DefaultScaleDownDelay)
+	if s.Verify.Metrics == nil || len(s.Verify.Metrics.Gates) == 0 {
+		return
+	}
+	for i, a := range []**CanaryAnalysis{&bg.PreSwitch, &bg.PostSwitch} {
+		p := "spec.strategy.blueGreen." + [...]string{"preSwitch", "postSwitch"}[i]
+		if *a == nil {
+			*a = &CanaryAnalysis{}
+			d.filled = append(d.filled, Default{p, "{} (every gate)"})
+		}
+		d.dur(p+".interval", &(*a).Interval, DefaultAnalysisInterval)
+	}
 }

@@ -80,6 +80,43 @@ func TestLoadDefaults(t *testing.T) {
 	}
 }
 
+// TestLoadBlueGreenDefaults: a BlueGreen release gets the 30 s delay, and
+// both analyses over every gate when it has gates, each listed as a default.
+func TestLoadBlueGreenDefaults(t *testing.T) {
+	rel, err := parse(t, header+`  source: {path: ./deploy}
+  strategy: {type: BlueGreen}
+  verify:
+    metrics:
+      prometheus: {address: "http://p:9090"}
+      gates:
+        - {name: errors, query: 'sum(rate(x{pod_template_hash=~"{{.PodTemplateHash}}"}[10s]))', max: 1}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bg := rel.Spec.Strategy.BlueGreen
+	if bg == nil || bg.ScaleDownDelay.Duration != 30*time.Second || bg.PreSwitch == nil || bg.PostSwitch == nil ||
+		bg.PreSwitch.Interval.Duration != DefaultAnalysisInterval || bg.PreSwitch.Duration.Duration != 0 {
+		t.Fatalf("blueGreen = %+v", bg)
+	}
+	listed := map[string]bool{}
+	for _, d := range rel.Defaulted {
+		listed[d.Field] = true
+	}
+	for _, f := range []string{"spec.strategy.blueGreen.scaleDownDelay", "spec.strategy.blueGreen.preSwitch", "spec.strategy.blueGreen.postSwitch.interval"} {
+		if !listed[f] {
+			t.Errorf("Defaulted does not list %s: %v", f, rel.Defaulted)
+		}
+	}
+	rel, err = parse(t, header+"  source: {path: ./deploy}\n  strategy: {type: BlueGreen, blueGreen: {scaleDownDelay: 5s}}\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bg := rel.Spec.Strategy.BlueGreen; bg.ScaleDownDelay.Duration != 5*time.Second || bg.PreSwitch != nil || bg.PostSwitch != nil {
+		t.Errorf("without gates: blueGreen = %+v, want the given delay and no analyses", bg)
+	}
+}
+
 func TestLoadKeepsGivenValues(t *testing.T) {
 	rel, err := parse(t, header+`  source:
     helm:
@@ -189,7 +226,17 @@ func TestLoadErrors(t *testing.T) {
 		{"canary no steps", header + "  source: {path: ./deploy}\n  strategy: {type: Canary}\n",
 			[]string{`kship.yaml:8: spec.strategy.canary.steps: Canary needs at least one step`}},
 		{"bluegreen", header + "  source: {path: ./deploy}\n  strategy: {type: BlueGreen, canary: {steps: [{setWeight: 10}]}}\n",
-			[]string{`kship.yaml:8: spec.strategy.previewService: is required for BlueGreen`, `kship.yaml:8: spec.strategy.canary: only applies to type Canary`}},
+			[]string{`kship.yaml:8: spec.strategy.canary: only applies to type Canary`}},
+		{"bluegreen settings", header + "  source: {path: ./deploy}\n  strategy:\n    type: BlueGreen\n    blueGreen:\n      activeService: Web\n      scaleDownDelay: 0s\n      preSwitch: {gates: [nope]}\n      postSwitch: {duration: 5s}\n  verify:\n    metrics:\n      prometheus: {address: \"http://p:9090\"}\n      gates:\n        - {name: all, query: 'sum(rate(x[10s]))', max: 1}\n",
+			[]string{`kship.yaml:11: spec.strategy.blueGreen.activeService: "Web" is not a valid name`,
+				`kship.yaml:12: spec.strategy.blueGreen.scaleDownDelay: must be positive; leave it out for the default`,
+				`kship.yaml:13: spec.strategy.blueGreen.preSwitch.gates[0]: names no gate of spec.verify.metrics.gates (all)`,
+				`kship.yaml:14: spec.strategy.blueGreen.postSwitch.duration: is not set here`,
+				`kship.yaml:19: spec.verify.metrics.gates[0].query: is evaluated on the new color's pods before and after the switch, so it must select them`}},
+		{"bluegreen preview is not the active service", header + "  source: {path: ./deploy}\n  strategy: {type: BlueGreen, blueGreen: {activeService: web, previewService: web}}\n",
+			[]string{`kship.yaml:8: spec.strategy.blueGreen.previewService: must differ from activeService`}},
+		{"bluegreen only for BlueGreen", header + "  source: {path: ./deploy}\n  strategy: {type: RollingUpdate, blueGreen: {previewService: p}}\n",
+			[]string{`kship.yaml:8: spec.strategy.blueGreen: only applies to type BlueGreen`}},
 		{"smoke", header + "  source: {path: ./deploy}\n  verify:\n    smoke:\n      - http: {url: /healthz, expectStatus: 999}\n        job: {image: busybox}\n      - name: a\n      - name: a\n        job: {}\n",
 			[]string{
 				`kship.yaml:10: spec.verify.smoke[0].name: is required`,

@@ -122,8 +122,35 @@ const (
 type Strategy struct {
 	Type string `json:"type"`
 	// Canary holds the steps of type Canary.
-	Canary         *Canary `json:"canary,omitempty"`
-	PreviewService string  `json:"previewService,omitempty"`
+	Canary *Canary `json:"canary,omitempty"`
+	// BlueGreen holds the settings of type BlueGreen.
+	BlueGreen *BlueGreen `json:"blueGreen,omitempty"`
+}
+
+// BlueGreen is a blue-green rollout: the new version runs beside the live
+// one as its own color (a Deployment whose selector has kship.dev/color),
+// is checked through a preview Service that selects only its pods, and then
+// the active Service's selector switches to it; the old color is kept for
+// ScaleDownDelay while the post-switch gates run, and a failure switches
+// back. Its names follow Argo Rollouts' blueGreen.
+type BlueGreen struct {
+	// ActiveService is the Service live traffic goes through; empty means
+	// the release's one Service that selects the Deployment's pods.
+	ActiveService string `json:"activeService,omitempty"`
+	// PreviewService is the Service kship adds that selects only the new
+	// color's pods; empty means <activeService>-preview.
+	PreviewService string `json:"previewService,omitempty"`
+	// PreSwitch evaluates gates on the new color's pods (reached through
+	// the preview) before the switch; a zero duration evaluates once,
+	// when every gate's window holds only their data.
+	PreSwitch *CanaryAnalysis `json:"preSwitch,omitempty"`
+	// PostSwitch evaluates gates on the new color's pods every interval
+	// while the old color is kept (ScaleDownDelay); it has no duration of
+	// its own.
+	PostSwitch *CanaryAnalysis `json:"postSwitch,omitempty"`
+	// ScaleDownDelay is how long the old color keeps running after the
+	// switch (the instant way back).
+	ScaleDownDelay Duration `json:"scaleDownDelay,omitempty"`
 }
 
 // Canary is a canary rollout: the new pod template runs in a second

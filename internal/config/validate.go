@@ -143,19 +143,15 @@ func (v *validator) strategy(s *Strategy, vf *Verify) {
 	case StrategyCanary:
 		v.canary(s.Canary, vf)
 	case StrategyBlueGreen:
-		if s.PreviewService == "" {
-			v.fail("spec.strategy.previewService", "is required for BlueGreen: the Service that reaches the new version before the switch")
-		} else {
-			v.dnsLabel("spec.strategy.previewService", s.PreviewService)
-		}
+		v.blueGreen(s.BlueGreen, vf)
 	default:
 		v.fail("spec.strategy.type", "must be %s, %s or %s, not %q", StrategyRolling, StrategyCanary, StrategyBlueGreen, s.Type)
 	}
 	if s.Type != StrategyCanary && s.Canary != nil {
 		v.fail("spec.strategy.canary", "only applies to type Canary")
 	}
-	if s.Type != StrategyBlueGreen && s.PreviewService != "" {
-		v.fail("spec.strategy.previewService", "only applies to type BlueGreen")
+	if s.Type != StrategyBlueGreen && s.BlueGreen != nil {
+		v.fail("spec.strategy.blueGreen", "only applies to type BlueGreen")
 	}
 }
 

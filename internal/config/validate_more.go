@@ -102,6 +102,9 @@ func (v *validator) explicitZeros(r *Release) {
 		"spec.detector.unschedulableGrace": s.Detector.UnschedulableGrace.Duration == 0,
 		"spec.detector.restartThreshold":   s.Detector.RestartThreshold == 0,
 	}
+	if bg := s.Strategy.BlueGreen; bg != nil {
+		zero["spec.strategy.blueGreen.scaleDownDelay"] = bg.ScaleDownDelay.Duration == 0
+	}
 	for i, c := range s.Verify.Smoke {
 		zero[fmt.Sprintf("spec.verify.smoke[%d].timeout", i)] = c.Timeout.Duration == 0
 	}
