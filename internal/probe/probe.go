@@ -15,7 +15,14 @@
 //     every gate query runs there (template variables filled with what is
 //     known before the rollout), and each metric a gate names has series;
 //     a metric without any is a warning, not a failure: the release's new
-//     pods may be the first to export it.
+//     pods may be the first to export it;
+//   - each gate with a min or max is measured on the revision running now,
+//     as deploy measures its baseline: one the current state already
+//     breaks is a warning with the value (it is not the new revision's
+//     fault, and deploy does not blame it on it).
+//
+// It imports gate, a fourth kship package, to measure that baseline with
+// the Evaluator deploy uses, so check and deploy say the same thing.
 //
 // Findings are check items of the family validate.IDVerifyTarget, located
 // at their field of the release file.
@@ -66,6 +73,10 @@ type Input struct {
 	File string
 	// Revision is the revision a deploy would release ({{.Revision}}); 0: 1.
 	Revision int
+	// Current are the template variables of the revision running now (its
+	// number, its pods' pod-template-hashes), as deploy fills them for its
+	// baseline; nil measures no baseline.
+	Current *config.QueryVars
 }
 
 // Probe probes every verify target of the release and returns one item

@@ -59,6 +59,7 @@ func (p *Prober) prometheus(ctx context.Context, in Input, m *config.Metrics) []
 	if len(metrics) > 0 {
 		pass += fmt.Sprintf("; %s %s series", strings.Join(metrics, ", "), plural(len(metrics), "has", "have"))
 	}
+	out = append(out, p.baseline(ctx, in, promv1.NewAPI(c), m.Gates)...)
 	return append([]validate.Check{item(in, addressPath, validate.Pass, pass, "queries before the first write from where kship runs")}, out...)
 }
 

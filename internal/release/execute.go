@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/gate"
@@ -69,14 +68,11 @@ func (r *run) baseline(ctx context.Context, a *attempt, gates evaluator) map[str
 	if gates == nil {
 		return nil
 	}
-	vars := config.QueryVars{Namespace: a.out.Namespace, Release: a.rel.Metadata.Name}
+	previous := 0
 	if a.previous != nil {
-		vars.Revision = a.previous.Number
+		previous = a.previous.Number
 	}
-	if pods, err := r.revisionPods(ctx, a.out.Namespace, a.prep.Objects); err == nil {
-		vars.PodTemplateHashes = pods.Hashes
-	}
-	gates.SetVars(vars)
+	gates.SetVars(currentVars(ctx, r.clients, a.rel, previous, a.prep.Objects))
 	base := gates.Baseline(ctx, a.rel.Spec.Verify.Metrics.Gates)
 	for _, g := range a.rel.Spec.Verify.Metrics.Gates {
 		if m, ok := base[g.Name]; ok && m.Warning != "" {

@@ -5,14 +5,17 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/kship/kship/internal/cli"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/validate"
 )
 
 // The verdict is honest: taken on a window that holds only samples of the
@@ -95,6 +98,9 @@ func postRollout(t *testing.T, m gate.Measurement, p gate.Placed) {
 	}
 }
 
+// baselineBreach is the baseline warning's value against the max.
+var baselineBreach = regexp.MustCompile(`the baseline 0\.[0-9]+ measured before the rollout already breaks max 0\.05`)
+
 func gatesOf(t *testing.T, file string) []config.Gate {
 	t.Helper()
 	rel, err := config.Load(file)
@@ -158,10 +164,11 @@ func TestE2EHonestTextbookRatioVerifiesAHealthyFirstRelease(t *testing.T) {
 }
 
 // kship init's gate (the namespace's error ratio over [1m], noData fail, no
-// stabilize window) on an update whose pods answer 30% errors: before, it
-// was verified 2.5 s after Ready on a window filled by the previous
-// version's traffic; now it is rolled back on a window of its own.
-func TestE2EHonestInitGateCatches30PercentErrors(t *testing.T) {
+// stabilize window) on an update whose new pods answer 50% errors while
+// the old ones answered none: before, such an update was verified 2.5 s
+// after Ready on a window filled by the previous version's traffic; now it
+// is rolled back on a window of its own.
+func TestE2EHonestInitGateCatches50PercentErrors(t *testing.T) {
 	t.Parallel()
 	r := newE2ERelease(t, "kship-honest2-")
 	sel := fmt.Sprintf(`namespace=%q,app="app"`, r.ns)
@@ -173,8 +180,14 @@ func TestE2EHonestInitGateCatches30PercentErrors(t *testing.T) {
           query: 'sum(rate(http_requests_total{%[2]s,code=~"5.."}[1m])) / sum(rate(http_requests_total{%[2]s}[1m]))'
           max: 0.01
           noData: fail`, r.env.Prometheus, sel)
-	r.expect(r.deploy(r.write(e2eApp{version: "v1", secret: "honest-secret-2a"})), 0)
-	file := r.write(e2eApp{version: "v2", secret: "honest-secret-2b", errorRate: "0.3"})
+	before := r.deploy(r.write(e2eApp{version: "v1", secret: "honest-secret-2a"}))
+	r.expect(before, 0)
+	for _, m := range readGateEvidence(t, before).measurements {
+		if m.Value == nil || *m.Value != 0 {
+			t.Fatalf("v1's %s: %s %q: the old pods must answer no errors", m.Gate, m.Verdict, m.Message)
+		}
+	}
+	file := r.write(e2eApp{version: "v2", secret: "honest-secret-2b", errorRate: "0.5"})
 	out := r.deploy(file)
 	r.expect(out, 3)
 	if !strings.Contains(out.Trigger, "gate error-rate failed") {
@@ -186,8 +199,8 @@ func TestE2EHonestInitGateCatches30PercentErrors(t *testing.T) {
 	}
 	failing := ev.measurements[0]
 	postRollout(t, failing, ev.placed[0])
-	if failing.Verdict != gate.Fail || failing.Value == nil || *failing.Value < 0.1 {
-		t.Errorf("first evaluation %s %q: want a fail near 0.3", failing.Verdict, failing.Message)
+	if failing.Verdict != gate.Fail || failing.Value == nil || *failing.Value < 0.25 {
+		t.Errorf("first evaluation %s %q: want a fail near 0.5", failing.Verdict, failing.Message)
 	}
 	// The rollback is judged by the same gate, on a window after the restore.
 	if len(ev.placed) != 2 {
@@ -233,6 +246,21 @@ func TestE2EHonestNextReleaseNotBlamedForOldErrors(t *testing.T) {
 	r.expect(r.deploy(r.write(e2eApp{version: "v2", secret: "honest-secret-3b", errorRate: "0.5"})), 3)
 	r.gates = gates("90s")
 	file := r.write(e2eApp{version: "v3", secret: "honest-secret-3c"})
+	// kship check says it before anything is written, with the number.
+	p, err := release.Prepare(t.Context(), release.PrepareOptions{ReleaseFile: file, Clients: r.clients, EvidenceDir: r.evidence, ReadHistory: true, Catalog: cli.Catalog()})
+	if err != nil {
+		t.Fatalf("check: %v", err)
+	}
+	var warning string
+	for _, c := range p.Report.Checks {
+		if c.Status == validate.Warn && strings.Contains(c.Message, "baseline warning") {
+			warning = c.Message
+		}
+	}
+	if !baselineBreach.MatchString(warning) || !strings.Contains(warning, "not blamed on it") || p.Report.Blocking() {
+		t.Errorf("check: baseline warning %q (blocking %v): want the value measured over max 0.05, not blocking", warning, p.Report.Blocking())
+	}
+	t.Logf("check: %s", warning)
 	out := r.deploy(file)
 	r.expect(out, 0)
 	ev := readGateEvidence(t, out)
@@ -242,6 +270,9 @@ func TestE2EHonestNextReleaseNotBlamedForOldErrors(t *testing.T) {
 	}
 	if !warned {
 		t.Errorf("no baseline warning among the decisions %q", ev.decisions)
+	}
+	if !baselineBreach.MatchString(r.outputs.String()) {
+		t.Errorf("deploy's output does not show the baseline warning with its value")
 	}
 	postRollout(t, ev.measurements[0], ev.placed[0])
 	// Before: at readiness the window held v2's errors: rolled back.

@@ -137,7 +137,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	addSeamsCheck(p.Report, p.Release, o.Catalog)
 	addStrategyChecks(ctx, p.Report, p.Release, p.Objects, o.Catalog, o.liveClients())
 	validate.AddRevisionSize(p.Report, p.Release, p.Objects)
-	addVerifyTargetChecks(ctx, p.Report, p.Release, o)
+	addVerifyTargetChecks(ctx, p.Report, p.Release, p.Objects, o)
 	addMechanismChecks(p.Report, p)
 	addAccessCheck(p.Report, o, p.Release)
 	if c := o.liveClients(); c != nil {
@@ -327,8 +327,12 @@ func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) e
 // addVerifyTargetChecks probes what Verify will send to (package probe):
 // online, each smoke host and Prometheus; offline, only that every URL and
 // address expands, and a warning names what was not probed.
-func addVerifyTargetChecks(ctx context.Context, r *validate.Report, rel *config.Release, o PrepareOptions) {
+func addVerifyTargetChecks(ctx context.Context, r *validate.Report, rel *config.Release, objs []manifest.Object, o PrepareOptions) {
 	in := probe.Input{Release: rel, File: releaseFileName(rel, o.ReleaseFile), Revision: o.PreviousRevision + 1}
+	if c := o.liveClients(); c != nil {
+		cur := currentVars(ctx, c, rel, o.PreviousRevision, objs)
+		in.Current = &cur
+	}
 	if o.Offline {
 		getenv := (func(string) (string, bool))(nil)
 		if o.Prober != nil {
@@ -342,6 +346,22 @@ func addVerifyTargetChecks(ctx context.Context, r *validate.Report, rel *config.
 		pr = &probe.Prober{Now: o.Now}
 	}
 	r.Add(pr.Probe(ctx, in)...)
+}
+
+// currentVars are the gates' template variables of the revision running
+// now (its number, the pod-template-hashes of its workloads' current
+// pods): what a baseline is measured with, by check and by deploy just
+// before the rollout. Without a cluster, or when the pods cannot be
+// listed, it has no hashes.
+func currentVars(ctx context.Context, c *kube.Clients, rel *config.Release, previous int, objs []manifest.Object) config.QueryVars {
+	vars := config.QueryVars{Namespace: rel.Spec.Namespace, Release: rel.Metadata.Name, Revision: previous}
+	if c == nil || c.Typed == nil {
+		return vars
+	}
+	if pods, err := rollout.RevisionPods(ctx, c.Typed, rel.Spec.Namespace, objs); err == nil {
+		vars.PodTemplateHashes = pods.Hashes
+	}
+	return vars
 }
 
 // releaseFileName is the release file as check items name it: relative to
