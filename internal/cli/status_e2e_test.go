@@ -27,7 +27,7 @@ func TestStatusAndHistoryFindTheRelease(t *testing.T) {
 	// across every namespace.
 	rel := "st-" + strings.TrimPrefix(ns, "cli-status-")
 	now := time.Now()
-	store := &record.Store{Typed: cs, Now: time.Now, Version: "test"}
+	store := record.NewStore(cs, time.Now, "test")
 	if err := store.Save(t.Context(), &record.Revision{Release: rel, Namespace: ns, Outcome: record.OutcomeDeployed,
 		Message: "verified", StartedAt: now.Add(-time.Minute), FinishedAt: now, By: "test"}); err != nil {
 		t.Fatal(err)

@@ -109,7 +109,7 @@ func (m *Mechanism) ownInterrupted(ctx context.Context, rel *config.Release, ns 
 	if p.KshipRevision == 0 {
 		return "not written by kship (no kship revision label of its own)", false
 	}
-	revs, err := (&record.Store{Typed: m.Env.Clients.Typed}).ListRecords(ctx, ns, rel.Metadata.Name)
+	revs, err := record.NewReader(m.Env.Clients.Typed).ListRecords(ctx, ns, rel.Metadata.Name)
 	if err != nil {
 		return fmt.Sprintf("kship revision %d's record cannot be read: %v", p.KshipRevision, err), false
 	}

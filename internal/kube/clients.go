@@ -86,3 +86,21 @@ func NewForConfig(cfg *rest.Config) (*Clients, error) {
 		Mapper:    restmapper.NewDeferredDiscoveryRESTMapper(cached),
 	}, nil
 }
+
+// Unthrottled returns a dynamic client without client-side rate limiting,
+// for a caller that bounds its requests itself (the plan's worker pool):
+// the API server's priority and fairness protects it, and a token bucket on
+// top only queues a 600-object plan for seconds. It is c.Dynamic when c has
+// no REST config.
+func (c *Clients) Unthrottled() dynamic.Interface {
+	if c.Config == nil {
+		return c.Dynamic
+	}
+	cfg := rest.CopyConfig(c.Config)
+	cfg.QPS, cfg.Burst, cfg.RateLimiter = -1, 0, nil
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		return c.Dynamic
+	}
+	return d
+}

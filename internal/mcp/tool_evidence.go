@@ -63,7 +63,7 @@ func (s *Server) bundle(ctx context.Context, release_, ns string, revision int, 
 		for _, r := range revs {
 			if revision == 0 || r.Number == revision {
 				dir = r.EvidenceDir
-				if rev, err := (&record.Store{Typed: c.Typed}).Get(ctx, ns, release_, r.Number); err == nil {
+				if rev, err := record.NewReader(c.Typed).Get(ctx, ns, release_, r.Number); err == nil {
 					objs = rev.Objects
 				}
 				break

@@ -125,7 +125,7 @@ func (s *Server) restore(ctx context.Context, req *sdk.CallToolRequest, in Rollb
 // restore, prune or re-apply the objects of any kept revision, so every one
 // of them must be within the policy.
 func (s *Server) decideRevisions(ctx context.Context, c *kube.Clients, ns, name string) (Decision, error) {
-	revs, err := (&record.Store{Typed: c.Typed}).List(ctx, ns, name)
+	revs, err := record.NewReader(c.Typed).List(ctx, ns, name)
 	if err != nil {
 		return Decision{}, fmt.Errorf("release %s: read its revisions in namespace %s: %w", name, ns, err)
 	}

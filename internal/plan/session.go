@@ -14,9 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 
-	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -64,7 +62,7 @@ func (p *Planner) newSession(ctx context.Context, releaseNS string, objs []manif
 	if releaseNS != "" {
 		s.newNamespaces[releaseNS] = true
 	}
-	s.dyn = unthrottled(p.Clients)
+	s.dyn = p.Clients.Unthrottled()
 	var us []*unstructured.Unstructured
 	for _, o := range objs {
 		us = append(us, o.Obj)
@@ -250,21 +248,4 @@ func accessErr(ref manifest.Ref, src manifest.Location, err error) error {
 		err = fmt.Errorf("the credentials of the kubeconfig are not allowed to read or dry-run it: %w", err)
 	}
 	return &AccessError{Object: ref, Source: src, Err: err}
-}
-
-// unthrottled returns a dynamic client without client-side rate limiting:
-// the plan's requests are bounded by its worker pool (workers in flight),
-// and the API server's priority and fairness protects it; a token bucket
-// on top only queues a 600-object plan for seconds.
-func unthrottled(c *kube.Clients) dynamic.Interface {
-	if c.Config == nil {
-		return c.Dynamic
-	}
-	cfg := rest.CopyConfig(c.Config)
-	cfg.QPS, cfg.Burst, cfg.RateLimiter = -1, 0, nil
-	d, err := dynamic.NewForConfig(cfg)
-	if err != nil {
-		return c.Dynamic
-	}
-	return d
 }

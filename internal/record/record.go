@@ -127,6 +127,21 @@ type Store struct {
 	Version string
 }
 
+// NewStore returns the Store that writes a release's revisions and takes
+// its lock: each revision it saves records version (kship's) and is timed
+// by now (time.Now when nil). With NewReader it is the one place a Store is
+// built (release builds one per command).
+func NewStore(typed kubernetes.Interface, now func() time.Time, version string) *Store {
+	return &Store{Typed: typed, Now: now, Version: version}
+}
+
+// NewReader returns a Store that only reads (status, history, the MCP
+// tools, the ownership check, a mechanism's look at its records): it saves
+// nothing, so it needs neither clock nor version.
+func NewReader(typed kubernetes.Interface) *Store {
+	return &Store{Typed: typed}
+}
+
 // SecretName is the name of the Secret holding revision n of release.
 func SecretName(release string, n int) string {
 	return fmt.Sprintf("kship.%s.v%d", release, n)

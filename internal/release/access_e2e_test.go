@@ -132,13 +132,13 @@ func TestE2ELeastPrivilegeCycle(t *testing.T) {
 	if finding == "" {
 		t.Fatalf("check does not name the missing %q", want)
 	}
-	revs, err := (&record.Store{Typed: admin.Typed}).List(ctx, r.ns, "app")
+	revs, err := record.NewReader(admin.Typed).List(ctx, r.ns, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
 	out = r.deploy(v3)
 	r.expect(out, 2)
-	after, err := (&record.Store{Typed: admin.Typed}).List(ctx, r.ns, "app")
+	after, err := record.NewReader(admin.Typed).List(ctx, r.ns, "app")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -141,7 +141,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	addMechanismChecks(p.Report, p)
 	addAccessCheck(p.Report, o, p.Release)
 	if c := o.liveClients(); c != nil {
-		validate.AddOwnership(ctx, p.Report, newStore(c, o.Now, o.ToolVersion), p.Release, p.Objects)
+		validate.AddOwnership(ctx, p.Report, record.NewReader(c.Typed), p.Release, p.Objects)
 	}
 	if err := writeChecks(p, o); err != nil {
 		return p, err
@@ -312,7 +312,7 @@ func (o *PrepareOptions) readHistory(ctx context.Context, rel *config.Release) e
 	if !o.ReadHistory || o.Previous != nil || o.Clients == nil {
 		return nil
 	}
-	revs, err := newStore(o.Clients, o.Now, o.ToolVersion).List(ctx, rel.Spec.Namespace, rel.Metadata.Name)
+	revs, err := record.NewReader(o.Clients.Typed).List(ctx, rel.Spec.Namespace, rel.Metadata.Name)
 	if err != nil {
 		return &InputError{Err: fmt.Errorf("release %s: read its history in namespace %s: %w", rel.Metadata.Name, rel.Spec.Namespace, err)}
 	}

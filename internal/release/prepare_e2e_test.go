@@ -503,7 +503,7 @@ func TestPlanPrunesFromHistory(t *testing.T) {
 	if _, err := env.Clientset(t).CoreV1().ConfigMaps(ns).Create(ctx, &corev1.ConfigMap{ObjectMeta: metav1.ObjectMeta{Name: "retired"}}, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	store := &record.Store{Typed: env.Clientset(t), Now: time.Now}
+	store := record.NewStore(env.Clientset(t), time.Now, "")
 	rev := &record.Revision{Release: "acceptance-clean", Namespace: ns, Number: 4, Objects: retired, Outcome: record.OutcomeDeployed}
 	if err := store.Save(ctx, rev); err != nil {
 		t.Fatal(err)

@@ -85,19 +85,13 @@ func newRun(o common) *run {
 	if r.lockTTL == 0 {
 		r.lockTTL = DefaultLockTTL
 	}
-	r.hist = maskedHistory{history: newStore(o.Clients, now, o.Version), r: r}
+	r.hist = maskedHistory{history: record.NewStore(o.Clients.Typed, now, o.Version), r: r}
 	r.waiterFor = func(stage event.Stage) waiter {
 		return &wait.Waiter{Clients: o.Clients, Sink: r.rec, Now: now, Stage: stage}
 	}
 	r.smoke = &smoke.Runner{HTTP: hc, Typed: o.Clients.Typed, Now: now}
 	r.gatesFor = func(rel *config.Release) (evaluator, error) { return newEvaluator(rel, now, r.rec) }
 	return r
-}
-
-// newStore is the one place a release history (record.Store) is built: every
-// revision it saves records the kship version that wrote it.
-func newStore(c *kube.Clients, now func() time.Time, version string) *record.Store {
-	return &record.Store{Typed: c.Typed, Now: now, Version: version}
 }
 
 // env is what the run gives a mechanism or strategy: the recorded,

@@ -75,7 +75,7 @@ func imagesOf(objs []manifest.Object) []string {
 
 // History lists a release's revisions, newest first.
 func History(ctx context.Context, c *kube.Clients, ns, name string) ([]RevisionInfo, error) {
-	revs, err := (&record.Store{Typed: c.Typed}).List(ctx, ns, name)
+	revs, err := record.NewReader(c.Typed).List(ctx, ns, name)
 	if err != nil {
 		return nil, fmt.Errorf("release %s/%s history: %w", ns, name, err)
 	}
@@ -100,7 +100,7 @@ func redactorOf(revs []record.Revision) *evidence.Redactor {
 
 // Status reads a release's state from the cluster; it writes nothing.
 func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time) (*StatusReport, error) {
-	store := &record.Store{Typed: c.Typed}
+	store := record.NewReader(c.Typed)
 	revs, err := store.List(ctx, ns, name)
 	if err != nil {
 		return nil, fmt.Errorf("release %s/%s history: %w", ns, name, err)

@@ -20,7 +20,7 @@ import (
 func TestStatusAndHistoryMaskStoredMessages(t *testing.T) {
 	ctx := context.TODO()
 	c := &kube.Clients{Typed: fake.NewSimpleClientset()}
-	store := &record.Store{Typed: c.Typed, Now: time.Now}
+	store := record.NewStore(c.Typed, time.Now, "")
 	secret := obj("Secret", "token", map[string]any{"stringData": map[string]any{"token": "Pl4ntStatusSecret"}})
 	rev := &record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeRolledBack,
 		Objects:     []manifest.Object{secret, obj("Deployment", "web", nil)},
