@@ -68,6 +68,7 @@ func (a *argoCD) Apply(ctx context.Context, sha string) error {
 			"sync":        map[string]any{"revision": sha},
 		}
 	}
+	before := errorConditionsOf(app)
 	body, _ := json.Marshal(patch)
 	if _, err := a.dyn.Resource(ApplicationsResource).Namespace(a.ref.Namespace).Patch(ctx, a.ref.Name, types.MergePatchType, body, metav1.PatchOptions{}); err != nil {
 		return fmt.Errorf("ask Argo CD to sync Application %s now: %w", a.ref, err)
@@ -75,7 +76,7 @@ func (a *argoCD) Apply(ctx context.Context, sha string) error {
 	var seen observations
 	last, err := watchObject(ctx, a.dyn, ApplicationsResource, a.ref.Namespace, a.ref.Name, func(u *unstructured.Unstructured) (bool, error) {
 		seen.record(a.observe, observeApplication(u))
-		done, rev, err := applicationSynced(u, sha)
+		done, rev, err := applicationSynced(u, sha, before)
 		if err != nil || !done {
 			return false, err
 		}
@@ -96,8 +97,10 @@ func (a *argoCD) Apply(ctx context.Context, sha string) error {
 // applicationSynced decides about an Application after kship asked it to
 // sync sha: done when it is Synced at a revision that is sha (or, the
 // caller checks, holds it) and no operation runs; Argo CD's failure when
-// its operation for sha failed, or a condition of an error type is set.
-func applicationSynced(u *unstructured.Unstructured, sha string) (done bool, revision string, err error) {
+// its operation for sha failed, or a condition of an error type is set
+// that is not stale (staleError): before holds the error conditions the
+// Application had when kship asked.
+func applicationSynced(u *unstructured.Unstructured, sha string, before map[string]bool) (done bool, revision string, err error) {
 	obj := objectName("Application", u)
 	phase := field(u, "status", "operationState", "phase")
 	opRev := field(u, "status", "operationState", "syncResult", "revision")
@@ -107,8 +110,9 @@ func applicationSynced(u *unstructured.Unstructured, sha string) (done bool, rev
 	if (phase == "Failed" || phase == "Error") && opRev == sha {
 		return false, opRev, &ArgoCDError{Object: obj, Reason: "operation " + phase, Message: field(u, "status", "operationState", "message"), SHA: sha}
 	}
-	for _, c := range argoConditions(u) {
-		if strings.HasSuffix(c.Type, "Error") {
+	refreshed := u.GetAnnotations()[refreshAnnotation] == ""
+	for _, c := range argoErrorConditions(u) {
+		if !staleError(c, before, refreshed) {
 			return false, "", &ArgoCDError{Object: obj, Reason: c.Type, Message: c.Message, SHA: sha}
 		}
 	}
@@ -123,6 +127,54 @@ func applicationSynced(u *unstructured.Unstructured, sha string) (done bool, rev
 		return false, revision, nil
 	}
 	return true, revision, nil
+}
+
+// argoSyncError is the condition Argo CD sets when a sync operation
+// fails; only another sync clears it (a refresh does not evaluate it).
+const argoSyncError = "SyncError"
+
+// argoCondition is an error condition of an Application: its type,
+// message and lastTransitionTime, which Argo CD keeps while the type and
+// message stay the same.
+type argoCondition struct{ Type, Message, Since string }
+
+func (c argoCondition) key() string { return c.Type + "\x00" + c.Message + "\x00" + c.Since }
+
+// staleError says an error condition is not about kship's commit: it is
+// exactly one the Application had before kship asked (same type, message
+// and lastTransitionTime), and Argo CD has not refreshed since (the
+// refresh annotation kship set is still there), or it is a SyncError,
+// which reports an earlier sync (kship's own is judged by its operation's
+// phase). A condition that is new, or that still stands once Argo CD
+// compared the repository with kship's commit in it, is a failure.
+func staleError(c argoCondition, before map[string]bool, refreshed bool) bool {
+	if !before[c.key()] {
+		return false
+	}
+	return c.Type == argoSyncError || !refreshed
+}
+
+// argoErrorConditions are an Application's conditions of an error type
+// (ComparisonError, InvalidSpecError, SyncError, ...).
+func argoErrorConditions(u *unstructured.Unstructured) []argoCondition {
+	var out []argoCondition
+	conds, _, _ := unstructured.NestedSlice(u.Object, "status", "conditions")
+	for _, c := range conds {
+		m, _ := c.(map[string]any)
+		if t := str(m["type"]); strings.HasSuffix(t, "Error") {
+			out = append(out, argoCondition{Type: t, Message: str(m["message"]), Since: str(m["lastTransitionTime"])})
+		}
+	}
+	return out
+}
+
+// errorConditionsOf are the keys of u's error conditions.
+func errorConditionsOf(u *unstructured.Unstructured) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range argoErrorConditions(u) {
+		out[c.key()] = true
+	}
+	return out
 }
 
 // argoConditions are an Application's status.conditions (Argo CD's have a

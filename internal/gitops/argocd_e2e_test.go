@@ -181,3 +181,35 @@ func TestE2EArgoCDContractSyncFailed(t *testing.T) {
 		t.Errorf("the failure took %s to surface", took)
 	}
 }
+
+// An error condition the Application had before kship's commit (a
+// ComparisonError of an earlier revision, and a SyncError of an earlier
+// sync) is not a failure of kship's commit: kship waits for Argo CD to
+// sync its commit, and it is verified, exit 0.
+func TestE2EArgoCDContractStaleErrorCondition(t *testing.T) {
+	f := newFixture(t, "argocd-stale-")
+	f.engine = "engine: argocd\n    application: {namespace: " + f.ns + ", name: app}"
+	f.argoStandIn(func(string) string { return "" })
+	apps := f.clients.Dynamic.Resource(gitops.ApplicationsResource).Namespace(f.ns)
+	ctx := context.Background()
+	app, err := apps.Get(ctx, "app", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	since := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+	app.Object["status"] = map[string]any{
+		"sync": map[string]any{"status": "Unknown"},
+		"conditions": []any{
+			map[string]any{"type": "ComparisonError", "message": "rpc error: app path does not exist", "lastTransitionTime": since},
+			map[string]any{"type": "SyncError", "message": "one or more objects failed to apply", "lastTransitionTime": since},
+		},
+	}
+	if _, err := apps.Update(ctx, app, metav1.UpdateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	out := f.deploy(f.release("v1", ""))
+	f.expect(out, 0)
+	if f.image() != "app:v1" {
+		t.Errorf("image %q after the sync", f.image())
+	}
+}

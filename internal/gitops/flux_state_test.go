@@ -114,7 +114,7 @@ func TestApplicationSynced(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			done, rev, err := applicationSynced(obj(t, head+tt.rest+"\n"), sha)
+			done, rev, err := applicationSynced(obj(t, head+tt.rest+"\n"), sha, nil)
 			if done != tt.done || (done && rev != tt.rev) || (tt.err == "") != (err == nil) || (err != nil && !strings.Contains(err.Error(), tt.err)) {
 				t.Errorf("done %v rev %q error %v; want %v %q %q", done, rev, err, tt.done, tt.rev, tt.err)
 			}
