@@ -89,7 +89,7 @@ spec:
   # Config changes roll: a Deployment, StatefulSet or DaemonSet restarts when a ConfigMap or Secret of
   # this source that it reads changes (kship stamps their digest into its pod template). A workload that
   # reloads its config itself opts out with the annotation kship.dev/restart-on-config-change: "false".
-  mechanism: apply            # kship's server-side apply (helm and gitops are refused until supported)
+  mechanism: apply            # kship's server-side apply; or helm (a real Helm release) or gitops (a commit Flux applies)
   strategy:
     type: RollingUpdate       # or Canary, with canary: {steps: [{setWeight: 25}, {analysis: {duration: 30s}}, {setWeight: 50}]}
                               # (see docs/canary.md; BlueGreen is not supported yet)
