@@ -3,7 +3,6 @@ package release
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
@@ -11,52 +10,37 @@ import (
 	"github.com/kship/kship/internal/wait"
 )
 
-// stabilize re-evaluates the gates every interval across the window while
-// the detector keeps watching; any breach is a trigger.
+// stabilize re-evaluates the gates every interval across the window
+// (gate.Stabilize) while the detector keeps watching; any breach is a trigger.
 func (r *run) stabilize(ctx context.Context, rel *config.Release, gates evaluator, baseline map[string]gate.Measurement,
 	fails <-chan wait.Failure, v *verification) *trigger {
-	window, interval := rel.Spec.Stabilize.Window.Duration, rel.Spec.Stabilize.Interval.Duration
-	if window <= 0 {
+	s := rel.Spec.Stabilize
+	if s.Window.Duration <= 0 {
 		r.decide(event.StageStabilize, "no stabilize window configured: skipped")
 		return nil
 	}
-	if interval <= 0 || interval > window {
-		interval = window
-	}
-	done := r.begin(event.StageStabilize, fmt.Sprintf("watch for %s, gates every %s", window, interval))
-	end := time.NewTimer(window)
-	defer end.Stop()
-	tick := time.NewTicker(interval)
-	defer tick.Stop()
+	done := r.begin(event.StageStabilize, fmt.Sprintf("watch for %s, gates every %s", s.Window.Duration, gate.Interval(s)))
+	var breach *trigger
 	rounds := 0
-	for {
-		select {
-		case <-ctx.Done():
-			done("interrupted")
-			return &trigger{stage: event.StageStabilize, reason: "interrupted: " + context.Cause(ctx).Error()}
-		case f, ok := <-fails:
-			if !ok {
-				fails = nil
-				continue
-			}
-			done("detector failure")
-			return &trigger{stage: event.StageStabilize, reason: describeFailure(f)}
-		case <-tick.C:
-			rounds++
-			if t := r.evaluate(ctx, rel, gates, gateList(rel), baseline, event.StageStabilize, v); t != nil {
-				done("gate breached")
-				return t
-			}
-		case <-end.C:
-			if t := r.evaluate(ctx, rel, gates, gateList(rel), baseline, event.StageStabilize, v); t != nil {
-				done("gate breached")
-				return t
-			}
-			v.checked = append(v.checked, fmt.Sprintf("stabilize: %s window, %d gate rounds, no failure detected", window, rounds+1))
-			done("stable")
-			return nil
-		}
+	end, f := gate.Stabilize(ctx, s, fails, func() bool {
+		rounds++
+		breach = r.evaluate(ctx, rel, gates, gateList(rel), baseline, event.StageStabilize, v)
+		return breach != nil
+	})
+	switch end {
+	case gate.Interrupted:
+		done("interrupted")
+		return &trigger{stage: event.StageStabilize, reason: "interrupted: " + context.Cause(ctx).Error()}
+	case gate.Signalled:
+		done("detector failure")
+		return &trigger{stage: event.StageStabilize, reason: describeFailure(f)}
+	case gate.Stopped:
+		done("gate breached")
+		return breach
 	}
+	v.checked = append(v.checked, fmt.Sprintf("stabilize: %s window, %d gate rounds, no failure detected", s.Window.Duration, rounds))
+	done("stable")
+	return nil
 }
 
 // gateList is the release file's gates (none without metrics).
