@@ -25,10 +25,16 @@ const (
 	// Unverified: applied and rolled out, but nothing proved it works (no
 	// smoke check and no gate, or a gate was inconclusive).
 	Unverified Verdict = "deployed-unverified"
+	// Incomplete: the run stopped before it could finish or record its
+	// result: it lost the release lock to another run, or the cluster
+	// could not be reached to record the verdict. The summary says what
+	// runs; a human must look (exit 4, as RollbackFailed).
+	Incomplete Verdict = "incomplete"
 )
 
-// Verdicts lists every verdict; each has its own exit code.
-var Verdicts = []Verdict{Verified, Refused, RolledBack, RollbackFailed, Unverified}
+// Verdicts lists every verdict; each has its own exit code but Incomplete,
+// which shares RollbackFailed's (a human must act).
+var Verdicts = []Verdict{Verified, Refused, RolledBack, RollbackFailed, Unverified, Incomplete}
 
 // ExitCode is the process exit code of the verdict (DESIGN.md).
 func (v Verdict) ExitCode() int {
@@ -39,7 +45,7 @@ func (v Verdict) ExitCode() int {
 		return exitcode.Refused
 	case RolledBack:
 		return exitcode.RolledBack
-	case RollbackFailed:
+	case RollbackFailed, Incomplete:
 		return exitcode.RollbackFailed
 	case Unverified:
 		return exitcode.Unverified

@@ -15,7 +15,8 @@ const (
 	// was verified.
 	RolledBack = 3
 	// RollbackFailed: the release failed and the rollback failed or was
-	// not possible; a human must act.
+	// not possible, or the run could not finish (it lost the release lock,
+	// or could not record its result); a human must act.
 	RollbackFailed = 4
 	// Unverified: applied, but nothing proved it works.
 	Unverified = 5
@@ -37,7 +38,7 @@ func Meaning(code int) string {
 	case RolledBack:
 		return "failed, rolled back, rollback verified"
 	case RollbackFailed:
-		return "failed, and the rollback failed or was not possible"
+		return "a human must act: failed and the rollback failed or was not possible, or the run could not finish (lost its lock, or could not record its result)"
 	case Unverified:
 		return "applied but not verified"
 	}

@@ -159,3 +159,28 @@ func TestDeployMasksTheOutcomeAndStoredMessages(t *testing.T) {
 		t.Errorf("trigger %q does not say what was masked", out.Trigger)
 	}
 }
+
+// A final save that fails makes the run Incomplete (exit 4) in what it
+// returns, prints and writes to evidence.json alike: never "verified
+// (exit 0)" printed with exit 4 returned and a pending revision stored.
+func TestUnrecordedResultIsIncompleteEverywhere(t *testing.T) {
+	h := newHarness(t.TempDir())
+	h.hist.failSave = func(r *record.Revision) error {
+		if r.Outcome == OutcomeDeployed {
+			return errors.New("connection refused")
+		}
+		return nil
+	}
+	out := mustDeploy(t, h, 4)
+	if out.Verdict != Incomplete || !strings.Contains(out.Summary, "could NOT be recorded") || !strings.Contains(out.Summary, "verified") {
+		t.Errorf("outcome %s: %s", out.Verdict, out.Summary)
+	}
+	b, err := evidence.Read(out.EvidenceDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b.Outcome.Verdict != out.Verdict || b.Outcome.ExitCode != out.ExitCode || b.Outcome.Summary != out.Summary {
+		t.Errorf("evidence.json says %s (exit %d) %q; the run returned %s (exit %d) %q",
+			b.Outcome.Verdict, b.Outcome.ExitCode, b.Outcome.Summary, out.Verdict, out.ExitCode, out.Summary)
+	}
+}

@@ -2,7 +2,10 @@ package release
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
+	"time"
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
@@ -97,7 +100,9 @@ func (r *run) succeed(ctx context.Context, a *attempt, v verification) {
 	if a.previous != nil {
 		a.previous.Outcome = OutcomeSuperseded
 		a.previous.Message = fmt.Sprintf("superseded by revision %d", a.rev.Number)
-		if err := r.hist.Save(ctx, a.previous); err != nil {
+		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), record.DefaultSaveWithin+30*time.Second)
+		defer cancel()
+		if err := r.hist.SaveRetrying(sctx, a.previous, record.DefaultSaveWithin, r.retrying(event.StageStabilize, a.previous)); err != nil {
 			r.emit(event.StageStabilize, event.TypeLog, "", fmt.Sprintf("mark revision %d superseded: %v", a.previous.Number, err), nil)
 		}
 	}
@@ -114,35 +119,72 @@ func (r *run) interrupted(ctx context.Context, a *attempt) {
 	r.decide(event.StageRollout, "%s", a.out.Summary)
 }
 
-// finish writes the evidence bundle, stores its digest with the revision
-// and completes the Outcome.
+// finish completes the Outcome, writes the evidence bundle and records
+// the result with the revision, retrying across a short API-server outage
+// (record.DefaultSaveWithin). What it returns is what is printed, what the
+// process exits with and what evidence.json says: when the result could
+// not be recorded, the verdict becomes Incomplete (exit 4) in all three.
 func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, error) {
 	a.out.FinishedAt = r.now()
 	a.out.ExitCode = a.out.Verdict.ExitCode()
 	*a.out = r.red.Outcome(*a.out) // what is printed, embedded in evidence.json and returned
-	b := r.bundle(kind, a)
-	ctx, cancel := detached(ctx)
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), record.DefaultSaveWithin+30*time.Second)
 	defer cancel()
-	if a.out.EvidenceDir != "" {
-		digest, err := evidence.Write(a.out.EvidenceDir, b, r.red)
-		switch {
-		case err != nil:
-			// The verdict stands and is recorded with the revision (its
-			// exit code is the verdict's); only the bundle is missing, and
-			// the run says so.
-			r.emit(event.StageStabilize, event.TypeLog, "", "write the evidence bundle: "+err.Error(), nil)
-			a.out.Summary += "; the evidence bundle could NOT be written: " + err.Error()
-		case a.rev != nil:
-			a.rev.EvidenceDigest = digest
-		}
+	r.writeEvidence(kind, a)
+	if !a.saved {
+		return a.out, nil
 	}
-	if a.saved {
-		a.rev.FinishedAt = a.out.FinishedAt
-		if err := r.hist.Save(ctx, a.rev); err != nil {
-			return a.out, fmt.Errorf("record revision %d: %w", a.rev.Number, err)
-		}
+	a.rev.FinishedAt = a.out.FinishedAt
+	err := r.hist.SaveRetrying(ctx, a.rev, record.DefaultSaveWithin, r.retrying(event.StageStabilize, a.rev))
+	var prune *record.PruneError
+	switch {
+	case errors.As(err, &prune):
+		r.emit(event.StageStabilize, event.TypeLog, "", fmt.Sprintf("revision %d recorded; %v", a.rev.Number, err), nil)
+	case err != nil:
+		r.notRecorded(a, err)
+		r.writeEvidence(kind, a)
 	}
 	return a.out, nil
+}
+
+// notRecorded turns an outcome whose revision could not be recorded into
+// Incomplete: the cluster still says the revision is pending, so the run
+// did not finish, whatever it measured.
+func (r *run) notRecorded(a *attempt, err error) {
+	was := a.out.Verdict
+	a.out.Verdict = Incomplete
+	a.out.ExitCode = Incomplete.ExitCode()
+	a.out.Summary = r.red.String(fmt.Sprintf("%s — but this result (%s) could NOT be recorded in the cluster: %v; "+
+		"revision %d stays recorded as %s there, and the next kship deploy or rollback marks it interrupted",
+		a.out.Summary, was, err, a.rev.Number, OutcomePending))
+	a.out.FinishedAt = r.now()
+	r.decide(event.StageStabilize, "record revision %d: %v", a.rev.Number, err)
+}
+
+// writeEvidence writes the attempt's bundle and keeps its digest for the
+// revision; a bundle that cannot be written is said in the summary (the
+// verdict stands and is recorded with the revision).
+func (r *run) writeEvidence(kind string, a *attempt) {
+	if a.out.EvidenceDir == "" {
+		return
+	}
+	digest, err := evidence.Write(a.out.EvidenceDir, r.bundle(kind, a), r.red)
+	switch {
+	case err != nil:
+		r.emit(event.StageStabilize, event.TypeLog, "", "write the evidence bundle: "+err.Error(), nil)
+		if !strings.Contains(a.out.Summary, "the evidence bundle could NOT be written") {
+			a.out.Summary += "; the evidence bundle could NOT be written: " + err.Error()
+		}
+	case a.rev != nil:
+		a.rev.EvidenceDigest = digest
+	}
+}
+
+// retrying says in the stream that a save of rev will be tried again.
+func (r *run) retrying(stage event.Stage, rev *record.Revision) func(error, time.Duration) {
+	return func(err error, next time.Duration) {
+		r.emit(stage, event.TypeLog, "", fmt.Sprintf("record revision %d: %v; trying again in %s", rev.Number, err, next), nil)
+	}
 }
 
 // bundle builds the evidence bundle of an attempt from the recorded events.

@@ -69,6 +69,10 @@ func (h *fakeHistory) Save(_ context.Context, r *record.Revision) error {
 	return nil
 }
 
+func (h *fakeHistory) SaveRetrying(ctx context.Context, r *record.Revision, _ time.Duration, _ func(error, time.Duration)) error {
+	return h.Save(ctx, r)
+}
+
 func (h *fakeHistory) List(context.Context, string, string) ([]record.Revision, error) {
 	var out []record.Revision
 	for _, r := range h.revs {

@@ -19,6 +19,7 @@ const (
 	RolledBack     = event.RolledBack
 	RollbackFailed = event.RollbackFailed
 	Unverified     = event.Unverified
+	Incomplete     = event.Incomplete
 )
 
 // Verdicts lists every verdict (event.Verdicts).

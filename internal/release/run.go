@@ -164,3 +164,10 @@ func (h maskedHistory) Save(ctx context.Context, rev *record.Revision) error {
 	rev.Message = h.r.red.String(rev.Message)
 	return h.history.Save(ctx, rev)
 }
+
+// SaveRetrying masks rev's message in place, then saves it across a short
+// API-server outage.
+func (h maskedHistory) SaveRetrying(ctx context.Context, rev *record.Revision, within time.Duration, retry func(error, time.Duration)) error {
+	rev.Message = h.r.red.String(rev.Message)
+	return h.history.SaveRetrying(ctx, rev, within, retry)
+}

@@ -2,6 +2,7 @@ package release
 
 import (
 	"context"
+	"time"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
@@ -25,6 +26,8 @@ type waiter interface {
 // history stores revisions and the lock (P4-B record).
 type history interface {
 	Save(ctx context.Context, r *record.Revision) error
+	// SaveRetrying saves across a short API-server outage (record.Store's).
+	SaveRetrying(ctx context.Context, r *record.Revision, within time.Duration, retry func(err error, next time.Duration)) error
 	List(ctx context.Context, ns, name string) ([]record.Revision, error)
 	Get(ctx context.Context, ns, name string, number int) (*record.Revision, error)
 	Lock(ctx context.Context, ns, name, holder string, opts record.LockOptions) (*record.Lease, error)

@@ -28,6 +28,10 @@ func (h *history) Save(_ context.Context, r *record.Revision) error {
 	return nil
 }
 
+func (h *history) SaveRetrying(ctx context.Context, r *record.Revision, _ time.Duration, _ func(error, time.Duration)) error {
+	return h.Save(ctx, r)
+}
+
 func (h *history) Get(_ context.Context, _, _ string, n int) (*record.Revision, error) {
 	r, ok := h.saved[n]
 	if !ok {

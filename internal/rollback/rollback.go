@@ -15,6 +15,7 @@ package rollback
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -37,6 +38,8 @@ type Restorer interface {
 // (record.Store).
 type History interface {
 	Save(ctx context.Context, r *record.Revision) error
+	// SaveRetrying saves across a short API-server outage (record.Store's).
+	SaveRetrying(ctx context.Context, r *record.Revision, within time.Duration, retry func(err error, next time.Duration)) error
 	Get(ctx context.Context, ns, name string, number int) (*record.Revision, error)
 }
 
@@ -173,9 +176,17 @@ func (x *Runner) close(ctx context.Context, in Input, res *Result) {
 		rev.Unverified = true
 		rev.Message += ", NOT verified: " + res.Unverified
 	}
-	sctx, cancel := detached(ctx)
+	sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), record.DefaultSaveWithin+30*time.Second)
 	defer cancel()
-	if err := x.History.Save(sctx, rev); err != nil {
+	err := x.History.SaveRetrying(sctx, rev, record.DefaultSaveWithin, func(err error, next time.Duration) {
+		x.log(fmt.Sprintf("record rollback revision %d: %v; trying again in %s", in.Number, err, next))
+	})
+	var prune *record.PruneError
+	if errors.As(err, &prune) {
+		x.log(fmt.Sprintf("rollback revision %d recorded; %v", in.Number, err))
+		err = nil
+	}
+	if err != nil {
 		if res.Err == nil {
 			res.Err = fmt.Errorf("record rollback revision %d: %w", in.Number, err)
 		}
