@@ -24,9 +24,10 @@
 // Recover ends one that an interrupted kship run left, by Helm's own
 // rollback.
 //
-// It imports event, kube, manifest, config and rollout because it is a
-// mechanism: it writes a release file's objects, with the run's clients,
-// into the run's event stream.
+// It imports config, event, kube, manifest, record and rollout because it
+// is a mechanism: it writes a release file's objects, with the run's
+// clients, into the run's event stream, and reads kship's revision records
+// (record) to tell a pending Helm revision an interrupted kship run left.
 package helm
 
 import (

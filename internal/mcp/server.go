@@ -14,9 +14,11 @@
 // everything release refuses stays refused. Every call is logged, and
 // recorded in the attempt's evidence folder.
 //
-// Like cli, mcp is a front end of the executor: it imports release and
-// the packages whose data it returns (event, evidence, plan, record,
-// config, kube, manifest, input).
+// Like cli, mcp is a front end of the executor: it imports release, the
+// packages whose data it returns (event, evidence, plan, record, config,
+// kube, manifest, input), exitcode for the exit codes its results carry as
+// the CLI's do, and configdigest to leave the stamped config digest out of
+// a plan id.
 package mcp
 
 import (

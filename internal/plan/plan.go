@@ -27,8 +27,10 @@
 //
 // A workload whose config digest changes (the annotation configdigest
 // stamps into its pod template) is listed in Restarts with the config
-// changes that account for it; plan imports configdigest, a fourth kship
-// package, for which template reads which key of which object.
+// changes that account for it. plan imports config, kube and manifest (the
+// release file, the clients it dry-runs with, the rendered objects) and
+// configdigest, a fourth kship package, for which template reads which key
+// of which object.
 //
 // Live objects are read with one LIST per resource and namespace when the
 // bundle has several of them, else one GET each; the dry-runs run on a

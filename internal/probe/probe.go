@@ -21,8 +21,10 @@
 //     breaks is a warning with the value (it is not the new revision's
 //     fault, and deploy does not blame it on it).
 //
-// It imports gate, a fourth kship package, to measure that baseline with
-// the Evaluator deploy uses, so check and deploy say the same thing.
+// It imports config, manifest and validate (the release file, the location
+// of a finding, the check items it returns) and gate, a fourth kship
+// package, to measure that baseline with the Evaluator deploy uses, so
+// check and deploy say the same thing.
 //
 // Findings are check items of the family validate.IDVerifyTarget, located
 // at their field of the release file.
