@@ -3,6 +3,7 @@ package cli
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"os"
 	"os/exec"
@@ -135,8 +136,22 @@ func TestHelmDeployRollsBackWithHelm(t *testing.T) {
 	if out, code, _ := r.deploy(r.file("v1.yaml", nil)); code != exitcode.OK {
 		t.Fatalf("deploy v1: exit %d\n%s", code, out)
 	}
-	if out, code, _ := r.deploy(r.file("v2.yaml", nil)); code != exitcode.OK || !strings.Contains(out, "Helm revision 2") {
+	out, code, _ := r.deploy(r.file("v2.yaml", nil))
+	if code != exitcode.OK || !strings.Contains(out, "Helm revision 2") {
 		t.Fatalf("deploy v2: exit %d\n%s", code, out)
+	}
+	// The pre-upgrade hook Helm ran is in the evidence (the Helm
+	// operation's hooks) and listed in the checks.
+	dir := evidenceDirOf(t, out)
+	ev, err := os.ReadFile(filepath.Join(dir, "evidence.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hooks := helmHooks(t, ev); hooks != "Job web-migrate pre-install,pre-upgrade Succeeded" {
+		t.Errorf("hooks in evidence.json = %q, want the Job web-migrate, Succeeded", hooks)
+	}
+	if cl, err := os.ReadFile(filepath.Join(dir, "release-checklist.md")); err != nil || !strings.Contains(string(cl), "web-migrate") {
+		t.Errorf("release-checklist.md does not list the hook web-migrate (%v)", err)
 	}
 	if got := r.history(); got != "superseded,deployed" {
 		t.Fatalf("Helm history after v1, v2 = %s", got)
@@ -183,6 +198,47 @@ func TestHelmDeployRollsBackWithHelm(t *testing.T) {
 	if got := r.history(); got != "superseded,superseded,failed,superseded,deployed" {
 		t.Errorf("Helm history after kship rollback = %s", got)
 	}
+}
+
+// helmHooks are the hooks of the Helm operations in evidence.json, one
+// "Kind name events phase" each.
+func helmHooks(t *testing.T, evidence []byte) string {
+	t.Helper()
+	var b struct {
+		Events []struct {
+			Type string `json:"type"`
+			Data struct {
+				Hooks []struct {
+					Kind, Name, Phase string
+					Events            []string
+				} `json:"hooks"`
+			} `json:"data"`
+		} `json:"events"`
+	}
+	if err := json.Unmarshal(evidence, &b); err != nil {
+		t.Fatal(err)
+	}
+	var out []string
+	for _, e := range b.Events {
+		for _, h := range e.Data.Hooks {
+			if e.Type == "helm.operation" {
+				out = append(out, fmt.Sprintf("%s %s %s %s", h.Kind, h.Name, strings.Join(h.Events, ","), h.Phase))
+			}
+		}
+	}
+	return strings.Join(out, "; ")
+}
+
+// evidenceDirOf is the evidence folder a command's summary names.
+func evidenceDirOf(t *testing.T, out string) string {
+	t.Helper()
+	for _, l := range strings.Split(out, "\n") {
+		if d, ok := strings.CutPrefix(l, "  evidence:  "); ok {
+			return strings.TrimSpace(d)
+		}
+	}
+	t.Fatalf("no evidence folder in the output:\n%s", out)
+	return ""
 }
 
 // helmCLIBin is the helm CLI of kship's Helm module (bin/helm from make

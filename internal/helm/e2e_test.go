@@ -242,6 +242,33 @@ func TestE2EInstallUpgradeRollback(t *testing.T) {
 	}
 }
 
+// Helm's SDK reports a failed upgrade (here its pre-upgrade hook's Job
+// fails) as a warning of its logger: it reaches the Client's Warn (the
+// run's stream; it was dropped before), and the failed hook is reported in
+// the operation.
+func TestE2EWarningsReachTheStream(t *testing.T) {
+	f := newFixture(t, "kship-helm-warn-")
+	ctx := f.ctx(4 * time.Minute)
+	var warnings []string
+	f.client.Warn = func(msg string) { warnings = append(warnings, msg) }
+	if _, err := f.client.Write(ctx, f.request(1, nil, "v1.yaml")); err != nil {
+		t.Fatal(err)
+	}
+	if len(warnings) != 0 {
+		t.Errorf("warnings of a good install: %q", warnings)
+	}
+	op, err := f.client.Write(ctx, f.request(2, map[string]string{"migrateBehavior": "fail"}, "v2.yaml"))
+	if err == nil {
+		t.Fatalf("upgrade with a failing pre-upgrade hook = %v, want an error", op)
+	}
+	if len(warnings) != 1 || !strings.HasPrefix(warnings[0], "Helm SDK warning: upgrade failed (name=web error=") || !strings.Contains(warnings[0], "web-migrate") {
+		t.Errorf("warnings = %q, want Helm's \"upgrade failed\" naming the hook", warnings)
+	}
+	if op == nil || op.Status != helm.StatusFailed || len(op.Hooks) != 1 || op.Hooks[0].Name != "web-migrate" || op.Hooks[0].Phase != "Failed" {
+		t.Errorf("failed upgrade = %+v, want revision failed with hook web-migrate Failed", op)
+	}
+}
+
 // startHelm starts the helm CLI (not waiting for it).
 func (f *fixture) startHelm(args ...string) *exec.Cmd {
 	f.t.Helper()

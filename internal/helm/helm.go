@@ -32,8 +32,6 @@ package helm
 
 import (
 	"fmt"
-	"io"
-	"log/slog"
 	"sync"
 	"time"
 
@@ -76,8 +74,9 @@ const (
 )
 
 // setFieldManager sets Helm's field manager, a package variable of Helm's
-// kube client (the SDK has no per-client setting); otherwise Helm names it
-// after the running binary.
+// kube client (the SDK has no per-client setting; otherwise Helm names it
+// after the running binary), and routes slog's default logger, which Helm
+// also logs through (routeDefaultLog).
 var setFieldManager sync.Once
 
 // Client is one Helm release of one namespace, read and written through
@@ -92,6 +91,10 @@ type Client struct {
 	HookTimeout time.Duration
 	// Now is the clock of the operations' reports.
 	Now func() time.Time
+	// Warn receives each warning Helm's SDK reports during the Client's
+	// operations, as one line (nil: dropped). Set it before the first
+	// operation.
+	Warn func(msg string)
 
 	cfg   *action.Configuration
 	store *storage.Storage
@@ -100,19 +103,24 @@ type Client struct {
 // Open returns the Helm release name of namespace ns on the cluster of c.
 // Nothing is read until the first call.
 func Open(c *kube.Clients, ns, name string) *Client {
-	setFieldManager.Do(func() { helmkube.ManagedFieldsManager = FieldManager })
+	setFieldManager.Do(func() {
+		helmkube.ManagedFieldsManager = FieldManager
+		routeDefaultLog()
+	})
+	cl := &Client{Name: name, Namespace: ns, Now: time.Now}
+	logs := &warnHandler{c: cl}
 	getter := &restGetter{c: c, ns: ns}
 	kc := helmkube.New(getter)
 	kc.Namespace = ns
-	quiet := slog.NewTextHandler(io.Discard, nil)
-	kc.SetLogger(quiet)
+	kc.SetLogger(logs)
 	d := driver.NewSecrets(c.Typed.CoreV1().Secrets(ns))
-	d.SetLogger(quiet)
+	d.SetLogger(logs)
 	store := storage.Init(d)
-	store.SetLogger(quiet)
-	cfg := action.NewConfiguration(action.ConfigurationSetLogger(quiet))
+	store.SetLogger(logs)
+	cfg := action.NewConfiguration(action.ConfigurationSetLogger(logs))
 	cfg.RESTClientGetter, cfg.KubeClient, cfg.Releases = getter, kc, store
-	return &Client{Name: name, Namespace: ns, Now: time.Now, cfg: cfg, store: store}
+	cl.cfg, cl.store = cfg, store
+	return cl
 }
 
 func (c *Client) maxHistory() int {

@@ -28,10 +28,16 @@ func NewMechanism(env rollout.Env) *Mechanism { return &Mechanism{Env: env} }
 // checks dry-run with it, so they predict Helm's apply.
 func (m *Mechanism) FieldManager() string { return FieldManager }
 
-// client opens the Helm release of a release file.
-func (m *Mechanism) client(rel *config.Release, ns string) *Client {
+// client opens the Helm release of a release file; the warnings of Helm's
+// SDK go to the run's stream under stage.
+func (m *Mechanism) client(rel *config.Release, ns string, stage event.Stage) *Client {
 	c := Open(m.Env.Clients, ns, releaseName(rel))
 	c.Now = m.Env.Now
+	if sink := m.Env.Sink; sink != nil {
+		c.Warn = func(msg string) {
+			sink.Emit(event.Event{Time: m.Env.Now(), Stage: stage, Type: event.TypeLog, Object: c.String(), Message: msg})
+		}
+	}
 	if h := rel.Spec.Source.Helm; h != nil && h.MaxHistory > 0 {
 		c.MaxHistory = h.MaxHistory
 	}
@@ -57,7 +63,7 @@ func (m *Mechanism) Write(ctx context.Context, t rollout.Target) ([]manifest.Obj
 	if t.Release.Spec.Source.Helm == nil {
 		return nil, errors.New("spec.mechanism helm needs spec.source.helm (a chart)")
 	}
-	c := m.client(t.Release, t.Namespace)
+	c := m.client(t.Release, t.Namespace, event.StageRollout)
 	if err := m.recover(ctx, c, t); err != nil {
 		return nil, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/rollout"
 )
@@ -32,7 +33,7 @@ func (m *Mechanism) Prepare(ctx context.Context, t rollout.Target) (*rollout.Pre
 		p.Plan = fmt.Sprintf("a revision of Helm release %s/%s with these %d objects (its history is not read offline); Helm runs the chart's hooks", t.Namespace, name, len(t.Objects))
 		return p, nil
 	}
-	c := m.client(t.Release, t.Namespace)
+	c := m.client(t.Release, t.Namespace, event.StagePrepare)
 	hist, err := c.History(ctx)
 	if err != nil {
 		return nil, err

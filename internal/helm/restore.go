@@ -26,7 +26,7 @@ func (m *Mechanism) Restore(ctx context.Context, r rollout.Restore) ([]manifest.
 	if rel == nil || rel.Spec.Source.Helm == nil {
 		return nil, fmt.Errorf("the release file of revision %d has no spec.source.helm: not a Helm release", r.From.Number)
 	}
-	c := m.client(rel, r.Namespace)
+	c := m.client(rel, r.Namespace, event.StageRollback)
 	hist, err := c.History(ctx)
 	if err != nil {
 		return nil, err

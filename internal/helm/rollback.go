@@ -29,6 +29,7 @@ type RollbackRequest struct {
 // the deployed one. The kship revision it is recorded as replaces the
 // label Helm copied from the restored revision.
 func (c *Client) Rollback(ctx context.Context, req RollbackRequest) (*Operation, error) {
+	defer defaultLog.run(c)()
 	hist, err := c.History(ctx)
 	if err != nil {
 		return nil, err
@@ -70,6 +71,7 @@ func (c *Client) Rollback(ctx context.Context, req RollbackRequest) (*Operation,
 // revision uninstalled: the next install reuses the name and continues
 // the numbering.
 func (c *Client) Uninstall(ctx context.Context, description string) (*Operation, error) {
+	defer defaultLog.run(c)()
 	op := &Operation{Action: ActionUninstall, Release: c.Name, Namespace: c.Namespace, Started: c.now()}
 	un := action.NewUninstall(c.cfg)
 	un.KeepHistory, un.Description = true, description

@@ -108,6 +108,7 @@ func (o *Operation) String() string {
 // the revision. A release whose last revision is pending is not touched
 // (a *PendingError). On error the Operation says what was done.
 func (c *Client) Write(ctx context.Context, req Request) (*Operation, error) {
+	defer defaultLog.run(c)()
 	hist, err := c.History(ctx)
 	if err != nil {
 		return nil, err
