@@ -45,7 +45,7 @@ func (p *Prober) baseline(ctx context.Context, in Input, a promv1.API, gates []c
 		}
 		path := fmt.Sprintf("spec.verify.metrics.gates[%d]", idx[g.Name])
 		out = append(out, item(in, path, validate.Warn,
-			fmt.Sprintf("gate %s: baseline warning: %s; deploy goes ahead and judges the new revision only on windows wholly after its rollout, so this is not blamed on it", g.Name, m.Warning),
+			fmt.Sprintf("baseline warning: %s; deploy goes ahead and judges the new revision only on windows wholly after its rollout, so this is not blamed on it", m.Warning),
 			fmt.Sprintf("the gate's query on the revision running now, as sent: %s", m.Query)))
 	}
 	return out
