@@ -19,8 +19,6 @@ package record
 
 import (
 	"fmt"
-	"os"
-	"os/user"
 	"strings"
 	"time"
 
@@ -157,20 +155,6 @@ func ShowManifestsCommand(ns, release string, n int) string {
 
 // LeaseName is the name of the Lease that locks release.
 func LeaseName(release string) string { return "kship." + release }
-
-// Identity returns "user@host pid N" for the running process: the holder
-// identity kship writes into its locks and revisions.
-func Identity() string {
-	name := "unknown"
-	if u, err := user.Current(); err == nil && u.Username != "" {
-		name = u.Username
-	}
-	host, err := os.Hostname()
-	if err != nil || host == "" {
-		host = "unknown-host"
-	}
-	return fmt.Sprintf("%s@%s pid %d", name, host, os.Getpid())
-}
 
 func (s *Store) now() time.Time {
 	if s.Now != nil {

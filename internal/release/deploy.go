@@ -111,6 +111,7 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 			return r.refusedOrErr(ctx, a, err)
 		}
 		defer r.unlock(ctx, lease)
+		ctx = r.guard(ctx, lease)
 	}
 	if err := r.runPrepare(ctx, a, o); err != nil {
 		return r.refusedOrErr(ctx, a, err)
@@ -121,6 +122,7 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 			return r.refusedOrErr(ctx, a, err)
 		}
 		defer r.unlock(ctx, lease)
+		ctx = r.guard(ctx, lease)
 	}
 	return r.execute(ctx, a)
 }
@@ -134,7 +136,7 @@ func (r *run) lockAndRead(ctx context.Context, a *attempt) (*record.Lease, error
 	}
 	revs, err := r.hist.List(ctx, a.out.Namespace, a.out.Release)
 	if err == nil {
-		err = r.markInterrupted(ctx, revs)
+		err = r.markInterrupted(ctx, revs, lease)
 	}
 	if err != nil {
 		r.unlock(ctx, lease)

@@ -2,8 +2,10 @@ package release
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -108,15 +110,30 @@ func TestDeployLockedByLiveHolderIsRefused(t *testing.T) {
 
 func TestDeployTakesOverLockOfDeadLocalProcess(t *testing.T) {
 	h := newHarness(t.TempDir())
-	host, _ := os.Hostname()
-	// pid 2^22+1 is above Linux's pid_max: no such process.
-	h.hist.locked = &record.LockedError{Holder: "me@" + host + " pid 4194305", Since: time.Now()}
+	// pid 2^22+1 is above Linux's pid_max: no such process, in this boot
+	// and PID namespace.
+	dead := strings.Replace(record.Identity(), fmt.Sprintf(" pid %d ", os.Getpid()), " pid 4194305 ", 1)
+	h.hist.locked = &record.LockedError{Holder: dead, Since: time.Now()}
 	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomePending}
 	mustDeploy(t, h, 0)
 	calls := h.s.list()
 	indexOf(t, calls, "lock refused")
 	if indexOf(t, calls, "save 1 interrupted") > indexOf(t, calls, "save 2 pending") {
 		t.Fatalf("pending revision not marked interrupted first:\n%s", strings.Join(calls, "\n"))
+	}
+}
+
+// The same dead pid in another PID namespace (a container sharing the
+// hostname) proves nothing: the lock is refused until its lease lapses.
+func TestDeployRefusesLockOfAnotherPIDNamespace(t *testing.T) {
+	h := newHarness(t.TempDir())
+	other := regexp.MustCompile(`pid ns \d+`).ReplaceAllString(
+		strings.Replace(record.Identity(), fmt.Sprintf(" pid %d ", os.Getpid()), " pid 4194305 ", 1), "pid ns 4026530000")
+	h.hist.locked = &record.LockedError{Holder: other, Since: time.Now()}
+	out := mustDeploy(t, h, 2)
+	noCall(t, h.s.list(), "prepare")
+	if !strings.Contains(out.Summary, "is locked by") {
+		t.Fatalf("summary %q", out.Summary)
 	}
 }
 

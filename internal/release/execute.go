@@ -48,6 +48,8 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	}
 	a.out.Checked = v.checked
 	switch {
+	case r.lockLost() != nil:
+		// finish says so and records nothing.
 	case ctx.Err() != nil:
 		r.interrupted(ctx, a)
 	case trig == nil:
@@ -125,6 +127,9 @@ func (r *run) interrupted(ctx context.Context, a *attempt) {
 // process exits with and what evidence.json says: when the result could
 // not be recorded, the verdict becomes Incomplete (exit 4) in all three.
 func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, error) {
+	if lost := r.lockLost(); lost != nil {
+		r.lostLock(a, lost)
+	}
 	a.out.FinishedAt = r.now()
 	a.out.ExitCode = a.out.Verdict.ExitCode()
 	*a.out = r.red.Outcome(*a.out) // what is printed, embedded in evidence.json and returned

@@ -113,3 +113,103 @@ func TestE2EFinalSaveSurvivesAPIOutage(t *testing.T) {
 	}
 	r.noSecret("save-secret-1111", "save-secret-2222")
 }
+
+// syncBuffer is an output buffer a running process writes while the test
+// reads it.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// startKship starts the binary and returns its running command and output.
+func (r *e2eRelease) startKship(bin string, args ...string) (*exec.Cmd, *syncBuffer) {
+	r.t.Helper()
+	out := &syncBuffer{}
+	cmd := exec.Command(bin, append([]string{"--kubeconfig", r.env.Kubeconfig}, args...)...)
+	cmd.Stdout, cmd.Stderr = out, out
+	if err := cmd.Start(); err != nil {
+		r.t.Fatal(err)
+	}
+	r.t.Cleanup(func() { _ = cmd.Process.Kill() })
+	return cmd, out
+}
+
+// exitOf waits for cmd for up to d and returns its exit code.
+func exitOf(t *testing.T, cmd *exec.Cmd, d time.Duration, out *syncBuffer) int {
+	t.Helper()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(d):
+		t.Fatalf("kship still running after %s:\n%s", d, out)
+		return -1
+	}
+}
+
+// A run whose lock another run forces away mid-stabilize stops at once,
+// writes nothing more, says whom it lost the lock to and exits 4; the run
+// that took the lock says the holder was live, marks its revision
+// interrupted and deploys; status names that revision and the app runs it
+// (before: the loser carried on and printed "verified (exit 0)" for a
+// revision no longer running).
+func TestE2ELockForcedAwayMidStabilize(t *testing.T) {
+	r := newE2ERelease(t, "kship-steal-")
+	bin := buildKship(t, r.env.RepoRoot)
+	r.expect(r.deploy(r.write(e2eApp{version: "v1", secret: "steal-secret-1111"})), 0)
+	r.stabilize = "{window: 90s, interval: 5s}"
+	loser, out := r.startKship(bin, "deploy", "-f", r.write(e2eApp{version: "v2", secret: "steal-secret-2222"}), "--evidence-dir", r.evidence)
+	waitFor(t, 2*time.Minute, func() bool { return strings.Contains(out.String(), "watch for 1m30s") })
+	r.stabilize = ""
+	forced := time.Now()
+	winner := r.deploy(r.write(e2eApp{version: "v3", secret: "steal-secret-3333"}), func(o *release.DeployOptions) { o.ForceUnlock = true })
+	code := exitOf(t, loser, time.Minute, out)
+	r.outputs.WriteString(out.String())
+	r.expect(winner, 0)
+	if code != 4 || !strings.Contains(out.String(), "lost the lock") || !strings.Contains(out.String(), release.Holder()) {
+		t.Fatalf("the run that lost its lock: exit %d:\n%s", code, out)
+	}
+	if took := time.Since(forced); took > 75*time.Second {
+		t.Errorf("the loser stopped %s after the lock was forced away", took)
+	}
+	hist, err := release.History(context.Background(), r.clients, r.ns, "app")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hist) != 3 || hist[0].Number != 3 || hist[0].Outcome != release.OutcomeDeployed ||
+		hist[1].Outcome != release.OutcomeInterrupted || !strings.Contains(hist[1].Message, "still held the lock") {
+		t.Fatalf("history after the take-over: %+v", hist)
+	}
+	st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != "deployed" || st.Deployed.Number != 3 || r.image() != "app:v3" {
+		t.Errorf("status %s: %s; image %s", st.State, st.Message, r.image())
+	}
+	b := r.bundleOf(2)
+	if b.Outcome.Verdict != release.Incomplete || b.Outcome.ExitCode != 4 || !strings.Contains(b.Outcome.Summary, "lost the lock") {
+		t.Errorf("the loser's evidence.json: %s (exit %d): %s", b.Outcome.Verdict, b.Outcome.ExitCode, b.Outcome.Summary)
+	}
+	r.noSecret("steal-secret-1111", "steal-secret-2222", "steal-secret-3333")
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/record"
@@ -40,10 +41,62 @@ func (r *run) lock(ctx context.Context, ns, name string) (*record.Lease, error) 
 	return r.hist.Lock(ctx, ns, name, r.holder, opts)
 }
 
+// guard returns ctx ended the moment the lock is lost (taken over with
+// --force-unlock, deleted, or not renewed in time), with the loss as its
+// cause: every stage stops at once, and from then on the run writes
+// nothing more to the cluster (maskedHistory refuses, finish records
+// nothing and says so).
+func (r *run) guard(ctx context.Context, lease *record.Lease) context.Context {
+	if lease == nil {
+		return ctx
+	}
+	r.lease = lease
+	ctx, cancel := context.WithCancelCause(ctx)
+	r.stopGuard = func() { cancel(nil) }
+	go func() {
+		select {
+		case <-lease.Lost():
+			r.decide(event.StageRollout, "%v: stopping at once, writing nothing more to the cluster", lease.Err())
+			cancel(lease.Err())
+		case <-ctx.Done():
+		}
+	}()
+	return ctx
+}
+
+// lockLost is why the run lost its lock, nil while it holds it.
+func (r *run) lockLost() error {
+	if r.lease == nil {
+		return nil
+	}
+	select {
+	case <-r.lease.Lost():
+		return r.lease.Err()
+	default:
+		return nil
+	}
+}
+
+// lostLock makes the outcome of a run that lost its lock: Incomplete (exit
+// 4), nothing more recorded in the cluster, the new holder named.
+func (r *run) lostLock(a *attempt, lost error) {
+	what := "before it recorded a revision"
+	if a.saved {
+		what = fmt.Sprintf("while revision %d was in progress; revision %d stays as the cluster records it (the new holder marks it interrupted)", a.out.Revision, a.out.Revision)
+	}
+	a.out.Summary = fmt.Sprintf("%v %s: this run stopped at once and wrote nothing more to the cluster; what runs is what the new holder's run leaves — see kship status", lost, what)
+	a.out.ManualSteps = "kship status " + a.out.Release + " -n " + a.out.Namespace
+	a.saved = false
+	a.out.Verdict = Incomplete
+}
+
 // unlock releases the lock, even when ctx has ended.
 func (r *run) unlock(ctx context.Context, lease *record.Lease) {
 	if lease == nil {
 		return
+	}
+	if r.stopGuard != nil {
+		r.stopGuard()
 	}
 	ctx, cancel := detached(ctx)
 	defer cancel()
@@ -53,22 +106,29 @@ func (r *run) unlock(ctx context.Context, lease *record.Lease) {
 }
 
 // markInterrupted marks every pending revision as interrupted: the lock is
-// ours, so no live run is deploying them.
-func (r *run) markInterrupted(ctx context.Context, revs []record.Revision) error {
+// ours, so no run may go on deploying them. A holder whose lock was forced
+// away (--force-unlock) was live: it is named as such, and it stops when
+// it sees the lock gone.
+func (r *run) markInterrupted(ctx context.Context, revs []record.Revision, lease *record.Lease) error {
 	for i := range revs {
 		rev := &revs[i]
 		if rev.Outcome != OutcomePending {
 			continue
 		}
+		how := "left pending by a run that died"
+		if lease != nil && lease.Forced && r.force && lease.Previous != nil && !record.HolderGone(lease.Previous.Identity) {
+			how = fmt.Sprintf("in progress by %s, which still held the lock (renewed %s) until this run forced it away with --force-unlock; that run stops when it sees the lock gone",
+				lease.Previous.Identity, lease.Previous.RenewedAt.UTC().Format(time.RFC3339))
+		}
 		rev.Outcome = OutcomeInterrupted
-		rev.Message = fmt.Sprintf("interrupted: %s; found by %s", rev.Message, r.holder)
+		rev.Message = fmt.Sprintf("interrupted: %s; %s; found by %s", rev.Message, how, r.holder)
 		if rev.FinishedAt.IsZero() {
 			rev.FinishedAt = r.now()
 		}
 		if err := r.hist.Save(ctx, rev); err != nil {
 			return fmt.Errorf("mark revision %d interrupted: %w", rev.Number, err)
 		}
-		r.decide(event.StagePrepare, "revision %d was left pending by a run that died; marked interrupted", rev.Number)
+		r.decide(event.StagePrepare, "revision %d was %s; marked interrupted", rev.Number, how)
 	}
 	return nil
 }

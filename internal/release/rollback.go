@@ -66,6 +66,7 @@ func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error)
 		return r.refusedOrErr(ctx, a, err)
 	}
 	defer r.unlock(ctx, lease)
+	ctx = r.guard(ctx, lease)
 	if len(a.revs) == 0 {
 		return nil, fmt.Errorf("release %s/%s has no revisions: nothing to roll back", o.Namespace, o.Name)
 	}

@@ -31,6 +31,10 @@ type run struct {
 	holder  string
 	lockTTL time.Duration
 	force   bool // --force-unlock
+	// lease is the lock the run holds (nil before it has one); stopGuard
+	// ends the goroutine that watches for its loss.
+	lease     *record.Lease
+	stopGuard func()
 	// evidenceRoot is the root evidence folder (--evidence-dir).
 	evidenceRoot string
 	// version is kship's, for the evidence's provenance.
@@ -159,8 +163,12 @@ type maskedHistory struct {
 	r *run
 }
 
-// Save masks rev's message in place, then saves it.
+// Save masks rev's message in place, then saves it; once the run lost its
+// lock it writes nothing.
 func (h maskedHistory) Save(ctx context.Context, rev *record.Revision) error {
+	if err := h.r.lockLost(); err != nil {
+		return fmt.Errorf("revision %d not recorded: %w", rev.Number, err)
+	}
 	rev.Message = h.r.red.String(rev.Message)
 	return h.history.Save(ctx, rev)
 }
@@ -168,6 +176,9 @@ func (h maskedHistory) Save(ctx context.Context, rev *record.Revision) error {
 // SaveRetrying masks rev's message in place, then saves it across a short
 // API-server outage.
 func (h maskedHistory) SaveRetrying(ctx context.Context, rev *record.Revision, within time.Duration, retry func(error, time.Duration)) error {
+	if err := h.r.lockLost(); err != nil {
+		return fmt.Errorf("revision %d not recorded: %w", rev.Number, err)
+	}
 	rev.Message = h.r.red.String(rev.Message)
 	return h.history.SaveRetrying(ctx, rev, within, retry)
 }
