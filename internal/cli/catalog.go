@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/kship/kship/internal/apply"
+	"github.com/kship/kship/internal/bluegreen"
 	"github.com/kship/kship/internal/canary"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/gitops"
@@ -26,8 +27,9 @@ func Catalog() release.Catalog {
 			config.MechanismGitOps: func(e rollout.Env) release.Mechanism { return gitops.NewMechanism(e) },
 		},
 		Strategies: map[string]func(rollout.Env) release.Strategy{
-			config.StrategyRolling: func(e rollout.Env) release.Strategy { return rolling.New(e) },
-			config.StrategyCanary:  func(e rollout.Env) release.Strategy { return canary.New(e) },
+			config.StrategyRolling:   func(e rollout.Env) release.Strategy { return rolling.New(e) },
+			config.StrategyCanary:    func(e rollout.Env) release.Strategy { return canary.New(e) },
+			config.StrategyBlueGreen: func(e rollout.Env) release.Strategy { return bluegreen.New(e) },
 		},
 		Checks: map[string]func(context.Context, *kube.Clients, []manifest.Object) []rollout.Finding{
 			config.StrategyCanary: func(ctx context.Context, c *kube.Clients, objs []manifest.Object) []rollout.Finding {

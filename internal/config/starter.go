@@ -92,7 +92,7 @@ spec:
   mechanism: apply            # kship's server-side apply; or helm (a real Helm release) or gitops (a commit Flux applies)
   strategy:
     type: RollingUpdate       # or Canary, with canary: {steps: [{setWeight: 25}, {analysis: {duration: 30s}}, {setWeight: 50}]}
-                              # (see docs/canary.md; BlueGreen is not supported yet)
+                              # (see docs/canary.md), or BlueGreen, with blueGreen: {scaleDownDelay: 30s} (docs/bluegreen.md)
   verify:
     rolloutTimeout: 5m        # how long every object may take to become ready
     # Without a smoke check or a metric gate kship cannot verify a release: deploy then ends with exit 5.

@@ -50,6 +50,7 @@ const (
 	TypeGitCommit     Type = "git.commit"       // gitops.Commit: a commit or revert kship pushed, its SHA and parent
 	TypeGitOps        Type = "gitops.status"    // gitops.Observation: a changed condition of the Flux or Argo CD object applying a commit
 	TypeCanary        Type = "canary.step"      // canary.Step: a canary step reached or left, its weight, pods and traffic share
+	TypeBlueGreen     Type = "bluegreen.switch" // bluegreen.Switch: the active Service switched to the new color, or back
 	TypeDecision      Type = "decision"         // none: abort, rollback, verdict
 	TypeLog           Type = "log"              // none
 )

@@ -24,6 +24,12 @@ func PlanMarkdown(p *plan.Plan) []byte {
 	if p.Mechanism != "" {
 		fmt.Fprintf(&b, "- Mechanism: %s\n", p.Mechanism)
 	}
+	if len(p.Strategy) > 0 {
+		b.WriteString("- Strategy steps:\n")
+		for i, s := range p.Strategy {
+			fmt.Fprintf(&b, "  %d. %s\n", i+1, s)
+		}
+	}
 	if !p.Generated.IsZero() {
 		fmt.Fprintf(&b, "- Generated: %s\n", p.Generated.UTC().Format(time.RFC3339))
 	}

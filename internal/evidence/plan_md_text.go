@@ -26,6 +26,9 @@ func PlanText(p *plan.Plan) string {
 	if p.Mechanism != "" {
 		fmt.Fprintf(&b, "  %s\n", p.Mechanism)
 	}
+	for i, s := range p.Strategy {
+		fmt.Fprintf(&b, "  step %d: %s\n", i+1, s)
+	}
 	fmt.Fprintf(&b, "  %d to create, %d to update, %d unchanged, %d to prune\n", p.Counts[plan.ActionCreate],
 		p.Counts[plan.ActionUpdate], p.Counts[plan.ActionUnchanged], p.Counts[plan.ActionPrune])
 	if n := len(p.Failed()); n > 0 {

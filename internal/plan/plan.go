@@ -73,7 +73,11 @@ type Plan struct {
 	Cluster  string    `json:"cluster,omitempty"` // API server host the plan was computed against
 	// Mechanism says what the rollout mechanism will do when it is not
 	// kship's own apply ("Helm revision 4 of release shop/web ...").
-	Mechanism string    `json:"mechanism,omitempty"`
+	Mechanism string `json:"mechanism,omitempty"`
+	// Strategy are the steps of a strategy that has its own (blue-green:
+	// create the new color, preview, switch, hold, remove the old color),
+	// each naming the objects it creates, scales, switches or removes.
+	Strategy  []string  `json:"strategy,omitempty"`
 	Generated time.Time `json:"generated,omitempty"`
 	// Defaults are the release-file values kship filled in because the
 	// file left them out, shown so nothing is implicit.

@@ -109,6 +109,7 @@ type Prepared struct {
 	// for one without: apply); skipped what the source renders that is not
 	// applied as an object (Helm hooks), each listed in the checks.
 	mechanism *rollout.Preparation
+	strategy  *rollout.StrategyPreparation
 	skipped   []manifest.Skipped
 }
 
@@ -136,6 +137,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	validate.AddDryRun(p.Report, p.Plan, p.Release, o.Offline)
 	addSeamsCheck(p.Report, p.Release, o.Catalog)
 	addStrategyChecks(ctx, p.Report, p.Release, p.Objects, o.Catalog, o.liveClients())
+	addStrategyPreparation(p.Report, p)
 	validate.AddRevisionSize(p.Report, p.Release, p.Objects)
 	addVerifyTargetChecks(ctx, p.Report, p.Release, p.Objects, o)
 	addMechanismChecks(p.Report, p)
@@ -214,6 +216,13 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	if err := stampConfigDigests(objs, o); err != nil {
 		return nil, err
 	}
+	strat, err := o.prepareStrategy(ctx, rel, objs)
+	if err != nil {
+		return nil, &InputError{Err: err}
+	}
+	if strat != nil {
+		objs = strat.Objects
+	}
 	mech, err := o.prepareMechanism(ctx, rel, objs)
 	if err != nil {
 		return nil, &InputError{Err: err}
@@ -227,10 +236,13 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 	}
 	pl.Generated = o.Now().UTC()
 	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous), ConfigKey: o.ConfigKey,
-		mechanism: mech, skipped: skipped}
+		mechanism: mech, strategy: strat, skipped: skipped}
 	p.Redactor.AddRelease(rel)
 	if mech != nil {
 		pl.Mechanism = mech.Plan
+	}
+	if strat != nil {
+		pl.Strategy = strat.Steps
 	}
 	if err := writePlan(p, *o); err != nil {
 		return p, err

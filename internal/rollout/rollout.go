@@ -148,3 +148,24 @@ type Check struct {
 	Message  string
 	Evidence string
 }
+
+// StrategyPreparer is a strategy with a part in Plan and Prepare, before
+// any write: the objects as its rollout really writes them (what the
+// revision records, what the plan's dry-runs and every prepare check see),
+// the steps it takes, and what blocks it. A strategy without one writes
+// the rendered objects (the objects of its intermediate steps, such as a
+// canary Deployment, are its own).
+type StrategyPreparer interface {
+	PrepareStrategy(ctx context.Context, t Target) (*StrategyPreparation, error)
+}
+
+// StrategyPreparation is a strategy's part of Plan and Prepare.
+type StrategyPreparation struct {
+	// Objects are the revision's objects as the strategy writes them.
+	Objects []manifest.Object
+	// Steps say in order what the rollout does and which objects each
+	// step creates, scales, switches or removes (the plan lists them).
+	Steps []string
+	// Findings block the deploy before its first write.
+	Findings []Finding
+}
