@@ -26,8 +26,11 @@ func (r *run) checkHygiene(ctx context.Context) {
 	for i := range r.objs {
 		o := &r.objs[i]
 		path := podSpecPath(o.ref.Group, o.ref.Kind)
+		if path == nil || o.removed || o.ref.Kind == "PodTemplate" {
+			continue // not a workload (nested would return the whole object)
+		}
 		spec := nested(o.Obj.Object, path)
-		if spec == nil || o.removed || o.ref.Kind == "PodTemplate" {
+		if spec == nil {
 			continue
 		}
 		workloads++

@@ -92,6 +92,51 @@ spec:
 	}
 }
 
+// The summary counts workloads only: a bundle of one Deployment among
+// config, a Service, an admission webhook and a StorageClass said "6
+// workloads checked" before.
+func TestHygieneCountsOnlyWorkloads(t *testing.T) {
+	r := runOffline(t, testRelease(t.TempDir()), goodDeployment+`---
+apiVersion: policy/v1
+kind: PodDisruptionBudget
+metadata: {name: web}
+spec:
+  minAvailable: 1
+  selector: {matchLabels: {app: web}}
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: web}
+data: {a: b}
+---
+apiVersion: v1
+kind: Service
+metadata: {name: web}
+spec:
+  selector: {app: web}
+  ports: [{port: 80}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingWebhookConfiguration
+metadata: {name: web}
+webhooks: []
+---
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: fast}
+provisioner: example.com/fast
+`)
+	var got []string
+	for _, c := range r.Checks {
+		if c.ID == IDHygiene {
+			got = append(got, c.Message)
+		}
+	}
+	if len(got) != 1 || got[0] != "1 workload checked for requests, readiness probes, image tags, replicas and disruption budgets" {
+		t.Errorf("hygiene items %q: want one pass counting 1 workload", got)
+	}
+}
+
 func TestImageTagProblem(t *testing.T) {
 	for image, want := range map[string]string{
 		"nginx":                 "has no tag (it means :latest)",
