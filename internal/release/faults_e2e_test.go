@@ -213,3 +213,51 @@ func TestE2ELockForcedAwayMidStabilize(t *testing.T) {
 	}
 	r.noSecret("steal-secret-1111", "steal-secret-2222", "steal-secret-3333")
 }
+
+// SIGKILL in the middle of the automatic rollback: the rollback revision
+// was recorded pending before its first write, so status names a rollback
+// that was interrupted (not "being deployed") and the last deployed
+// revision; the next deploy takes the dead holder's lock at once and the
+// app runs the revision status then names.
+func TestE2ESIGKILLMidRollback(t *testing.T) {
+	r := newE2ERelease(t, "kship-killrb-")
+	bin := buildKship(t, r.env.RepoRoot)
+	good := r.write(e2eApp{version: "v1", secret: "killrb-secret-1111"})
+	r.expect(r.deploy(good), 0)
+	r.timeout = "20s"
+	bad := r.write(e2eApp{version: "v2", behavior: "crashloop", secret: "killrb-secret-2222"})
+	cmd, out := r.startKship(bin, "deploy", "-f", bad, "--evidence-dir", r.evidence)
+	waitFor(t, 3*time.Minute, func() bool {
+		st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
+		return err == nil && st.State == "rolling-back"
+	})
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	_ = cmd.Wait()
+	r.outputs.WriteString(out.String())
+	text, code := r.kshipCmd(bin, "status", "app", "-n", r.ns)
+	if code != 0 || !strings.Contains(text, "interrupted: revision 3 was being rolled back (revision 3 rolls back revision 2)") || strings.Contains(text, "being deployed") {
+		t.Fatalf("status after SIGKILL mid-rollback (exit %d):\n%s", code, text)
+	}
+	st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Deployed == nil || st.Deployed.Number != 1 {
+		t.Fatalf("deployed revision after SIGKILL mid-rollback: %+v", st.Deployed)
+	}
+	r.timeout = "3m"
+	text, code = r.kshipCmd(bin, "deploy", "-f", r.write(e2eApp{version: "v1", secret: "killrb-secret-1111"}), "--evidence-dir", r.evidence)
+	if code != 0 || !strings.Contains(text, "no longer exists on this host: taking it over") {
+		t.Fatalf("deploy after SIGKILL mid-rollback: exit %d:\n%s", code, text)
+	}
+	st, err = release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.State != "deployed" || st.Deployed.Number != 4 || r.image() != "app:v1" {
+		t.Errorf("status %s: %s; image %s", st.State, st.Message, r.image())
+	}
+	r.noSecret("killrb-secret-1111", "killrb-secret-2222")
+}
