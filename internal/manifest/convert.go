@@ -12,6 +12,33 @@ import (
 // aliases, so a crafted file cannot make Decode allocate without limit.
 const maxNodes = 1 << 22
 
+// aliasFactor and aliasAllowance bound what aliases may add to a
+// document: ten times its own values, and at least 100,000 (budgetFor).
+// A real manifest reuses an anchor a few times; an alias bomb of a few
+// hundred bytes expanded to maxNodes values took seconds (and more than
+// the fuzzer's 10 s per input when instrumented).
+const (
+	aliasFactor    = 10
+	aliasAllowance = 100_000
+)
+
+// budgetFor returns how many values document n may expand to: its own
+// nodes (aliases not followed) and what aliases may add, at most maxNodes.
+func budgetFor(n *yaml.Node) int {
+	own := 0
+	var walk func(*yaml.Node)
+	walk = func(n *yaml.Node) {
+		if own++; own > maxNodes {
+			return
+		}
+		for _, c := range n.Content {
+			walk(c)
+		}
+	}
+	walk(n)
+	return min(maxNodes, own+max(own*aliasFactor, aliasAllowance))
+}
+
 // converter turns a YAML node tree into the JSON-compatible values of an
 // unstructured object: map[string]any, []any, string, int64, float64, bool
 // and nil.
@@ -19,6 +46,25 @@ type converter struct {
 	file   string
 	budget int
 	errs   errs
+	// inside holds the anchored nodes being converted: an alias to one of
+	// them is a loop (`a: &a [*a]`, `a: &a {<<: *a}`), refused at once
+	// instead of expanding until the budget runs out or, through merge
+	// keys, which take no budget, until the stack overflows.
+	inside map[*yaml.Node]bool
+}
+
+// enter marks the target of alias n as being converted; it returns false,
+// recording the error, when it already is (an alias loop).
+func (c *converter) enter(n *yaml.Node) bool {
+	if c.inside[n.Alias] {
+		c.fail(n, "alias *%s refers to a value that holds it (an alias loop); write the value out", n.Value)
+		return false
+	}
+	if c.inside == nil {
+		c.inside = map[*yaml.Node]bool{}
+	}
+	c.inside[n.Alias] = true
+	return true
 }
 
 func (c *converter) fail(n *yaml.Node, format string, args ...any) {
@@ -28,7 +74,7 @@ func (c *converter) fail(n *yaml.Node, format string, args ...any) {
 func (c *converter) value(n *yaml.Node) any {
 	if c.budget--; c.budget < 0 {
 		if c.budget == -1 {
-			c.fail(n, "document expands to too many values (alias loop or alias bomb)")
+			c.fail(n, "document expands to too many values through aliases (an alias bomb); write the values out")
 		}
 		return nil
 	}
@@ -44,6 +90,10 @@ func (c *converter) value(n *yaml.Node) any {
 		}
 		return s
 	case yaml.AliasNode:
+		if !c.enter(n) {
+			return nil
+		}
+		defer delete(c.inside, n.Alias)
 		return c.value(n.Alias)
 	case yaml.ScalarNode:
 		return c.scalar(n)
@@ -80,8 +130,13 @@ func (c *converter) mapping(n *yaml.Node, m map[string]any) {
 // merge adds the keys of a merged mapping (or list of mappings) that m
 // does not have yet.
 func (c *converter) merge(n *yaml.Node, m map[string]any) {
-	for n.Kind == yaml.AliasNode {
-		n = n.Alias
+	if n.Kind == yaml.AliasNode {
+		if !c.enter(n) {
+			return
+		}
+		defer delete(c.inside, n.Alias)
+		c.merge(n.Alias, m)
+		return
 	}
 	switch n.Kind {
 	case yaml.MappingNode:

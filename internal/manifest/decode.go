@@ -54,7 +54,7 @@ func decodeDocument(file string, n *yaml.Node) ([]Object, errs) {
 	if n.Kind != yaml.MappingNode {
 		return nil, errs{{Source: src, Msg: "a manifest must be a mapping with apiVersion, kind and metadata, not " + nodeKind(n)}}
 	}
-	c := converter{file: file, budget: maxNodes}
+	c := converter{file: file, budget: budgetFor(n)}
 	v := c.value(n)
 	if len(c.errs) > 0 {
 		return nil, c.errs

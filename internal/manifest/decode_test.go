@@ -110,6 +110,10 @@ func TestErrorMessages(t *testing.T) {
 			[]string{`deploy/a.yaml:6: W w is cluster-scoped but sets metadata.namespace "shop"; remove it`}},
 		{"kustomization inside a folder", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\n", "sub/kustomization.yaml": "resources: []\n"},
 			[]string{"deploy/sub/kustomization.yaml: a kustomization inside a plain folder of manifests; point spec.source.path at deploy/sub instead"}},
+		{"alias loop", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\ndata:\n  x: &x [*x]\n"},
+			[]string{"deploy/a.yaml:5: alias *x refers to a value that holds it (an alias loop); write the value out"}},
+		{"merge-key loop", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: ok}\ndata: &d\n  a: b\n  <<: *d\n"},
+			[]string{"deploy/a.yaml:6: alias *d refers to a value that holds it (an alias loop); write the value out"}},
 		{"several files, all reported", map[string]string{"a.yaml": "kind: ConfigMap\nmetadata: {name: a}\n", "b.yaml": "apiVersion: v1\nkind: [\n"},
 			[]string{"deploy/a.yaml:1: missing apiVersion (in a ConfigMap)", "deploy/b.yaml:3: invalid YAML: did not find expected node content"}},
 	}
