@@ -111,6 +111,9 @@ type Prepared struct {
 	mechanism *rollout.Preparation
 	strategy  *rollout.StrategyPreparation
 	skipped   []manifest.Skipped
+	// fileNamespace is spec.namespace as the release file says it, before
+	// -n (PrepareOptions.Namespace) replaced it.
+	fileNamespace string
 }
 
 // InputError is bad input: a release file, source or cluster connection
@@ -140,6 +143,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 	addStrategyPreparation(p.Report, p)
 	validate.AddRevisionSize(p.Report, p.Release, p.Objects)
 	addVerifyTargetChecks(ctx, p.Report, p.Release, p.Objects, o)
+	addNamespaceOverrideChecks(p.Report, p.Release, p.fileNamespace, releaseFileName(p.Release, o.ReleaseFile))
 	addMechanismChecks(p.Report, p)
 	addAccessCheck(p.Report, o, p.Release)
 	if c := o.liveClients(); c != nil {
@@ -177,6 +181,7 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 			return nil, &InputError{Err: err}
 		}
 	}
+	fileNamespace := rel.Spec.Namespace
 	if o.Namespace != "" {
 		rel.Spec.Namespace = o.Namespace
 	}
@@ -235,7 +240,7 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 		return nil, err
 	}
 	pl.Generated = o.Now().UTC()
-	p := &Prepared{Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous), ConfigKey: o.ConfigKey,
+	p := &Prepared{fileNamespace: fileNamespace, Release: rel, Objects: objs, Plan: pl, EvidenceDir: o.folder(rel.Metadata.Name), Redactor: evidence.NewRedactor(objs, o.Previous), ConfigKey: o.ConfigKey,
 		mechanism: mech, strategy: strat, skipped: skipped}
 	p.Redactor.AddRelease(rel)
 	if mech != nil {
