@@ -7,7 +7,9 @@ import (
 	"slices"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/watch"
 
 	"github.com/kship/kship/internal/manifest"
@@ -160,4 +162,13 @@ func drainDeletes(ctx context.Context, w watch.Interface, remaining map[string]b
 			}
 		}
 	}
+}
+
+// metaName returns an object's name.
+func metaName(obj runtime.Object) (string, error) {
+	m, err := meta.Accessor(obj)
+	if err != nil {
+		return "", fmt.Errorf("read object metadata: %w", err)
+	}
+	return m.GetName(), nil
 }

@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"bytes"
 	"encoding/xml"
 	"io"
 	"strconv"
@@ -38,14 +37,6 @@ type (
 		Text    string `xml:",chardata"`
 	}
 )
-
-// JUnit renders a check report as JUnit XML (WriteJUnit into memory,
-// without redaction).
-func JUnit(r *validate.Report, info CheckInfo) ([]byte, error) {
-	var b bytes.Buffer
-	err := WriteJUnit(&b, r, info, nil)
-	return b.Bytes(), err
-}
 
 // WriteJUnit writes a check report as JUnit XML in one streaming pass: one
 // testsuite per check family, one testcase per item, a failure for each

@@ -1,7 +1,6 @@
 package evidence
 
 import (
-	"bytes"
 	"io"
 	"path/filepath"
 	"strings"
@@ -54,14 +53,6 @@ type (
 		StartLine int `json:"startLine"`
 	}
 )
-
-// SARIF renders a check report as a SARIF 2.1.0 log (WriteSARIF into
-// memory, without redaction).
-func SARIF(r *validate.Report, info CheckInfo, baseDir string) ([]byte, error) {
-	var b bytes.Buffer
-	err := WriteSARIF(&b, r, info, baseDir, nil)
-	return b.Bytes(), err
-}
 
 // WriteSARIF writes a check report as a SARIF 2.1.0 log for code-scanning
 // annotations, in one streaming pass: one rule per check family, one

@@ -108,13 +108,6 @@ func renderPath(ctx context.Context, rel *config.Release, rd *input.Reader) ([]O
 	return loadFolder(ctx, rel.Dir, path, rd)
 }
 
-// Normalize fills the namespace of namespaced objects that have none with
-// ns, and reports cluster-scoped objects that carry a namespace and objects
-// defined more than once.
-func Normalize(objs []Object, ns string, mapper meta.RESTMapper) error {
-	return normalize(objs, ns, NewScope(mapper, objs))
-}
-
 func normalize(objs []Object, ns string, scope *Scope) error {
 	var bad errs
 	seen := make(map[Ref]Location, len(objs))

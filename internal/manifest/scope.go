@@ -68,9 +68,3 @@ func (s *Scope) IsNamespaced(gvk schema.GroupVersionKind) (namespaced, known boo
 	s.asked[gk] = a
 	return a.namespaced, a.known
 }
-
-// IsNamespaced is NewScope(mapper, bundle).IsNamespaced(gvk) for a single
-// question; build a Scope once when asking for many objects.
-func IsNamespaced(gvk schema.GroupVersionKind, mapper meta.RESTMapper, bundle []Object) (namespaced, known bool) {
-	return NewScope(mapper, bundle).IsNamespaced(gvk)
-}

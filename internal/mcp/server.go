@@ -97,9 +97,6 @@ func New(o Options) (*Server, error) {
 	return s, nil
 }
 
-// SDK is the server of the MCP SDK, to connect transports to.
-func (s *Server) SDK() *sdk.Server { return s.sdk }
-
 // RunStdio serves one client on stdin and stdout until it disconnects or
 // ctx ends.
 func (s *Server) RunStdio(ctx context.Context) error {

@@ -46,12 +46,17 @@ func TestEveryBuiltinKindRoundTrips(t *testing.T) {
 // TestRandomBuiltinObjectsValidate fills every built-in kind with random
 // values (the API machinery's fuzzer, which knows quantities, times and
 // int-or-strings), encodes it with the types' own JSON encoding and checks
-// that the reflected schema accepts every field at any depth.
+// that the reflected schema accepts every field at any depth: three objects
+// of every kind. A random object the types cannot encode (the fuzzer fills
+// raw JSON fields such as a CRD's default with random bytes) is drawn again.
 func TestRandomBuiltinObjectsValidate(t *testing.T) {
+	const perKind, tries = 3, 30
 	f := fuzzer.FuzzerFor(metafuzzer.Funcs, rand.NewSource(42), clientscheme.Codecs).NilChance(0.2).NumElements(1, 2).MaxDepth(12)
-	checked := 0
+	kinds, checked := 0, 0
 	for gvk, typ := range builtin.SchemeTypes() {
-		for i := 0; i < 3; i++ {
+		kinds++
+		done := 0
+		for i := 0; i < tries && done < perKind; i++ {
 			obj := reflect.New(typ).Interface()
 			f.Fill(obj)
 			data, err := json.Marshal(obj)
@@ -69,8 +74,15 @@ func TestRandomBuiltinObjectsValidate(t *testing.T) {
 					t.Errorf("%s: %s: %s", gvk, e.path, e.msg)
 				}
 			}
-			checked++
+			done++
 		}
+		if done < perKind {
+			t.Errorf("%s: %d of %d random objects could be encoded in %d tries", gvk, done, perKind, tries)
+		}
+		checked += done
 	}
-	t.Logf("%d random objects checked", checked)
+	if kinds < 300 || checked != perKind*kinds {
+		t.Errorf("%d random objects of %d built-in kinds checked, want %d of at least 300", checked, kinds, perKind*kinds)
+	}
+	t.Logf("%d random objects of %d built-in kinds checked", checked, kinds)
 }
