@@ -66,7 +66,17 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 	if err := c.prepare(); err != nil {
 		return err
 	}
-	if err := c.steps(ctx); err != nil {
+	return c.from(ctx, 0)
+}
+
+// from runs the steps from index first on, then promotes; a pause without
+// a duration returns a *rollout.PausedError with the canary left running.
+func (c *run) from(ctx context.Context, first int) error {
+	if err := c.steps(ctx, first); err != nil {
+		var paused *rollout.PausedError
+		if errors.As(err, &paused) {
+			return err
+		}
 		c.abort(ctx, err)
 		return err
 	}
@@ -141,9 +151,12 @@ func (c *run) needsPrometheus() bool {
 	return false
 }
 
-// steps runs every step up to the promotion.
-func (c *run) steps(ctx context.Context) error {
+// steps runs the steps from index first up to the promotion.
+func (c *run) steps(ctx context.Context, first int) error {
 	for i, st := range c.cfg.Steps {
+		if i < first {
+			continue
+		}
 		var err error
 		switch {
 		case st.SetWeight != nil && *st.SetWeight >= 100:
@@ -154,6 +167,10 @@ func (c *run) steps(ctx context.Context) error {
 			err = c.pause(ctx, i, st.Pause.Duration.Duration)
 		case st.Analysis != nil:
 			err = c.analyze(ctx, i, st.Analysis)
+		}
+		var paused *rollout.PausedError
+		if errors.As(err, &paused) {
+			return err
 		}
 		if err != nil {
 			return fmt.Errorf("canary aborted at step %d (weight %d%%): %w", i+1, c.at.Weight, err)
@@ -187,8 +204,12 @@ func (c *run) setWeight(ctx context.Context, i, weight int) error {
 	return nil
 }
 
-// pause holds the weight for d, then checks the pods are still ready.
+// pause holds the weight for d, then checks the pods are still ready;
+// without a duration it ends the run paused (pauseHere).
 func (c *run) pause(ctx context.Context, i int, d time.Duration) error {
+	if d == 0 {
+		return c.pauseHere(i)
+	}
 	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: step %d: holding weight %d%% for %s", i+1, c.at.Weight, d))
 	if err := sleep(ctx, d); err != nil {
 		return err
@@ -197,19 +218,21 @@ func (c *run) pause(ctx context.Context, i int, d time.Duration) error {
 }
 
 // abort removes the canary (stable was never changed) and says so; the
-// caller's error then triggers the rollback of the other objects.
-func (c *run) abort(ctx context.Context, why error) {
+// caller's error then triggers the rollback of the other objects. It
+// returns why the canary could not be removed.
+func (c *run) abort(ctx context.Context, why error) error {
 	c.leave(ctx)
 	if c.canary == nil {
-		return
+		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Minute)
 	defer cancel()
 	t := c.r.Target
 	t.Objects, t.Live = []manifest.Object{c.stable}, []manifest.Object{*c.canary}
 	if _, err := c.r.Writer.Write(ctx, t); err != nil {
-		c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: abort: removing %s failed: %v", c.canary.Ref(), err))
-		return
+		err = fmt.Errorf("removing %s failed: %w", c.canary.Ref(), err)
+		c.s.Env.Decide(event.StageRollout, "canary: abort: "+err.Error())
+		return err
 	}
 	err := c.podsGone(ctx)
 	msg := fmt.Sprintf("canary: aborted (%v): %s removed, %s left as the previous revision wrote it (it never changed)%s",
@@ -218,6 +241,7 @@ func (c *run) abort(ctx context.Context, why error) {
 		msg += "; " + err.Error()
 	}
 	c.s.Env.Decide(event.StageRollout, msg)
+	return err
 }
 
 // promote rolls stable to the new template with the canary still serving,

@@ -56,6 +56,8 @@ func NewCmdRoot(f *Factory) *cobra.Command {
 		NewCmdCheck(f, nil),
 		NewCmdDeploy(f, nil),
 		NewCmdRollback(f, nil),
+		NewCmdPromote(f, nil),
+		NewCmdAbort(f, nil),
 		NewCmdStatus(f, nil),
 		NewCmdHistory(f, nil),
 		NewCmdRBAC(f, nil),

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -68,6 +69,16 @@ func printStatus(w io.Writer, st *release.StatusReport) {
 		fmt.Fprintf(w, "  latest revision:   %d %s, by %s, started %s\n", l.Number, l.Outcome, l.By, l.StartedAt.UTC().Format(time.RFC3339))
 		if l.EvidenceDir != "" {
 			fmt.Fprintf(w, "  evidence:          %s\n", l.EvidenceDir)
+		}
+	}
+	if p := st.Paused; p != nil {
+		fmt.Fprintf(w, "  paused:            step %d of %d, weight %d%%, since %s\n", p.Step, p.Steps, p.Weight, p.Since.UTC().Format(time.RFC3339))
+		for _, wl := range p.Workloads {
+			if wl.Error != "" {
+				fmt.Fprintf(w, "    %-7s %s: %s\n", wl.Role, wl.Object, wl.Error)
+				continue
+			}
+			fmt.Fprintf(w, "    %-7s %s: %d/%d pods ready, %d available, %s\n", wl.Role, wl.Object, wl.Ready, wl.Replicas, wl.Available, strings.Join(wl.Images, ", "))
 		}
 	}
 	switch {

@@ -174,15 +174,17 @@ type CanaryStep struct {
 	// SetWeight is the canary's share of ready pods, in percent (1..100);
 	// 100 promotes the stable Deployment to the new template.
 	SetWeight *int `json:"setWeight,omitempty"`
-	// Pause holds the current weight for a duration.
+	// Pause holds the current weight for a duration; without one the run
+	// ends paused (exit 6) until kship promote or kship abort.
 	Pause *CanaryPause `json:"pause,omitempty"`
 	// Analysis evaluates gates on the canary's pods only.
 	Analysis *CanaryAnalysis `json:"analysis,omitempty"`
 }
 
-// CanaryPause holds the canary at its weight.
+// CanaryPause holds the canary at its weight for Duration, or, when it is
+// zero, until a human runs kship promote or kship abort.
 type CanaryPause struct {
-	Duration Duration `json:"duration"`
+	Duration Duration `json:"duration,omitzero"`
 }
 
 // CanaryAnalysis evaluates gates of spec.verify.metrics on the canary's

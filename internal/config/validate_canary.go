@@ -38,9 +38,8 @@ func (v *validator) canary(c *Canary, vf *Verify) {
 		case weight == 0:
 			v.fail(p, "comes before the first setWeight: there is no canary to hold or analyse yet; start with {setWeight: N}")
 		case st.Pause != nil:
-			if st.Pause.Duration.Duration <= 0 {
-				v.fail(p+".pause.duration", "is required and must be positive: a pause that waits for kship promote is not supported yet")
-			}
+			// without a duration, the run ends paused until kship promote
+			// or kship abort (a negative one is refused with every duration)
 		default:
 			v.analysis(p+".analysis", st.Analysis, vf)
 		}

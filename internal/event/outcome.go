@@ -30,11 +30,15 @@ const (
 	// could not be reached to record the verdict. The summary says what
 	// runs; a human must look (exit 4, as RollbackFailed).
 	Incomplete Verdict = "incomplete"
+	// Paused: rolled out part way and paused by the release's own step (a
+	// canary's pause without a duration), waiting for kship promote or
+	// kship abort; the previous revision is still the deployed one.
+	Paused Verdict = "paused"
 )
 
 // Verdicts lists every verdict; each has its own exit code but Incomplete,
 // which shares RollbackFailed's (a human must act).
-var Verdicts = []Verdict{Verified, Refused, RolledBack, RollbackFailed, Unverified, Incomplete}
+var Verdicts = []Verdict{Verified, Refused, RolledBack, RollbackFailed, Unverified, Incomplete, Paused}
 
 // ExitCode is the process exit code of the verdict (DESIGN.md).
 func (v Verdict) ExitCode() int {
@@ -49,6 +53,8 @@ func (v Verdict) ExitCode() int {
 		return exitcode.RollbackFailed
 	case Unverified:
 		return exitcode.Unverified
+	case Paused:
+		return exitcode.Paused
 	}
 	return exitcode.Input
 }

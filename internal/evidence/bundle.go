@@ -17,6 +17,10 @@ const (
 	KindDeploy   = "deploy"
 	KindRollback = "rollback"
 	KindDrill    = "drill"
+	// KindPromote continues a paused release (kship promote), KindAbort
+	// rolls one back (kship abort).
+	KindPromote = "promote"
+	KindAbort   = "abort"
 )
 
 // File names inside a bundle folder.
@@ -29,7 +33,7 @@ const (
 // Bundle is everything kship knows about one attempt, written as files:
 // its outcome, the steps to roll it back, a drill's result and every event.
 type Bundle struct {
-	// Kind is KindDeploy, KindRollback or KindDrill.
+	// Kind is KindDeploy, KindRollback, KindDrill, KindPromote or KindAbort.
 	Kind string `json:"kind"`
 	event.Outcome
 	Rollback RollbackSteps `json:"rollback"`

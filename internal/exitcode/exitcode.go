@@ -20,10 +20,14 @@ const (
 	RollbackFailed = 4
 	// Unverified: applied, but nothing proved it works.
 	Unverified = 5
+	// Paused: rolled out part way and paused by the release's own step (a
+	// canary's pause without a duration); kship promote continues it,
+	// kship abort rolls it back.
+	Paused = 6
 )
 
 // All lists every exit code, in order.
-var All = []int{OK, Input, Refused, RolledBack, RollbackFailed, Unverified}
+var All = []int{OK, Input, Refused, RolledBack, RollbackFailed, Unverified, Paused}
 
 // Meaning says in a few words what code means; "" for a code kship never
 // returns.
@@ -41,6 +45,8 @@ func Meaning(code int) string {
 		return "a human must act: failed and the rollback failed or was not possible, or the run could not finish (lost its lock, or could not record its result)"
 	case Unverified:
 		return "applied but not verified"
+	case Paused:
+		return "paused part way by the release's own step: kship promote or kship abort"
 	}
 	return ""
 }

@@ -32,6 +32,7 @@ type recordJSON struct {
 	KshipVersion   string         `json:"kshipVersion,omitempty"`
 	Objects        int            `json:"objects"`
 	Adopted        []manifest.Ref `json:"adopted,omitempty"`
+	Pause          *Pause         `json:"pause,omitempty"`
 }
 
 // encodeObjects writes objects as multi-document YAML (manifest.Encode).
@@ -115,7 +116,7 @@ func toRecord(rev *Revision) recordJSON {
 		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest,
 		StartedAt: rev.StartedAt.UTC(), FinishedAt: rev.FinishedAt.UTC(),
 		RollbackOf: rev.RollbackOf, By: rev.By, Unverified: rev.Unverified, KshipVersion: rev.KshipVersion,
-		Objects: len(rev.Objects), Adopted: rev.Adopted,
+		Objects: len(rev.Objects), Adopted: rev.Adopted, Pause: rev.Pause,
 	}
 }
 
@@ -150,6 +151,6 @@ func recordOnly(data map[string][]byte) (*Revision, error) {
 		EvidenceDir: rec.EvidenceDir, EvidenceDigest: rec.EvidenceDigest,
 		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
 		RollbackOf: rec.RollbackOf, By: rec.By, Unverified: rec.Unverified, KshipVersion: rec.KshipVersion,
-		Adopted: rec.Adopted, ConfigKey: data[keyConfigKey],
+		Adopted: rec.Adopted, ConfigKey: data[keyConfigKey], Pause: rec.Pause,
 	}, nil
 }

@@ -18,6 +18,7 @@
 package record
 
 import (
+	"encoding/json"
 	"fmt"
 	"strings"
 	"time"
@@ -41,6 +42,11 @@ const (
 	OutcomeSuperseded = "superseded"
 	// OutcomeInterrupted is a revision whose kship process died mid-rollout.
 	OutcomeInterrupted = "interrupted"
+	// OutcomePaused is a revision whose strategy stopped part way (a
+	// canary's pause without a duration): its Pause says where; it waits
+	// for kship promote or kship abort, and the previous revision stays
+	// the deployed one.
+	OutcomePaused = "paused"
 )
 
 // Labels and annotations kship puts on the objects it keeps its state in.
@@ -106,6 +112,9 @@ type Revision struct {
 	// release digests unchanged Secrets alike. Secret material: stored
 	// only in the revision Secret, never printed.
 	ConfigKey []byte
+	// Pause is where a paused revision stopped (OutcomePaused; kept while
+	// kship promote continues it, for the evidence), nil otherwise.
+	Pause *Pause
 
 	// resourceVersion of the Secret this revision was read from or saved
 	// to; Save updates with it, so a concurrent change is a conflict.
@@ -113,6 +122,30 @@ type Revision struct {
 	// recordOnly marks a revision read by ListRecords, without manifests:
 	// saving it would erase them, so Save refuses.
 	recordOnly bool
+}
+
+// Pause is where a strategy stopped a release part way, waiting for a
+// human: kship promote continues after Step, kship abort removes Objects
+// and restores the previous revision. It is the strategy's to fill; State
+// is the strategy's own record of where it is (a canary's replica counts
+// and the steps it held), opaque to everything else.
+type Pause struct {
+	// Strategy is the strategy that paused (spec.strategy.type).
+	Strategy string `json:"strategy"`
+	// Step is the 1-based index of the step it paused at, of Steps.
+	Step  int `json:"step"`
+	Steps int `json:"steps"`
+	// Weight is the share of ready pods the new version has, in percent.
+	Weight int `json:"weight,omitempty"`
+	// Message says what runs now, in words.
+	Message string `json:"message"`
+	// Objects are the objects the strategy runs beside the revision's own
+	// (the canary Deployment): status shows their pods, abort removes them.
+	Objects []manifest.Ref `json:"objects,omitempty"`
+	// Workloads are the revision's own workloads status shows beside them.
+	Workloads []manifest.Ref  `json:"workloads,omitempty"`
+	At        time.Time       `json:"at"`
+	State     json.RawMessage `json:"state,omitempty"`
 }
 
 // Store reads and writes revisions and locks in the cluster.

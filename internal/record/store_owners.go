@@ -22,11 +22,11 @@ func (o Owner) String() string {
 
 // Owners maps every object of the other kship releases recorded in ns to
 // the release that applies it: the objects of each release's deployed or
-// in-progress revisions. One release must not take over another's objects
+// in-progress (pending, paused) revisions. One release must not take over another's objects
 // (its rollback would delete or rewrite them), so Prepare refuses that.
 func (s *Store) Owners(ctx context.Context, ns, except string) (map[manifest.Ref]Owner, error) {
-	sel := fmt.Sprintf("%s=%s,%s!=%s,%s in (%s,%s)", LabelManagedBy, ManagedBy, LabelRelease, except,
-		LabelOutcome, OutcomeDeployed, OutcomePending)
+	sel := fmt.Sprintf("%s=%s,%s!=%s,%s in (%s,%s,%s)", LabelManagedBy, ManagedBy, LabelRelease, except,
+		LabelOutcome, OutcomeDeployed, OutcomePending, OutcomePaused)
 	list, err := s.Typed.CoreV1().Secrets(ns).List(ctx, metav1.ListOptions{LabelSelector: sel})
 	if err != nil {
 		return nil, fmt.Errorf("namespace %s: list other releases' revisions: %w", ns, err)

@@ -20,6 +20,7 @@ import (
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rollout"
 	"github.com/kship/kship/internal/validate"
 )
 
@@ -87,6 +88,17 @@ type attempt struct {
 	// images before and after; set by a rollback (a deploy's are its
 	// previous revision's and its own).
 	from, to []manifest.Object
+	// resume is where kship promote continues a paused revision (nil for
+	// a deploy).
+	resume *rollout.Pause
+}
+
+// kind is the evidence kind of an attempt that runs execute.
+func (a *attempt) kind() string {
+	if a.resume != nil {
+		return evidence.KindPromote
+	}
+	return evidence.KindDeploy
 }
 
 func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
@@ -112,6 +124,9 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 		}
 		defer r.unlock(ctx, lease)
 		ctx = r.guard(ctx, lease)
+		if why := pausedRefusal(a.revs, "deploy"); why != "" {
+			return r.refusedOrErr(ctx, a, &RefusedError{Reason: why})
+		}
 	}
 	if err := r.runPrepare(ctx, a, o); err != nil {
 		return r.refusedOrErr(ctx, a, err)

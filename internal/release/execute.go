@@ -12,6 +12,7 @@ import (
 	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/rollback"
+	"github.com/kship/kship/internal/rollout"
 )
 
 // trigger is a reason to roll back: a detector failure, a timeout, a
@@ -31,8 +32,13 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	a.rev.Outcome = OutcomePending
 	a.rev.Message = "being deployed by " + r.holder
 	a.rev.By = r.holder
-	a.rev.ReleaseFile = a.rel.Raw // the bytes checked, not a second read
-	a.rev.StartedAt, a.rev.EvidenceDir = a.out.StartedAt, a.dir
+	if a.resume == nil {
+		a.rev.ReleaseFile = a.rel.Raw // the bytes checked, not a second read
+		a.rev.StartedAt = a.out.StartedAt
+	} else {
+		a.rev.Message = "being promoted by " + r.holder
+	}
+	a.rev.EvidenceDir = a.dir
 	if err := r.hist.Save(ctx, a.rev); err != nil {
 		return nil, fmt.Errorf("record revision %d: %w", a.rev.Number, err)
 	}
@@ -40,10 +46,10 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	a.out.Revision = a.rev.Number
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, a.rev, a.previous, record.Live(a.revs), a.rel)
 	baseline := r.baseline(ctx, a, gates)
-	trig := r.rollout(ctx, a)
+	trig, paused := r.rollout(ctx, a)
 	rolledOut := r.now()
 	var v verification
-	if trig == nil {
+	if trig == nil && paused == nil {
 		v, trig = r.verifyAndStabilize(ctx, a, gates, baseline, rolledOut)
 	}
 	a.out.Checked = v.checked
@@ -52,6 +58,8 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 		// finish says so and records nothing.
 	case ctx.Err() != nil:
 		r.interrupted(ctx, a)
+	case paused != nil:
+		r.paused(a, paused)
 	case trig == nil:
 		r.succeed(ctx, a, v)
 	default:
@@ -60,7 +68,7 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 		r.rollbacks(a.mechanism, baseline, a.rel).AfterFailure(ctx, r.rollbackAttempt(a),
 			rollback.Failure{Stage: trig.stage, Revision: a.rev, Release: a.rel, Previous: a.previous})
 	}
-	return r.finish(ctx, a, evidence.KindDeploy)
+	return r.finish(ctx, a, a.kind())
 }
 
 // baseline measures the gates just before the rollout starts, for
@@ -108,6 +116,21 @@ func (r *run) succeed(ctx context.Context, a *attempt, v verification) {
 			r.emit(event.StageStabilize, event.TypeLog, "", fmt.Sprintf("mark revision %d superseded: %v", a.previous.Number, err), nil)
 		}
 	}
+}
+
+// paused records a revision its strategy stopped part way for a human:
+// nothing is rolled back, the previous revision stays the deployed one.
+func (r *run) paused(a *attempt, p *rollout.Pause) {
+	a.rev.Outcome, a.rev.Pause = OutcomePaused, p
+	a.out.Verdict = Paused
+	prev := "the release has no deployed revision yet"
+	if a.previous != nil {
+		prev = fmt.Sprintf("revision %d stays the deployed one", a.previous.Number)
+	}
+	a.out.Summary = fmt.Sprintf("revision %d is paused at step %d of %d: %s; %s. Continue with `kship promote %s -n %s`, or roll back with `kship abort %s -n %s`",
+		a.rev.Number, p.Step, p.Steps, p.Message, prev, a.out.Release, a.out.Namespace, a.out.Release, a.out.Namespace)
+	a.rev.Message = a.out.Summary
+	r.decide(event.StageRollout, "verdict: %s", a.out.Verdict)
 }
 
 // interrupted records that the caller's context ended mid-release (SIGINT,

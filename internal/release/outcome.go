@@ -20,6 +20,7 @@ const (
 	RollbackFailed = event.RollbackFailed
 	Unverified     = event.Unverified
 	Incomplete     = event.Incomplete
+	Paused         = event.Paused
 )
 
 // Verdicts lists every verdict (event.Verdicts).
@@ -33,4 +34,5 @@ const (
 	OutcomeRolledBack  = record.OutcomeRolledBack
 	OutcomeSuperseded  = record.OutcomeSuperseded
 	OutcomeInterrupted = record.OutcomeInterrupted
+	OutcomePaused      = record.OutcomePaused
 )

@@ -70,6 +70,9 @@ func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error)
 	if len(a.revs) == 0 {
 		return nil, fmt.Errorf("release %s/%s has no revisions: nothing to roll back", o.Namespace, o.Name)
 	}
+	if why := pausedRefusal(a.revs, "rollback"); why != "" {
+		return r.refusedOrErr(ctx, a, &RefusedError{Reason: why})
+	}
 	from := &a.revs[0]
 	target, err := rollback.Target(ctx, r.hist, a.revs, from, o.ToRevision)
 	if err != nil {

@@ -13,21 +13,42 @@ import (
 	"github.com/kship/kship/internal/wait"
 )
 
-// rollout runs the release's strategy: it writes the new revision through
-// the mechanism and waits for it with the failure detector. Any failure is
-// a trigger.
-func (r *run) rollout(ctx context.Context, a *attempt) *trigger {
-	done := r.begin(event.StageRollout, fmt.Sprintf("roll out revision %d: %d objects, mechanism %s, strategy %s",
-		a.rev.Number, len(a.prep.Objects), a.rel.Spec.Mechanism, a.rel.Spec.Strategy.Type))
-	err := a.strategy.Rollout(ctx, rollout.Run{
-		Target: rollout.Target{Release: a.rel, Namespace: a.out.Namespace, Revision: a.rev.Number, Objects: a.prep.Objects, Live: record.Live(a.revs)},
-		Writer: a.mechanism, Waiter: readiness{r: r, stage: event.StageRollout, rel: a.rel, ns: a.out.Namespace}, Env: r.env()})
-	if err != nil {
+// rollout runs the release's strategy (or, for kship promote, resumes it
+// after its pause): it writes the new revision through the mechanism and
+// waits for it with the failure detector. Any failure is a trigger; a
+// strategy that paused for a human returns where.
+func (r *run) rollout(ctx context.Context, a *attempt) (*trigger, *rollout.Pause) {
+	what := "roll out"
+	if a.resume != nil {
+		what = fmt.Sprintf("resume (paused at step %d of %d)", a.resume.Step, a.resume.Steps)
+	}
+	done := r.begin(event.StageRollout, fmt.Sprintf("%s revision %d: %d objects, mechanism %s, strategy %s",
+		what, a.rev.Number, len(a.prep.Objects), a.rel.Spec.Mechanism, a.rel.Spec.Strategy.Type))
+	run := r.rolloutRun(a)
+	var err error
+	if res, ok := a.strategy.(Resumer); ok && a.resume != nil {
+		err = res.Resume(ctx, run, *a.resume)
+	} else {
+		err = a.strategy.Rollout(ctx, run)
+	}
+	var paused *rollout.PausedError
+	switch {
+	case errors.As(err, &paused):
+		done(fmt.Sprintf("revision %d paused at step %d of %d", a.rev.Number, paused.Pause.Step, paused.Pause.Steps))
+		return nil, &paused.Pause
+	case err != nil:
 		done("failed")
-		return &trigger{stage: event.StageRollout, reason: err.Error()}
+		return &trigger{stage: event.StageRollout, reason: err.Error()}, nil
 	}
 	done(fmt.Sprintf("revision %d is ready", a.rev.Number))
-	return nil
+	return nil, nil
+}
+
+// rolloutRun is what the strategy gets of an attempt.
+func (r *run) rolloutRun(a *attempt) rollout.Run {
+	return rollout.Run{
+		Target: rollout.Target{Release: a.rel, Namespace: a.out.Namespace, Revision: a.rev.Number, Objects: a.prep.Objects, Live: record.Live(a.revs)},
+		Writer: a.mechanism, Waiter: readiness{r: r, stage: event.StageRollout, rel: a.rel, ns: a.out.Namespace}, Env: r.env()}
 }
 
 // readiness is the run's waiter as a strategy waits with it.

@@ -36,6 +36,21 @@ type Strategy interface {
 	Rollout(ctx context.Context, r rollout.Run) error
 }
 
+// Resumer is a strategy that can stop part way for a human (its Rollout
+// returns a *rollout.PausedError: the revision is recorded as paused) and
+// be continued or abandoned by a later run under the lock: kship promote
+// calls Resume, kship abort calls Abandon, then the rollback stage restores
+// the previous revision as after any failed rollout.
+type Resumer interface {
+	// Resume continues the rollout after p with the paused revision's
+	// objects and release file; as for Rollout, an error is a rollback
+	// trigger and a *rollout.PausedError a further pause.
+	Resume(ctx context.Context, r rollout.Run, p rollout.Pause) error
+	// Abandon removes what the strategy runs beside the previous revision
+	// (p.Objects) and waits until it is gone.
+	Abandon(ctx context.Context, r rollout.Run, p rollout.Pause) error
+}
+
 // Catalog names the mechanisms and strategies a build of kship has, by the
 // names the release file gives them (spec.mechanism, spec.strategy.type).
 // Each builds the implementation for one run.

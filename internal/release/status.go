@@ -6,6 +6,8 @@ import (
 	"sort"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
@@ -28,6 +30,37 @@ type StatusReport struct {
 	Lock     *record.Holder `json:"lock,omitempty"`
 	// LockExpired is true when the lock's holder stopped renewing it.
 	LockExpired bool `json:"lockExpired,omitempty"`
+	// Paused is where a paused revision stopped and what its workloads
+	// run now (state paused).
+	Paused *PausedStatus `json:"paused,omitempty"`
+}
+
+// PausedStatus is a paused revision's step, weight and pods.
+type PausedStatus struct {
+	Strategy string `json:"strategy"`
+	Step     int    `json:"step"`
+	Steps    int    `json:"steps"`
+	// Weight is the new version's share of ready pods, in percent.
+	Weight  int       `json:"weight"`
+	Message string    `json:"message"`
+	Since   time.Time `json:"since"`
+	// Workloads are the Deployments of the release and those the strategy
+	// runs beside them, as the cluster has them now.
+	Workloads []WorkloadPods `json:"workloads"`
+}
+
+// WorkloadPods is a Deployment's pods as the cluster has them now.
+type WorkloadPods struct {
+	Object string `json:"object"`
+	// Role is "stable" for the release's own, "added" for one the
+	// strategy runs beside it (the canary).
+	Role      string   `json:"role"`
+	Replicas  int32    `json:"replicas"`
+	Ready     int32    `json:"ready"`
+	Available int32    `json:"available"`
+	Images    []string `json:"images,omitempty"`
+	// Error says why it could not be read ("" when it was).
+	Error string `json:"error,omitempty"`
 }
 
 // RevisionInfo is a revision without its manifests, for status and history.
@@ -117,6 +150,9 @@ func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time
 	latest := &revs[0]
 	st.Latest, st.Deployed = Info(latest), Info(record.LastDeployed(revs))
 	st.State, st.Message = describeState(latest, lock, now)
+	if latest.Outcome == OutcomePaused && latest.Pause != nil {
+		st.Paused = pausedStatus(ctx, c, latest.Pause)
+	}
 	return evidence.Redacted(redactorOf(revs), st), nil
 }
 
@@ -136,6 +172,10 @@ func describeState(latest *record.Revision, lock *record.Holder, now time.Time) 
 	case latest.Outcome == OutcomePending || latest.Outcome == OutcomeInterrupted:
 		return "interrupted", fmt.Sprintf("interrupted: revision %d was being %s by %s since %s and its run died; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
 			latest.Number, doing, latest.By, ts(latest.StartedAt), lockWords(lock, now), latest.Release, latest.Namespace)
+	case latest.Outcome == OutcomePaused && latest.Pause != nil:
+		p := latest.Pause
+		return "paused", fmt.Sprintf("paused: revision %d at step %d of %d since %s: %s; continue with `kship promote %s -n %s`, or roll back with `kship abort %s -n %s`",
+			latest.Number, p.Step, p.Steps, ts(p.At), p.Message, latest.Release, latest.Namespace, latest.Release, latest.Namespace)
 	case latest.Outcome == OutcomeDeployed && latest.RollbackOf > 0:
 		return "deployed", fmt.Sprintf("deployed: revision %d (a rollback of revision %d): %s", latest.Number, latest.RollbackOf, latest.Message)
 	case latest.Outcome == OutcomeDeployed:
@@ -143,6 +183,35 @@ func describeState(latest *record.Revision, lock *record.Holder, now time.Time) 
 	default:
 		return latest.Outcome, fmt.Sprintf("%s: revision %d: %s", latest.Outcome, latest.Number, latest.Message)
 	}
+}
+
+// pausedStatus reads the pods of a paused revision's workloads.
+func pausedStatus(ctx context.Context, c *kube.Clients, p *record.Pause) *PausedStatus {
+	out := &PausedStatus{Strategy: p.Strategy, Step: p.Step, Steps: p.Steps, Weight: p.Weight, Message: p.Message, Since: p.At}
+	add := func(ref manifest.Ref, role string) {
+		w := WorkloadPods{Object: ref.String(), Role: role}
+		d, err := c.Typed.AppsV1().Deployments(ref.Namespace).Get(ctx, ref.Name, metav1.GetOptions{})
+		if err != nil {
+			w.Error = err.Error()
+			out.Workloads = append(out.Workloads, w)
+			return
+		}
+		if d.Spec.Replicas != nil {
+			w.Replicas = *d.Spec.Replicas
+		}
+		w.Ready, w.Available = d.Status.ReadyReplicas, d.Status.AvailableReplicas
+		for _, ctr := range d.Spec.Template.Spec.Containers {
+			w.Images = append(w.Images, ctr.Image)
+		}
+		out.Workloads = append(out.Workloads, w)
+	}
+	for _, ref := range p.Workloads {
+		add(ref, "stable")
+	}
+	for _, ref := range p.Objects {
+		add(ref, "added")
+	}
+	return out
 }
 
 // lockWords describes the lock for an interrupted revision.

@@ -16,6 +16,7 @@ package rollout
 
 import (
 	"context"
+	"strconv"
 	"time"
 
 	"github.com/kship/kship/internal/config"
@@ -168,4 +169,18 @@ type StrategyPreparation struct {
 	Steps []string
 	// Findings block the deploy before its first write.
 	Findings []Finding
+}
+
+// Pause is where a strategy stopped a release part way (record.Pause: it
+// is stored with the revision).
+type Pause = record.Pause
+
+// PausedError is what a strategy's Rollout (or Resume) returns when a step
+// of the release file stops it part way for a human (a canary's pause
+// without a duration): not a rollback trigger; the revision is recorded as
+// paused with Pause, and kship promote or kship abort continues.
+type PausedError struct{ Pause Pause }
+
+func (e *PausedError) Error() string {
+	return "paused at step " + strconv.Itoa(e.Pause.Step) + " of " + strconv.Itoa(e.Pause.Steps) + ": " + e.Pause.Message
 }
