@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"path/filepath"
-	"strings"
 
 	"sigs.k8s.io/kustomize/api/krusty"
 	"sigs.k8s.io/kustomize/api/resource"
@@ -38,7 +37,7 @@ func renderKustomization(ctx context.Context, dir, kdir string, rd *input.Reader
 		}
 		return nil, &Error{Source: Location{File: relPath(dir, kfile)}, Msg: "kustomize build failed: " + err.Error()}
 	}
-	lines := &lineFinder{files: map[string][]Object{}, rd: rd}
+	lines := &Lines{Read: rd.ReadFile}
 	var objs []Object
 	var bad errs
 	for _, r := range m.Resources() {
@@ -47,7 +46,7 @@ func renderKustomization(ctx context.Context, dir, kdir string, rd *input.Reader
 			bad = appendErr(bad, err)
 			continue
 		}
-		o.Source.Line = lines.find(filepath.Join(dir, o.Source.File), o)
+		o.Source.Line = lines.Object(filepath.Join(dir, o.Source.File), o)
 		objs = append(objs, o)
 	}
 	return objs, bad.err()
@@ -120,34 +119,4 @@ func (f *originFS) ReadFile(path string) ([]byte, error) {
 	}
 	k["buildMetadata"] = append(meta, types.OriginAnnotations)
 	return yaml.Marshal(k)
-}
-
-// lineFinder finds the line an object was written on in its source file by
-// matching kind and name (kustomize may have added a prefix or suffix).
-type lineFinder struct {
-	files map[string][]Object
-	rd    *input.Reader
-}
-
-func (l *lineFinder) find(path string, o Object) int {
-	docs, ok := l.files[path]
-	if !ok {
-		if data, err := l.rd.ReadFile(path); err == nil {
-			docs, _ = Decode(path, data)
-		}
-		l.files[path] = docs
-	}
-	line, matches := 0, 0
-	for _, d := range docs {
-		if d.Obj.GetKind() == o.Obj.GetKind() && strings.Contains(o.Obj.GetName(), d.Obj.GetName()) {
-			if d.Obj.GetName() == o.Obj.GetName() {
-				return d.Source.Line
-			}
-			line, matches = d.Source.Line, matches+1
-		}
-	}
-	if matches == 1 {
-		return line
-	}
-	return 0
 }

@@ -9,7 +9,7 @@
 // Its result is a Report: data that the checklist, SARIF, JUnit and the CLI
 // render, and that deploy consults (Blocking) before the first write. A
 // finding names its object and the file and line of the offending field
-// (one line finder, lines.go, for every family).
+// (one line finder, manifest.Lines, for every family).
 //
 // It imports builtin, config, input, kube, manifest, plan, record and
 // suggest because its checks are made of them: the built-in schemas, the
