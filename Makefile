@@ -12,7 +12,7 @@ STATE       := $(CURDIR)/.localcluster
 KWOK_VERSION := v0.8.0
 GOTEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: help build helm localcluster flux kwok cluster-up cluster-down cluster-status test test-unit fuzz test-fuzz-short demo demo-gitops
+.PHONY: help build helm localcluster flux kwok cluster-up cluster-down cluster-status test test-unit fuzz test-fuzz-short demo demo-gitops demo-helm
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -128,6 +128,9 @@ test: build helm localcluster kwok ## unit + e2e tests against the local environ
 
 demo: build helm cluster-up ## run the demo (hack/demo.sh)
 	@if [ -x hack/demo.sh ]; then hack/demo.sh; else echo "hack/demo.sh does not exist yet"; exit 1; fi
+
+demo-helm: build helm cluster-up ## the Helm demo: two good versions and a crash-looping one as Helm revisions, Helm-rolled back (hack/demo-helm.sh)
+	@hack/demo-helm.sh
 
 demo-gitops: build cluster-up ## the GitOps demo: a good and a crash-looping commit through the real Flux (hack/demo-gitops.sh)
 	@hack/demo-gitops.sh

@@ -1,0 +1,113 @@
+#!/usr/bin/env bash
+# hack/demo-helm.sh runs the real kship binary through three releases of
+# the example chart (examples/helm) with spec.mechanism helm against the
+# local environment (make cluster-up), and checks each exit code and
+# Helm's own history (bin/helm, make helm):
+#   v1 → a Helm install, verified: exit 0
+#   v2 → a Helm upgrade (adds the ConfigMap web-extra), verified: exit 0
+#   v3 → pods crash-loop → detected in seconds, Helm's rollback to v2's
+#        revision, verified: exit 3; `helm history` says failed, deployed
+# Each run resets the namespace demo-helm first.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+env_file="$root/.localcluster/env"
+if [[ ! -f "$env_file" ]]; then
+	echo "demo-helm: $env_file not found: run make cluster-up first" >&2
+	exit 1
+fi
+# shellcheck disable=SC1090
+source "$env_file"
+export KUBECONFIG
+kship="${KSHIP_BIN:-$root/bin/kship}"
+helm="${HELM_BIN:-$root/bin/helm}"
+kubectl="$root/bin/kubectl"
+[[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
+if [[ ! -x "$kship" || ! -x "$helm" || -z "$kubectl" ]]; then
+	echo "demo-helm: need bin/kship (make build), bin/helm (make helm) and kubectl (bin/kubectl)" >&2
+	exit 1
+fi
+evidence="${KSHIP_DEMO_EVIDENCE:-$root/.kship/evidence}"
+ns=demo-helm
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+say "resetting namespace $ns"
+"$kubectl" delete namespace "$ns" --ignore-not-found --wait=true --timeout=120s >/dev/null
+"$kubectl" create namespace "$ns" >/dev/null
+
+render() { # values file -> path of the release file
+	local out="$work/kship.$1"
+	cat >"$out" <<YAML
+apiVersion: kship.dev/v1alpha1
+kind: Release
+metadata: {name: web}
+spec:
+  namespace: $ns
+  mechanism: helm
+  source:
+    helm: {chart: $root/examples/helm/chart, values: [$root/examples/helm/$1]}
+  verify:
+    rolloutTimeout: 2m
+    smoke:
+      - name: health
+        http: {url: "http://$KSHIP_INGRESS/healthz", headers: {Host: web.$ns}, expectStatus: 200}
+        retries: 3
+        backoff: 500ms
+  stabilize: {window: 0s}
+  detector: {restartThreshold: 2}
+YAML
+	echo "$out"
+}
+
+failures=0
+declare -a summary
+deploy() { # values-file expected-exit description
+	local code
+	say "kship deploy $1 ($3): expecting exit $2"
+	set +e
+	"$kship" deploy -f "$(render "$1")" --evidence-dir "$evidence" 2>&1 | tee "$work/out"
+	code=${PIPESTATUS[0]}
+	set -e
+	local dir
+	dir="$(sed -n 's/^  evidence:  //p' "$work/out" | tail -1)"
+	if [[ "$code" == "$2" ]]; then
+		summary+=("$1: exit $code as expected ($3); evidence: $dir")
+	else
+		summary+=("$1: exit $code, EXPECTED $2 ($3); evidence: $dir")
+		failures=$((failures + 1))
+	fi
+}
+
+deploy v1.yaml 0 "first release: a Helm install"
+deploy v2.yaml 0 "a Helm upgrade"
+deploy v3-crashloop.yaml 3 "pods crash-loop: Helm's rollback"
+
+say "Helm's own view (bin/helm history web -n $ns)"
+"$helm" history web -n "$ns" | tee "$work/history"
+statuses="$("$helm" history web -n "$ns" -o json | grep -o '"status":"[a-z-]*"' | cut -d'"' -f4 | paste -sd, -)"
+if [[ "$statuses" == "superseded,superseded,failed,deployed" ]]; then
+	summary+=("helm history: $statuses, as expected")
+else
+	summary+=("helm history: $statuses: EXPECTED superseded,superseded,failed,deployed")
+	failures=$((failures + 1))
+fi
+cm="$("$kubectl" -n "$ns" get configmap web-config -o jsonpath='{.data.DEMO_VERSION}')"
+extra="$("$kubectl" -n "$ns" get configmap web-extra -o jsonpath='{.data.ADDED_IN}' 2>/dev/null || true)"
+if [[ "$cm" == v2 && "$extra" == v2 ]]; then
+	summary+=("after v3: ConfigMaps web-config and web-extra (v3 deleted it) are v2's again")
+else
+	summary+=("after v3: web-config $cm, web-extra '$extra': EXPECTED v2, v2")
+	failures=$((failures + 1))
+fi
+
+say "demo summary"
+printf '  %s\n' "${summary[@]}"
+if ((failures > 0)); then
+	echo "demo-helm: $failures check(s) failed" >&2
+	exit 1
+fi
+echo "demo-helm: the three releases ended as expected"
