@@ -12,7 +12,7 @@ STATE       := $(CURDIR)/.localcluster
 KWOK_VERSION := v0.8.0
 GOTEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: help build helm localcluster flux kwok cluster-up cluster-down cluster-status test test-unit fuzz test-fuzz-short demo demo-gitops demo-helm
+.PHONY: help build helm localcluster flux kwok cluster-up cluster-down cluster-status test test-unit fuzz test-fuzz-short demo demo-gitops demo-helm demo-progressive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -134,3 +134,6 @@ demo-helm: build helm cluster-up ## the Helm demo: two good versions and a crash
 
 demo-gitops: build cluster-up ## the GitOps demo: a good and a crash-looping commit through the real Flux (hack/demo-gitops.sh)
 	@hack/demo-gitops.sh
+
+demo-progressive: build cluster-up ## canary and blue-green: a canary promoted, one aborted, blue-green switched and one never switched (hack/demo-progressive.sh)
+	@hack/demo-progressive.sh

@@ -1,0 +1,114 @@
+#!/usr/bin/env bash
+# hack/demo-progressive.sh runs the real kship binary through canary and
+# blue-green releases against the local environment (make cluster-up: real
+# API server, Prometheus, the ingress's per-pod traffic split) and checks
+# each exit code:
+#   canary     v1 first release                                  exit 0
+#   canary     v2 25% → 50% → promoted                           exit 0
+#   canary     v3 answers 30% errors: aborted at its first step  exit 3
+#   blue-green v1 first release (blue)                           exit 0
+#   blue-green v2 green checked through the preview, switched, blue removed after the delay  exit 0
+#   blue-green v3 answers 30% errors: fails on the preview, live Service never switched  exit 3
+# Each run resets the namespaces demo-canary and demo-bluegreen first.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+cd "$root"
+env_file="$root/.localcluster/env"
+if [[ ! -f "$env_file" ]]; then
+	echo "demo-progressive: $env_file not found: run make cluster-up first" >&2
+	exit 1
+fi
+# shellcheck disable=SC1090
+source "$env_file"
+export KUBECONFIG
+kship="${KSHIP_BIN:-$root/bin/kship}"
+kubectl="$root/bin/kubectl"
+[[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
+if [[ ! -x "$kship" || -z "$kubectl" ]]; then
+	echo "demo-progressive: need bin/kship (make build) and kubectl (bin/kubectl)" >&2
+	exit 1
+fi
+evidence="${KSHIP_DEMO_EVIDENCE:-$root/.kship/evidence}"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+
+canary_steps='    type: Canary
+    canary:
+      steps:
+        - setWeight: 25
+        - analysis: {duration: 6s, interval: 2s}
+        - setWeight: 50
+        - analysis: {duration: 6s, interval: 2s}
+        - setWeight: 100'
+bluegreen='    type: BlueGreen
+    blueGreen:
+      scaleDownDelay: 15s
+      postSwitch: {interval: 2s}'
+
+render() { # ns version errors strategy track -> path of the release file
+	local dir="$work/$1-$2"
+	mkdir -p "$dir/manifests"
+	sed -e "s#@APP@#web#g" -e "s#@VERSION@#$2#g" -e "s#@ERRORS@#$3#g" -e "s#@TRACK@#$5#g" \
+		examples/progressive/app.yaml.tmpl >"$dir/manifests/app.yaml"
+	awk -v s="$4" '{ if ($0 == "@STRATEGY@") print s; else print }' examples/progressive/kship.yaml.tmpl |
+		sed -e "s#@APP@#web#g" -e "s#@NS@#$1#g" -e "s#@SOURCE@#$dir/manifests#g" \
+			-e "s#@INGRESS@#$KSHIP_INGRESS#g" -e "s#@PROMETHEUS@#$KSHIP_PROMETHEUS#g" >"$dir/kship.yaml"
+	echo "$dir/kship.yaml"
+}
+
+failures=0
+declare -a summary
+deploy() { # ns version errors strategy track expected-exit description
+	local file code dir
+	file="$(render "$1" "$2" "$3" "$4" "$5")"
+	say "$1: kship deploy $2 ($7): expecting exit $6"
+	set +e
+	"$kship" deploy -f "$file" --evidence-dir "$evidence" 2>&1 | tee "$work/out"
+	code=${PIPESTATUS[0]}
+	set -e
+	dir="$(sed -n 's/^  evidence:  //p' "$work/out" | tail -1)"
+	if [[ "$code" == "$6" ]]; then
+		summary+=("$1 $2: exit $code as expected ($7); evidence: $dir")
+	else
+		summary+=("$1 $2: exit $code, EXPECTED $6 ($7); evidence: $dir")
+		failures=$((failures + 1))
+	fi
+}
+expect() { # description actual wanted
+	if [[ "$2" == "$3" ]]; then
+		summary+=("$1: $2")
+	else
+		summary+=("$1: $2, EXPECTED $3")
+		failures=$((failures + 1))
+	fi
+}
+
+for ns in demo-canary demo-bluegreen; do
+	say "resetting namespace $ns"
+	"$kubectl" delete namespace "$ns" --ignore-not-found --wait=true --timeout=120s >/dev/null
+	"$kubectl" create namespace "$ns" >/dev/null
+done
+
+track=", kship.dev/track: stable"
+deploy demo-canary v1 0 "$canary_steps" "$track" 0 "first release"
+deploy demo-canary v2 0 "$canary_steps" "$track" 0 "good canary: 25% → 50% → promoted"
+deploy demo-canary v3 0.3 "$canary_steps" "$track" 3 "30% errors: aborted at its first step"
+expect "demo-canary after v3: stable's image" "$("$kubectl" -n demo-canary get deployment web -o jsonpath='{.spec.template.spec.containers[0].image}')" "demo:v2"
+expect "demo-canary after v3: canary Deployments left" "$("$kubectl" -n demo-canary get deployment web-canary --ignore-not-found -o name | wc -l)" "0"
+
+deploy demo-bluegreen v1 0 "$bluegreen" "" 0 "first release: blue"
+deploy demo-bluegreen v2 0 "$bluegreen" "" 0 "green through the preview, switched, blue removed after 15 s"
+expect "demo-bluegreen after v2: live selector" "$("$kubectl" -n demo-bluegreen get service web -o jsonpath='{.spec.selector.kship\.dev/color}')" "green"
+deploy demo-bluegreen v3 0.3 "$bluegreen" "" 3 "30% errors: fails through the preview, never switched"
+expect "demo-bluegreen after v3: live selector" "$("$kubectl" -n demo-bluegreen get service web -o jsonpath='{.spec.selector.kship\.dev/color}')" "green"
+expect "demo-bluegreen after v3: Deployments" "$("$kubectl" -n demo-bluegreen get deployments -o jsonpath='{range .items[*]}{.metadata.name}={.spec.template.spec.containers[0].image} {end}')" "web-green=demo:v2 "
+
+say "demo summary"
+printf '  %s\n' "${summary[@]}"
+if ((failures > 0)); then
+	echo "demo-progressive: $failures check(s) failed" >&2
+	exit 1
+fi
+echo "demo-progressive: every release ended as expected"
