@@ -10,35 +10,16 @@
 # resets the namespace demo-gitops first.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-env_file="$root/.localcluster/env"
-if [[ ! -f "$env_file" ]]; then
-	echo "demo-gitops: $env_file not found: run make cluster-up first" >&2
-	exit 1
-fi
-# shellcheck disable=SC1090
-source "$env_file"
-export KUBECONFIG
-kship="${KSHIP_BIN:-$root/bin/kship}"
-kubectl="$root/bin/kubectl"
-[[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
-if [[ ! -x "$kship" || -z "$kubectl" || -z "${KSHIP_GIT:-}" ]]; then
-	echo "demo-gitops: need bin/kship (make build), kubectl (bin/kubectl) and the environment's git server (KSHIP_GIT)" >&2
-	exit 1
-fi
-evidence="${KSHIP_DEMO_EVIDENCE:-$root/.kship/evidence}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
+# shellcheck source=hack/demo-lib.sh
+source "$(dirname "$0")/demo-lib.sh"
+demo_init demo-gitops
+[[ -n "${KSHIP_GIT:-}" ]] || demo_need "the environment's git server (KSHIP_GIT)"
 repo="$KSHIP_GIT/demo/gitops-$(date +%s).git"
 git_() { GIT_CONFIG_NOSYSTEM=1 GIT_CONFIG_GLOBAL=/dev/null GIT_AUTHOR_NAME="a human" GIT_AUTHOR_EMAIL=human@example.invalid \
 	GIT_COMMITTER_NAME="a human" GIT_COMMITTER_EMAIL=human@example.invalid git "$@"; }
 
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
-
 say "resetting namespace demo-gitops; repository $repo"
-"$kubectl" delete namespace demo-gitops --ignore-not-found --wait=true --timeout=120s >/dev/null
-"$kubectl" create namespace demo-gitops >/dev/null
+reset_namespace demo-gitops
 git_ init --quiet --initial-branch=main "$work/seed"
 echo "the team's repository: kship writes apps/shop" >"$work/seed/README.md"
 git_ -C "$work/seed" add README.md

@@ -10,34 +10,15 @@
 # Each run resets the namespace demo-helm first.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-env_file="$root/.localcluster/env"
-if [[ ! -f "$env_file" ]]; then
-	echo "demo-helm: $env_file not found: run make cluster-up first" >&2
-	exit 1
-fi
-# shellcheck disable=SC1090
-source "$env_file"
-export KUBECONFIG
-kship="${KSHIP_BIN:-$root/bin/kship}"
+# shellcheck source=hack/demo-lib.sh
+source "$(dirname "$0")/demo-lib.sh"
+demo_init demo-helm
 helm="${HELM_BIN:-$root/bin/helm}"
-kubectl="$root/bin/kubectl"
-[[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
-if [[ ! -x "$kship" || ! -x "$helm" || -z "$kubectl" ]]; then
-	echo "demo-helm: need bin/kship (make build), bin/helm (make helm) and kubectl (bin/kubectl)" >&2
-	exit 1
-fi
-evidence="${KSHIP_DEMO_EVIDENCE:-$root/.kship/evidence}"
+[[ -x "$helm" ]] || demo_need "bin/helm (make helm)"
 ns=demo-helm
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "resetting namespace $ns"
-"$kubectl" delete namespace "$ns" --ignore-not-found --wait=true --timeout=120s >/dev/null
-"$kubectl" create namespace "$ns" >/dev/null
+reset_namespace "$ns"
 
 render() { # values file -> path of the release file
 	local out="$work/kship.$1"

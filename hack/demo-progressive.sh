@@ -12,27 +12,9 @@
 # Each run resets the namespaces demo-canary and demo-bluegreen first.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-env_file="$root/.localcluster/env"
-if [[ ! -f "$env_file" ]]; then
-	echo "demo-progressive: $env_file not found: run make cluster-up first" >&2
-	exit 1
-fi
-# shellcheck disable=SC1090
-source "$env_file"
-export KUBECONFIG
-kship="${KSHIP_BIN:-$root/bin/kship}"
-kubectl="$root/bin/kubectl"
-[[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
-if [[ ! -x "$kship" || -z "$kubectl" ]]; then
-	echo "demo-progressive: need bin/kship (make build) and kubectl (bin/kubectl)" >&2
-	exit 1
-fi
-evidence="${KSHIP_DEMO_EVIDENCE:-$root/.kship/evidence}"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# shellcheck source=hack/demo-lib.sh
+source "$(dirname "$0")/demo-lib.sh"
+demo_init demo-progressive
 
 canary_steps='    type: Canary
     canary:
@@ -87,8 +69,7 @@ expect() { # description actual wanted
 
 for ns in demo-canary demo-bluegreen; do
 	say "resetting namespace $ns"
-	"$kubectl" delete namespace "$ns" --ignore-not-found --wait=true --timeout=120s >/dev/null
-	"$kubectl" create namespace "$ns" >/dev/null
+	reset_namespace "$ns"
 done
 
 track=", kship.dev/track: stable"

@@ -9,33 +9,13 @@
 # It is idempotent: it deletes the namespace demo first.
 set -euo pipefail
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
-cd "$root"
-env_file="$root/.localcluster/env"
-if [[ ! -f "$env_file" ]]; then
-	echo "demo: $env_file not found: run make cluster-up first" >&2
-	exit 1
-fi
-# shellcheck disable=SC1090
-source "$env_file"
-export KUBECONFIG
-kship="${KSHIP_BIN:-$root/bin/kship}"
-kubectl="$root/bin/kubectl"
-[[ -x "$kubectl" ]] || kubectl="$(command -v kubectl || true)"
-if [[ ! -x "$kship" || -z "$kubectl" ]]; then
-	echo "demo: need bin/kship (make build) and kubectl (bin/kubectl)" >&2
-	exit 1
-fi
-evidence="${KSHIP_DEMO_EVIDENCE:-$root/.kship/evidence}"
+# shellcheck source=hack/demo-lib.sh
+source "$(dirname "$0")/demo-lib.sh"
+demo_init demo
 secret_marker="demo-secret-token-v"
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-
-say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
 say "resetting namespace demo"
-"$kubectl" delete namespace demo --ignore-not-found --wait=true --timeout=120s >/dev/null
-"$kubectl" create namespace demo >/dev/null
+reset_namespace demo
 
 render() { # version -> path of the rendered release file
 	local out="$work/kship.$1.yaml"
