@@ -3,6 +3,7 @@ package release_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"os/exec"
@@ -219,18 +220,33 @@ func TestE2ELockForcedAwayMidStabilize(t *testing.T) {
 // that was interrupted (not "being deployed") and the last deployed
 // revision; the next deploy takes the dead holder's lock at once and the
 // app runs the revision status then names.
+//
+// The restored revision has a gate over a 15 s range, so the rollback's
+// verification waits at least that long for data wholly after the restore:
+// the "rolling-back" state the test kills in lasts seconds, not the few
+// milliseconds of a rollback with nothing to wait for (which a poll under
+// load can miss).
 func TestE2ESIGKILLMidRollback(t *testing.T) {
 	r := newE2ERelease(t, "kship-killrb-")
 	bin := buildKship(t, r.env.RepoRoot)
+	r.gates = fmt.Sprintf(`
+    metrics:
+      prometheus: {address: %q}
+      gates:
+        - name: errors
+          query: (sum(rate(http_requests_total{namespace=%q,code=~"5.."}[15s])) or vector(0))
+          max: 1000`, r.env.Prometheus, r.ns)
 	good := r.write(e2eApp{version: "v1", secret: "killrb-secret-1111"})
 	r.expect(r.deploy(good), 0)
 	r.timeout = "20s"
 	bad := r.write(e2eApp{version: "v2", behavior: "crashloop", secret: "killrb-secret-2222"})
+	start := time.Now()
 	cmd, out := r.startKship(bin, "deploy", "-f", bad, "--evidence-dir", r.evidence)
 	waitFor(t, 3*time.Minute, func() bool {
 		st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
 		return err == nil && st.State == "rolling-back"
 	})
+	t.Logf("rolling back %s after the bad deploy started: killing it", time.Since(start).Round(time.Millisecond))
 	if err := cmd.Process.Kill(); err != nil {
 		t.Fatal(err)
 	}
