@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/validate"
 )
 
 // Kinds of attempt a bundle records.
@@ -106,7 +107,23 @@ func Read(dir string) (*Bundle, error) {
 	}
 	var b Bundle
 	if err := json.Unmarshal(data, &b); err != nil {
-		return nil, fmt.Errorf("%s: %w", filepath.Join(dir, EvidenceFile), err)
+		return nil, fmt.Errorf("%s is not valid JSON: %w", filepath.Join(dir, EvidenceFile), err)
 	}
 	return &b, nil
+}
+
+// ReadDrill reads what the destructive-migration guardrail of validate
+// needs of the attempt recorded in dir (a validate.DrillReader): its kind,
+// release and, for a drill, the drill's verdict. A folder without
+// evidence.json is an error wrapping fs.ErrNotExist.
+func ReadDrill(dir string) (validate.DrillRecord, error) {
+	b, err := Read(dir)
+	if err != nil {
+		return validate.DrillRecord{}, err
+	}
+	rec := validate.DrillRecord{Kind: b.Kind, Release: b.Release}
+	if b.Drill != nil {
+		rec.Drilled, rec.Verdict = true, b.Drill.Verdict
+	}
+	return rec, nil
 }

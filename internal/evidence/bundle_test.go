@@ -2,6 +2,8 @@ package evidence
 
 import (
 	"encoding/base64"
+	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -12,6 +14,7 @@ import (
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/validate"
 )
 
 const secretValue = "hunter2-very-secret"
@@ -162,5 +165,36 @@ func TestFolderName(t *testing.T) {
 	got := Folder("/ev", "web", 7, time.Date(2026, 1, 2, 3, 4, 5, 0, time.FixedZone("x", 3600)))
 	if got != "/ev/web/7-20260102T020405Z" {
 		t.Errorf("Folder = %q", got)
+	}
+}
+
+// TestReadDrill reads back what Write wrote: a drill's kind, release and
+// verdict, a deploy's kind without a drill, and a folder with no
+// evidence.json as fs.ErrNotExist.
+func TestReadDrill(t *testing.T) {
+	drill, deploy := t.TempDir(), t.TempDir()
+	b := sampleBundle()
+	b.Kind, b.Drill = KindDrill, &Drill{Verdict: DrillFailed, FromRevision: 3, ToRevision: 2}
+	if _, err := Write(drill, b, NewRedactor()); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Write(deploy, sampleBundle(), NewRedactor()); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := ReadDrill(drill); err != nil || got != (validate.DrillRecord{Kind: KindDrill, Release: "web", Drilled: true, Verdict: DrillFailed}) {
+		t.Errorf("drill: %+v, %v", got, err)
+	}
+	if got, err := ReadDrill(deploy); err != nil || got != (validate.DrillRecord{Kind: KindDeploy, Release: "web"}) {
+		t.Errorf("deploy: %+v, %v", got, err)
+	}
+	if _, err := ReadDrill(t.TempDir()); !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("empty folder: %v, want fs.ErrNotExist", err)
+	}
+	bad := t.TempDir()
+	if err := os.WriteFile(filepath.Join(bad, EvidenceFile), []byte("{"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ReadDrill(bad); err == nil || !strings.Contains(err.Error(), "is not valid JSON") {
+		t.Errorf("bad JSON: %v", err)
 	}
 }

@@ -136,7 +136,7 @@ func Prepare(ctx context.Context, o PrepareOptions) (*Prepared, error) {
 		return nil, err
 	}
 	emit(o, event.StagePrepare, event.TypeStageStarted, "checking the release")
-	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion})
+	p.Report = validate.Run(ctx, validate.Input{Release: p.Release, Objects: p.Objects, Clients: o.liveClients(), KubeVersion: o.KubeVersion, Drills: evidence.ReadDrill})
 	validate.AddDryRun(p.Report, p.Plan, p.Release, o.Offline)
 	addSeamsCheck(p.Report, p.Release, o.Catalog)
 	addStrategyChecks(ctx, p.Report, p.Release, p.Objects, o.Catalog, o.liveClients())

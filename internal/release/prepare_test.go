@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/validate"
 )
 
@@ -74,5 +76,43 @@ func TestPlanOnlyNeedsACluster(t *testing.T) {
 	var ie *InputError
 	if !errors.As(err, &ie) {
 		t.Errorf("error %v, want an InputError", err)
+	}
+}
+
+// TestPrepareReadsDrillEvidence: Prepare hands validate the reader of
+// evidence folders, so a destructive migration shipped with workloads passes
+// with a passed drill's evidence folder and is refused with a failed one's.
+func TestPrepareReadsDrillEvidence(t *testing.T) {
+	for verdict, wantFail := range map[string]bool{evidence.DrillPassed: false, evidence.DrillFailed: true} {
+		t.Run(verdict, func(t *testing.T) {
+			file := CopyFixture(t, "acceptance-clean", map[string]string{"__NS__": "shop", "__INGRESS__": "127.0.0.1:8080"})
+			dir := filepath.Dir(file)
+			drill := &evidence.Bundle{Kind: evidence.KindDrill, Outcome: event.Outcome{Release: "acceptance-clean"}, Drill: &evidence.Drill{Verdict: verdict}}
+			if _, err := evidence.Write(filepath.Join(dir, "drill"), drill, evidence.NewRedactor()); err != nil {
+				t.Fatal(err)
+			}
+			job := "apiVersion: batch/v1\nkind: Job\nmetadata: {name: migrate}\nspec:\n  template:\n    spec:\n      restartPolicy: Never\n      containers: [{name: m, image: \"migrate:1\"}]\n"
+			if err := os.WriteFile(filepath.Join(dir, "deploy", "migrate.yaml"), []byte(job), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			rel, _ := os.ReadFile(file)
+			rel = append(rel, "  rollback: {method: auto, drillEvidence: drill}\n  migrations: [{job: migrate, type: destructive}]\n"...)
+			if err := os.WriteFile(file, rel, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			p, err := Prepare(context.Background(), PrepareOptions{ReleaseFile: file, Offline: true, EvidenceDir: t.TempDir()})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var fails []string
+			for _, c := range p.Report.Checks {
+				if c.ID == validate.IDMigration && c.Status == validate.Fail {
+					fails = append(fails, c.Message)
+				}
+			}
+			if got := len(fails) > 0; got != wantFail || (wantFail && !strings.Contains(fails[0], `did not pass (verdict "failed")`)) {
+				t.Errorf("migration failures %q, want failing %v", fails, wantFail)
+			}
+		})
 	}
 }

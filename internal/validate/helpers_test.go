@@ -75,8 +75,15 @@ func familyProblems(r *Report, id string) []string {
 
 func runOffline(t testing.TB, rel *config.Release, doc string) *Report {
 	t.Helper()
-	objs := decodeFile(t, rel.Dir, "bundle.yaml", doc)
-	r := Run(context.Background(), Input{Release: rel, Objects: objs})
+	return runInput(t, Input{Release: rel}, doc)
+}
+
+// runInput runs in offline over doc's objects (decoded into in.Release.Dir)
+// and checks that every item has an ID, a title and evidence.
+func runInput(t testing.TB, in Input, doc string) *Report {
+	t.Helper()
+	in.Objects = decodeFile(t, in.Release.Dir, "bundle.yaml", doc)
+	r := Run(context.Background(), in)
 	for _, c := range r.Checks {
 		if c.Evidence == "" || c.Title == "" || c.ID == "" {
 			t.Errorf("item without ID, title or evidence: %+v", c)

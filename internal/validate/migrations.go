@@ -1,8 +1,9 @@
 package validate
 
 import (
-	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -10,18 +11,24 @@ import (
 	"github.com/kship/kship/internal/config"
 )
 
-// drillRecord is the part of a rollback drill's evidence.json (written by
-// `kship rollback --drill`, package evidence) that the destructive-migration
-// guardrail reads: {"kind": "drill", "release": NAME, "drill": {"verdict":
-// "passed", ...}}. It is decoded here rather than imported, since package
-// evidence renders this package's reports.
-type drillRecord struct {
-	Kind    string `json:"kind"`
-	Release string `json:"release"`
-	Drill   *struct {
-		Verdict string `json:"verdict"`
-	} `json:"drill"`
+// DrillRecord is what the destructive-migration guardrail needs to know of
+// the evidence folder spec.rollback.drillEvidence names.
+type DrillRecord struct {
+	// Kind is the kind of attempt the folder records ("drill" for a
+	// rollback drill, "deploy", ...).
+	Kind string
+	// Release is the release the attempt was of; empty when not recorded.
+	Release string
+	// Drilled says the folder holds a drill's result; Verdict is that
+	// result's verdict ("passed" or "failed").
+	Drilled bool
+	Verdict string
 }
+
+// DrillReader reads the record of the attempt an evidence folder holds
+// (evidence.ReadDrill is the one kship uses). An error wrapping
+// fs.ErrNotExist says the folder holds no evidence file.
+type DrillReader func(dir string) (DrillRecord, error)
 
 // checkMigrations checks the migration plan: each migration names a Job of
 // the bundle, a reversible one names its down Job, and a destructive one
@@ -115,19 +122,21 @@ func (r *run) verifyDrill(dir string) error {
 	if err != nil || !st.IsDir() {
 		return fmt.Errorf("no such folder")
 	}
-	data, err := os.ReadFile(filepath.Join(dir, "evidence.json"))
-	if err != nil {
+	if r.in.Drills == nil {
+		return fmt.Errorf("kship cannot read rollback drill evidence here")
+	}
+	rec, err := r.in.Drills(dir)
+	if errors.Is(err, fs.ErrNotExist) {
 		return fmt.Errorf("no evidence.json in the folder")
 	}
-	var rec drillRecord
-	if err := json.Unmarshal(data, &rec); err != nil {
-		return fmt.Errorf("evidence.json is not valid JSON: %v", err)
+	if err != nil {
+		return err
 	}
-	if rec.Kind != "drill" || rec.Drill == nil {
+	if rec.Kind != "drill" || !rec.Drilled {
 		return fmt.Errorf("evidence.json is the record of a %s, not of a rollback drill", orUnknown(rec.Kind))
 	}
-	if rec.Drill.Verdict != "passed" {
-		return fmt.Errorf("the rollback drill did not pass (verdict %q)", rec.Drill.Verdict)
+	if rec.Verdict != "passed" {
+		return fmt.Errorf("the rollback drill did not pass (verdict %q)", rec.Verdict)
 	}
 	if rec.Release != "" && rec.Release != r.in.Release.Metadata.Name {
 		return fmt.Errorf("the drill was of release %q, not %q", rec.Release, r.in.Release.Metadata.Name)

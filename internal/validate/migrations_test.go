@@ -28,69 +28,6 @@ spec:
       containers: [{name: m, image: "migrate:1"}]
 `
 
-func writeDrill(t *testing.T, dir, name, content string) {
-	t.Helper()
-	p := filepath.Join(dir, name)
-	if err := os.MkdirAll(p, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if content != "" {
-		if err := os.WriteFile(filepath.Join(p, "evidence.json"), []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-}
-
-func TestMigrations(t *testing.T) {
-	withWorkload := migrationJobs + "---\n" + goodDeployment
-	cases := []struct {
-		name       string
-		doc        string
-		migrations []config.Migration
-		drill      string
-		want       []string
-	}{
-		{"forward-only", migrationJobs, []config.Migration{{Job: "migrate-up", Type: "forward-only"}}, "", nil},
-		{"missing job", migrationJobs, []config.Migration{{Job: "migrate-upp", Type: "forward-only"}},
-			"", []string{`fail 0: migration 1 (job "migrate-upp"): no Job named "migrate-upp" in the bundle`}},
-		{"reversible with down", migrationJobs, []config.Migration{{Job: "migrate-up", Type: "reversible", Down: "migrate-down"}}, "", nil},
-		{"reversible without down", migrationJobs, []config.Migration{{Job: "migrate-up", Type: "reversible"}},
-			"", []string{`fail 0: migration 1 (job "migrate-up") is reversible but names no down Job`}},
-		{"reversible with missing down", migrationJobs, []config.Migration{{Job: "migrate-up", Type: "reversible", Down: "undo"}},
-			"", []string{`fail 0: migration 1 (job "migrate-up"): down Job "undo" is not in the bundle`}},
-		{"destructive alone", migrationJobs, []config.Migration{{Job: "migrate-up", Type: "destructive"}}, "", nil},
-		{"destructive with workloads", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
-			"", []string{`fail 0: migration 1 (job "migrate-up") is destructive and ships with workloads (Deployment shop/web): run ` + "`kship rollback --drill`"}},
-		{"destructive with missing drill folder", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
-			"drills/none", []string{`fail 0: migration 1 (job "migrate-up") is destructive: rollback drill evidence drills/none: no such folder`}},
-		{"destructive with folder but no evidence", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
-			"drills/empty", []string{`no evidence.json in the folder`}},
-		{"destructive with failed drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
-			"drills/failed", []string{`the rollback drill did not pass (verdict "failed")`}},
-		{"destructive with a deploy record, not a drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
-			"drills/deploy", []string{`evidence.json is the record of a deploy, not of a rollback drill`}},
-		{"destructive with another release's drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}},
-			"drills/other", []string{`the drill was of release "api", not "web"`}},
-		{"destructive with passed drill", withWorkload, []config.Migration{{Job: "migrate-up", Type: "destructive"}}, "drills/passed", nil},
-		{"unknown type", migrationJobs, []config.Migration{{Job: "migrate-up", Type: "sideways"}},
-			"", []string{`fail 0: migration 1 (job "migrate-up"): unknown type "sideways"`}},
-	}
-	for _, tc := range cases {
-		t.Run(tc.name, func(t *testing.T) {
-			rel := testRelease(t.TempDir())
-			writeDrill(t, rel.Dir, "drills/empty", "")
-			writeDrill(t, rel.Dir, "drills/failed", `{"kind":"drill","release":"web","verdict":"failed","drill":{"verdict":"failed"}}`)
-			writeDrill(t, rel.Dir, "drills/deploy", `{"kind":"deploy","release":"web","verdict":"verified"}`)
-			writeDrill(t, rel.Dir, "drills/other", `{"kind":"drill","release":"api","drill":{"verdict":"passed"}}`)
-			writeDrill(t, rel.Dir, "drills/passed", `{"kind":"drill","release":"web","verdict":"verified","drill":{"verdict":"passed","fromRevision":3,"toRevision":2}}`)
-			rel.Spec.Migrations = tc.migrations
-			rel.Spec.Rollback.DrillEvidence = tc.drill
-			r := runOffline(t, rel, tc.doc)
-			assertProblems(t, familyProblems(r, IDMigration), tc.want)
-		})
-	}
-}
-
 func TestGuardrails(t *testing.T) {
 	cases := []struct {
 		name  string

@@ -116,4 +116,7 @@ type Input struct {
 	// problems (migrations, guardrails) carry its file and line. Empty:
 	// Release.Dir/kship.yaml when that file is the release's.
 	ReleaseFile string
+	// Drills reads the rollback drill evidence a destructive migration
+	// needs (evidence.ReadDrill); nil refuses such a migration.
+	Drills DrillReader
 }
