@@ -3,6 +3,7 @@ package gate
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
 	"net/url"
@@ -15,11 +16,31 @@ import (
 	"github.com/kship/kship/internal/config"
 )
 
-// prometheus is a Querier and TargetLister over the Prometheus HTTP API.
-type prometheus struct {
-	address string
+// Prometheus is kship's one client of a Prometheus-compatible HTTP API: the
+// Querier and TargetLister the gates use (NewPrometheus), and what package
+// probe asks before the first write (API, Do) over the same HTTP client and
+// credentials. Basic auth may be given in the base URL
+// (https://user:password@host); the password is never printed.
+type Prometheus struct {
+	address string // redacted, for messages
 	client  api.Client
 	api     promv1.API
+}
+
+// NewPrometheusClient returns the client of the Prometheus-compatible API at
+// address, a base URL with its environment variables already expanded
+// (http://127.0.0.1:9090); hc sends its requests (nil: the Prometheus Go
+// client's default transport).
+func NewPrometheusClient(address string, hc *http.Client) (*Prometheus, error) {
+	u, err := url.Parse(address)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return nil, errors.New("want a base URL such as http://127.0.0.1:9090")
+	}
+	c, err := api.NewClient(api.Config{Address: address, Client: hc})
+	if err != nil {
+		return nil, err
+	}
+	return &Prometheus{address: u.Redacted(), client: c, api: promv1.NewAPI(c)}, nil
 }
 
 // NewPrometheus returns a Querier (and TargetLister) for the Prometheus-compatible API at
@@ -32,19 +53,28 @@ func NewPrometheus(address string) (Querier, error) {
 	if err != nil {
 		return nil, fmt.Errorf("prometheus address %q: %w", address, err)
 	}
-	u, err := url.Parse(expanded)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("prometheus address %q: want a base URL such as http://127.0.0.1:9090", address)
-	}
-	c, err := api.NewClient(api.Config{Address: expanded})
+	p, err := NewPrometheusClient(expanded, nil)
 	if err != nil {
-		return nil, fmt.Errorf("prometheus address %q: %w", u.Redacted(), err)
+		return nil, fmt.Errorf("prometheus address %q: %w", address, err)
 	}
-	return &prometheus{address: u.Redacted(), client: c, api: promv1.NewAPI(c)}, nil
+	return p, nil
 }
 
+// API is the Prometheus Go client's API over this client, for what a
+// Querier does not ask (label values, the server's warnings).
+func (p *Prometheus) API() promv1.API { return p.api }
+
+// Do sends req (a URL from URL) and returns the answer and its body.
+func (p *Prometheus) Do(ctx context.Context, req *http.Request) (*http.Response, []byte, error) {
+	return p.client.Do(ctx, req)
+}
+
+// URL is the URL of the API endpoint ep ("/api/v1/query") at this client's
+// address.
+func (p *Prometheus) URL(ep string) *url.URL { return p.client.URL(ep, nil) }
+
 // Query runs an instant query at ts. Warnings and infos from the server are dropped.
-func (p *prometheus) Query(ctx context.Context, query string, ts time.Time) (model.Value, error) {
+func (p *Prometheus) Query(ctx context.Context, query string, ts time.Time) (model.Value, error) {
 	v, _, _, err := p.api.Query(ctx, query, ts)
 	if err != nil {
 		return nil, fmt.Errorf("prometheus %s: %w", p.address, err)
@@ -55,7 +85,7 @@ func (p *prometheus) Query(ctx context.Context, query string, ts time.Time) (mod
 // Targets reads the active targets from /api/v1/targets, with each one's
 // scrapeInterval; when a target does not report it (an old server), the
 // scrape pools' intervals are read from /api/v1/status/config.
-func (p *prometheus) Targets(ctx context.Context) (Targets, error) {
+func (p *Prometheus) Targets(ctx context.Context) (Targets, error) {
 	u := p.client.URL("/api/v1/targets", nil)
 	u.RawQuery = "state=active"
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)

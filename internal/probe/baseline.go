@@ -3,10 +3,6 @@ package probe
 import (
 	"context"
 	"fmt"
-	"time"
-
-	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
-	"github.com/prometheus/common/model"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/gate"
@@ -20,7 +16,7 @@ import (
 // or fix the current state first). Deploy goes ahead and judges the new
 // revision only on windows after its rollout, so the breach is never
 // blamed on it; the warning says so before anything is written.
-func (p *Prober) baseline(ctx context.Context, in Input, a promv1.API, gates []config.Gate) []validate.Check {
+func (p *Prober) baseline(ctx context.Context, in Input, q gate.Querier, gates []config.Gate) []validate.Check {
 	if in.Current == nil {
 		return nil
 	}
@@ -35,7 +31,7 @@ func (p *Prober) baseline(ctx context.Context, in Input, a promv1.API, gates []c
 	if len(judged) == 0 {
 		return nil
 	}
-	e := &gate.Evaluator{Q: apiQuerier{a}, Now: p.now, Timeout: p.timeout(), Vars: *in.Current}
+	e := &gate.Evaluator{Q: q, Now: p.now, Timeout: p.timeout(), Vars: *in.Current}
 	base := e.Baseline(ctx, judged)
 	var out []validate.Check
 	for _, g := range judged {
@@ -49,13 +45,4 @@ func (p *Prober) baseline(ctx context.Context, in Input, a promv1.API, gates []c
 			fmt.Sprintf("the gate's query on the revision running now, as sent: %s", m.Query)))
 	}
 	return out
-}
-
-// apiQuerier is gate's Querier over the probe's Prometheus client (its
-// HTTP client and credentials).
-type apiQuerier struct{ api promv1.API }
-
-func (q apiQuerier) Query(ctx context.Context, query string, ts time.Time) (model.Value, error) {
-	v, _, _, err := q.api.Query(ctx, query, ts)
-	return v, err
 }

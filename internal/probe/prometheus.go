@@ -4,19 +4,18 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
 	"github.com/prometheus/prometheus/model/labels"
 	"github.com/prometheus/prometheus/promql/parser"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/validate"
 )
 
@@ -47,39 +46,38 @@ func (p *Prober) prometheus(ctx context.Context, in Input, m *config.Metrics) []
 		return fail("Prometheus at %s: host %s does not resolve (%s): deploy could not evaluate a gate and would roll the release back; what to do: write an address that resolves from where kship runs",
 			shown, u.Hostname(), lookupReason(err))
 	}
-	if why := p.queryAPI(ctx, raw); why != "" {
-		return fail("Prometheus at %s %s", shown, why)
-	}
-	c, err := api.NewClient(api.Config{Address: raw, Client: p.client()})
+	c, err := gate.NewPrometheusClient(raw, p.client())
 	if err != nil {
 		return fail("Prometheus at %s: %v", shown, err)
 	}
-	out, metrics := p.gates(ctx, in, promv1.NewAPI(c), m.Gates)
+	if why := p.queryAPI(ctx, c); why != "" {
+		return fail("Prometheus at %s %s", shown, why)
+	}
+	out, metrics := p.gates(ctx, in, c.API(), m.Gates)
 	pass := fmt.Sprintf("Prometheus at %s answers its query API; %d gate %s ran there", shown, len(m.Gates), plural(len(m.Gates), "query", "queries"))
 	if len(metrics) > 0 {
 		pass += fmt.Sprintf("; %s %s series", strings.Join(metrics, ", "), plural(len(metrics), "has", "have"))
 	}
-	out = append(out, p.baseline(ctx, in, promv1.NewAPI(c), m.Gates)...)
+	out = append(out, p.baseline(ctx, in, c, m.Gates)...)
 	return append([]validate.Check{item(in, addressPath, validate.Pass, pass, "queries before the first write from where kship runs")}, out...)
 }
 
 // queryAPI asks for vector(1) and says what is wrong with the answer
 // ("" when it is a query API's).
-func (p *Prober) queryAPI(ctx context.Context, raw string) string {
+func (p *Prober) queryAPI(ctx context.Context, c *gate.Prometheus) string {
 	ctx, cancel := context.WithTimeout(ctx, p.timeout())
 	defer cancel()
-	q := strings.TrimRight(raw, "/") + "/api/v1/query?query=" + url.QueryEscape("vector(1)")
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, q, nil)
+	u := c.URL("/api/v1/query")
+	u.RawQuery = "query=" + url.QueryEscape("vector(1)")
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
 		return fmt.Sprintf(": %v", err)
 	}
-	resp, err := p.client().Do(req)
+	resp, body, err := c.Do(ctx, req)
 	if err != nil {
 		return fmt.Sprintf("does not answer: %v; deploy could not evaluate a gate and would roll the release back; what to do: check that Prometheus runs and that the address (host and port) is right",
 			dialReason(ctx, unwrapURL(err), p.timeout()))
 	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 	switch {
 	case resp.StatusCode == http.StatusUnauthorized || resp.StatusCode == http.StatusForbidden:
 		return fmt.Sprintf("refuses kship's query (%s): what to do: give credentials it accepts in the address (https://user:password@host; never printed) or query a Prometheus that needs none", resp.Status)
