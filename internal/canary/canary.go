@@ -40,6 +40,10 @@ type Strategy struct {
 	// Querier runs the analyses' and the traffic share's queries; nil
 	// means the release file's Prometheus.
 	Querier gate.Querier
+
+	// kept is the previous Deployment a promotion left running until
+	// Stabilize is over (Settle or Revert ends it).
+	kept *kept
 }
 
 // New returns the canary strategy of a run.
@@ -260,9 +264,7 @@ func (c *run) promote(ctx context.Context) error {
 	if c.canary == nil {
 		return nil
 	}
-	t = c.r.Target
-	t.Live = manifest.Union(c.r.Live, []manifest.Object{*c.canary})
-	if err := writeAndWait(ctx, c.r, t); err != nil {
+	if err := c.keepPrevious(ctx); err != nil {
 		return fmt.Errorf("canary: remove %s after the promotion: %w", c.canary.Ref(), err)
 	}
 	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: promoted: %s runs the new template, %s removed%s", c.next.Ref(), c.canary.Ref(), c.summary()))

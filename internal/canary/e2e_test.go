@@ -1,8 +1,10 @@
 package canary_test
 
 import (
+	"cmp"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -30,6 +32,9 @@ type e2eCanary struct {
 	clients *kube.Clients
 	ns, dir string
 	client  *client
+	// stabilize is the release files' stabilize window (default 0s);
+	// extra are manifests added to the release's.
+	stabilize, extra string
 }
 
 func newE2ECanary(t *testing.T, prefix string) *e2eCanary {
@@ -81,9 +86,9 @@ spec:
         - name: error-rate
           query: sum(rate(http_requests_total{namespace="{{.Namespace}}",%[3]s,code=~"5.."}[10s])) / sum(rate(http_requests_total{namespace="{{.Namespace}}",%[3]s}[10s]))
           max: 0.05
-  stabilize: {window: 0s}
+  stabilize: {window: %[5]s, interval: 2s}
   detector: {restartThreshold: 2}
-`, c.ns, steps, sel, c.env.Prometheus)
+`, c.ns, steps, sel, c.env.Prometheus, cmp.Or(c.stabilize, "0s"))
 	app := fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata:
@@ -111,7 +116,7 @@ spec:
             - {name: DEMO_VERSION, value: %[1]s}
             - {name: DEMO_ERROR_RATE, value: %[2]q}
           resources: {requests: {cpu: 10m, memory: 16Mi}}
-`, version, errorRate)
+`, version, errorRate) + c.extra
 	for name, data := range map[string]string{"kship.yaml": spec, "manifests/app.yaml": app} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			c.t.Fatal(err)
@@ -328,6 +333,7 @@ type answer struct {
 	at      time.Time
 	version string
 	code    int
+	pod     string
 }
 
 func (c *client) start(t *testing.T) (stop func()) {
@@ -350,7 +356,13 @@ func (c *client) start(t *testing.T) (stop func()) {
 			a := answer{at: time.Now()}
 			if resp, err := hc.Do(req); err == nil {
 				a.version, a.code = resp.Header.Get("X-Demo-Version"), resp.StatusCode
+				body, _ := io.ReadAll(resp.Body)
 				resp.Body.Close()
+				for _, f := range strings.Fields(string(body)) {
+					if p, ok := strings.CutPrefix(f, "pod="); ok {
+						a.pod = p
+					}
+				}
 			}
 			c.mu.Lock()
 			c.seen = append(c.seen, a)

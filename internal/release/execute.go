@@ -51,6 +51,7 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 	var v verification
 	if trig == nil && paused == nil {
 		v, trig = r.verifyAndStabilize(ctx, a, gates, baseline, rolledOut)
+		r.settleStrategy(ctx, a, trig)
 	}
 	a.out.Checked = v.checked
 	switch {
@@ -69,6 +70,25 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 			rollback.Failure{Stage: trig.stage, Revision: a.rev, Release: a.rel, Previous: a.previous})
 	}
 	return r.finish(ctx, a, a.kind())
+}
+
+// settleStrategy lets a strategy that kept the previous revision's pods until
+// Stabilize was over (a Settler) remove them after a success, or go back
+// to them at once after a failure, before the rollback stage runs.
+func (r *run) settleStrategy(ctx context.Context, a *attempt, trig *trigger) {
+	s, ok := a.strategy.(Settler)
+	if !ok || ctx.Err() != nil || r.lockLost() != nil {
+		return
+	}
+	if trig == nil {
+		if err := s.Settle(ctx, r.rolloutRun(a)); err != nil {
+			r.decide(event.StageStabilize, "%v", err)
+		}
+		return
+	}
+	if err := s.Revert(ctx, r.rolloutRun(a), trig.reason); err != nil {
+		r.decide(trig.stage, "%v", err)
+	}
 }
 
 // baseline measures the gates just before the rollout starts, for

@@ -51,6 +51,17 @@ type Resumer interface {
 	Abandon(ctx context.Context, r rollout.Run, p rollout.Pause) error
 }
 
+// Settler is a strategy that keeps something of the previous revision
+// running until Stabilize is over (the canary's previous pods: an instant
+// way back). Settle removes it once Verify and Stabilize passed; Revert
+// goes back to it at once when they failed (why), before the rollback
+// stage restores and verifies the rest of the previous revision. Neither
+// error changes the verdict: each is said in the stream.
+type Settler interface {
+	Settle(ctx context.Context, r rollout.Run) error
+	Revert(ctx context.Context, r rollout.Run, why string) error
+}
+
 // Catalog names the mechanisms and strategies a build of kship has, by the
 // names the release file gives them (spec.mechanism, spec.strategy.type).
 // Each builds the implementation for one run.
