@@ -64,7 +64,15 @@ func writePlanChanges(b *strings.Builder, p *plan.Plan) {
 		b.WriteString("\nThe release has no objects.\n")
 		return
 	}
-	for _, c := range p.Changes {
+	shown, omitted := shownChanges(p.Changes, markdownChanges)
+	if omitted > 0 {
+		fmt.Fprintf(b, "\n%s.\n\n| kind | namespace | create | update | unchanged | prune | dry-run failed |\n|---|---|---:|---:|---:|---:|---:|\n", listedChangesText(len(p.Changes), len(shown)))
+		for _, r := range scopeRows(p.Changes, markdownSummary) {
+			fmt.Fprintf(b, "| %s | %s | %d | %d | %d | %d | %d |\n", mdCell(r.Kind), mdCell(r.Namespace), r.Counts[plan.ActionCreate],
+				r.Counts[plan.ActionUpdate], r.Counts[plan.ActionUnchanged], r.Counts[plan.ActionPrune], r.Failed)
+		}
+	}
+	for _, c := range shown {
 		fmt.Fprintf(b, "\n### %s %s\n\n", c.Action, c.Ref)
 		fmt.Fprintf(b, "- Source: `%s`", c.Source)
 		if c.APIVersion != "" {
@@ -81,6 +89,9 @@ func writePlanChanges(b *strings.Builder, p *plan.Plan) {
 		for _, d := range c.Diff {
 			fmt.Fprintf(b, "- %s\n", mdCode(d.String()))
 		}
+	}
+	if omitted > 0 {
+		fmt.Fprintf(b, "\n%d more changes are counted above and not listed; %s.\n", omitted, everyChangeIn)
 	}
 }
 
@@ -111,7 +122,11 @@ func writePlanRestarts(b *strings.Builder, rs []plan.Restart) {
 		return
 	}
 	b.WriteString("\n## Restarts for config changes\n\nThe config digest kship stamps into each pod template (`kship.dev/config-digest`) changes, so these workloads roll out and are verified in this release:\n\n")
-	for _, r := range rs {
+	for i, r := range rs {
+		if i == markdownRestarts {
+			fmt.Fprintf(b, "- and %d more; %s\n", len(rs)-i, everyChangeIn)
+			break
+		}
 		fmt.Fprintf(b, "- %s\n", r)
 	}
 }
@@ -122,8 +137,13 @@ func writePlanRisks(b *strings.Builder, p *plan.Plan) {
 		b.WriteString("None found (checked: deletes and prunes, PVC and CRD changes, replicas to 0, `:latest` or untagged images, immutable fields).\n")
 		return
 	}
-	for _, r := range p.Risks {
-		fmt.Fprintf(b, "- **%s** %s: %s", r.Kind, r.Object, r.Message)
+	for _, it := range riskItems(p.Risks, markdownRiskShown) {
+		r := it.Risk
+		if it.Count > 0 {
+			fmt.Fprintf(b, "- **%s** %s", r.Kind, groupedRiskText(it))
+		} else {
+			fmt.Fprintf(b, "- **%s** %s: %s", r.Kind, r.Object, r.Message)
+		}
 		if r.Advice != "" {
 			fmt.Fprintf(b, " — what to do: %s.", strings.TrimSuffix(r.Advice, "."))
 		}

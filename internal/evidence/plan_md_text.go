@@ -35,10 +35,14 @@ func PlanText(p *plan.Plan) string {
 		fmt.Fprintf(&b, "  %d refused by the API server's dry-run\n", n)
 	}
 	b.WriteString("\n")
+	var listed []plan.Change
 	for _, c := range p.Changes {
-		if c.Action == plan.ActionUnchanged && c.DryRunError == "" {
-			continue
+		if c.Action != plan.ActionUnchanged || c.DryRunError != "" {
+			listed = append(listed, c)
 		}
+	}
+	shown, omitted := shownChanges(listed, textChanges)
+	for _, c := range shown {
 		fmt.Fprintf(&b, "  %s %-9s %s  (%s)\n", actionMarks[c.Action], c.Action, c.Ref, c.Source)
 		for _, d := range c.Diff {
 			fmt.Fprintf(&b, "      %s\n", d)
@@ -52,9 +56,16 @@ func PlanText(p *plan.Plan) string {
 			fmt.Fprintf(&b, "      note: %s\n", c.DryRun.Note)
 		}
 	}
+	if omitted > 0 {
+		writePlanTextScope(&b, p, omitted)
+	}
 	if len(p.Restarts) > 0 {
 		fmt.Fprintf(&b, "\nRestarts for config changes (%d):\n", len(p.Restarts))
-		for _, r := range p.Restarts {
+		for i, r := range p.Restarts {
+			if i == textRestarts {
+				fmt.Fprintf(&b, "  ... and %d more; %s\n", len(p.Restarts)-i, everyChangeIn)
+				break
+			}
 			fmt.Fprintf(&b, "  ↻ %s\n", r)
 		}
 	}
@@ -64,14 +75,37 @@ func PlanText(p *plan.Plan) string {
 	return b.String()
 }
 
+// writePlanTextScope counts per kind and namespace what a long plan does
+// not list.
+func writePlanTextScope(b *strings.Builder, p *plan.Plan, omitted int) {
+	fmt.Fprintf(b, "  ... and %d more changes not listed; %s. By kind and namespace:\n", omitted, everyChangeIn)
+	for _, r := range scopeRows(p.Changes, textSummary) {
+		ns := r.Namespace
+		if ns == "" {
+			ns = "(cluster)"
+		}
+		fmt.Fprintf(b, "      %-40s %-20s %d create, %d update, %d unchanged, %d prune", r.Kind, ns, r.Counts[plan.ActionCreate],
+			r.Counts[plan.ActionUpdate], r.Counts[plan.ActionUnchanged], r.Counts[plan.ActionPrune])
+		if r.Failed > 0 {
+			fmt.Fprintf(b, ", %d dry-run failed", r.Failed)
+		}
+		b.WriteString("\n")
+	}
+}
+
 func writePlanTextRisks(b *strings.Builder, risks []plan.Risk) {
 	if len(risks) == 0 {
 		b.WriteString("\nRisks: none found\n")
 		return
 	}
 	fmt.Fprintf(b, "\nRisks (%d):\n", len(risks))
-	for _, r := range risks {
-		fmt.Fprintf(b, "  ! %s [%s]: %s\n", r.Object, r.Kind, r.Message)
+	for _, it := range riskItems(risks, textRiskShown) {
+		r := it.Risk
+		if it.Count > 0 {
+			fmt.Fprintf(b, "  ! [%s] %s\n", r.Kind, groupedRiskText(it))
+		} else {
+			fmt.Fprintf(b, "  ! %s [%s]: %s\n", r.Object, r.Kind, r.Message)
+		}
 		if r.Advice != "" {
 			fmt.Fprintf(b, "      what to do: %s\n", r.Advice)
 		}

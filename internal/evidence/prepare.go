@@ -21,9 +21,17 @@ const (
 )
 
 // WritePlan writes rollout-plan.md and plan.json into dir (created if
-// needed), every byte through red, and returns the paths written.
+// needed), every byte through red, and returns the paths written. plan.json
+// holds every change; it is indented for a plan a person reads whole, and
+// compact (half the bytes) for one longer than rollout-plan.md lists.
 func WritePlan(dir string, p *plan.Plan, red *Redactor) ([]string, error) {
-	js, err := json.MarshalIndent(p, "", "  ")
+	var js []byte
+	var err error
+	if len(p.Changes) > markdownChanges {
+		js, err = json.Marshal(p)
+	} else {
+		js, err = json.MarshalIndent(p, "", "  ")
+	}
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", PlanJSONFile, err)
 	}

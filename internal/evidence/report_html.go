@@ -41,7 +41,8 @@ func ReportHTML(b *Bundle) string {
 		s.WriteString(gateSVG(b, series))
 	}
 	s.WriteString("<h2>Events</h2><table><tr><th>time</th><th>stage</th><th>type</th><th>object</th><th>message</th><th>times</th></tr>")
-	for _, g := range groupEvents(b.Events) {
+	rows, omitted := reportRows(groupEvents(b.Events), reportObjectRows)
+	for _, g := range rows {
 		e := g.first
 		cls := ""
 		if e.Type == event.TypeFailure {
@@ -54,7 +55,18 @@ func ReportHTML(b *Bundle) string {
 		fmt.Fprintf(&s, "<tr%s><td>+%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", cls,
 			e.Time.Sub(b.StartedAt).Round(time.Millisecond), esc(string(e.Stage)), esc(string(e.Type)), esc(e.Object), esc(e.Message), times)
 	}
-	s.WriteString("</table></body></html>\n")
+	s.WriteString("</table>")
+	if len(omitted) > 0 {
+		s.WriteString("<p>Not shown, per type: ")
+		for i, o := range omitted {
+			if i > 0 {
+				s.WriteString(", ")
+			}
+			fmt.Fprintf(&s, "%d <code>%s</code>", o.count, esc(string(o.typ)))
+		}
+		fmt.Fprintf(&s, " rows of the release's objects, beyond the first %d; every event is in %s.</p>", reportObjectRows, EvidenceFile)
+	}
+	s.WriteString("</body></html>\n")
 	return s.String()
 }
 

@@ -98,3 +98,42 @@ func groupEvents(events []event.Event) []eventGroup {
 	}
 	return out
 }
+
+// reportObjectRows bounds the rows of the report's events table that are
+// about the release's objects one by one (applied, status transitions,
+// Kubernetes Events): a release of 100,000 objects would otherwise have
+// hundreds of thousands of rows. Every other row (stages, failures, smoke
+// checks, gates, decisions) is always shown.
+const reportObjectRows = 500
+
+// omittedRows counts the rows of one event type the report left out.
+type omittedRows struct {
+	typ   event.Type
+	count int
+}
+
+// reportRows keeps every row but the per-object ones beyond max, and
+// counts those it leaves out per type, in the order first left out.
+func reportRows(groups []eventGroup, max int) ([]eventGroup, []omittedRows) {
+	var rows []eventGroup
+	var omitted []omittedRows
+	index := map[event.Type]int{}
+	perObject := 0
+	for _, g := range groups {
+		switch g.first.Type {
+		case event.TypeApplied, event.TypeStatus, event.TypeKubeEvent:
+			if perObject++; perObject > max {
+				i, ok := index[g.first.Type]
+				if !ok {
+					i = len(omitted)
+					index[g.first.Type] = i
+					omitted = append(omitted, omittedRows{typ: g.first.Type})
+				}
+				omitted[i].count++
+				continue
+			}
+		}
+		rows = append(rows, g)
+	}
+	return rows, omitted
+}

@@ -60,3 +60,32 @@ type reading struct{ r event.GateReading }
 
 func (reading) EventType() event.Type            { return event.TypeGate }
 func (r reading) GateReading() event.GateReading { return r.r }
+
+// The report of a release of many objects has a bounded events table: the
+// per-object rows beyond the limit are counted per type and evidence.json
+// named, while a failure and the verdict after them are still shown.
+func TestReportEventsAreBounded(t *testing.T) {
+	t0 := time.Date(2026, 11, 26, 1, 0, 0, 0, time.UTC)
+	report := func(n int) string {
+		b := &Bundle{Outcome: event.Outcome{StartedAt: t0, FinishedAt: t0.Add(60 * time.Second)}}
+		for i := 0; i < n; i++ {
+			obj := fmt.Sprintf("Deployment shop/app%d", i)
+			b.Events = append(b.Events,
+				event.Event{Time: t0, Stage: event.StageRollout, Type: event.TypeApplied, Object: obj, Message: "created"},
+				event.Event{Time: t0, Stage: event.StageRollout, Type: event.TypeStatus, Object: obj, Message: "Current"})
+		}
+		b.Events = append(b.Events,
+			event.Event{Time: t0, Stage: event.StageRollout, Type: event.TypeFailure, Object: "Pod shop/app7-x", Message: "CrashLoopBackOff"},
+			event.Event{Time: t0, Stage: event.StageRollout, Type: event.TypeDecision, Message: "roll back"})
+		return ReportHTML(b)
+	}
+	small, large := report(1000), report(10000)
+	if len(large) > len(small)+len(small)/10 {
+		t.Errorf("report.html grows with the objects: %d bytes at 1,000, %d at 10,000", len(small), len(large))
+	}
+	for _, want := range []string{"CrashLoopBackOff", "roll back", "9750 <code>object.status</code>", EvidenceFile} {
+		if !strings.Contains(large, want) {
+			t.Errorf("report.html of 10,000 objects does not say %q", want)
+		}
+	}
+}
