@@ -22,11 +22,13 @@ func (e *Error) Error() string {
 	return fmt.Sprintf("%s: %s", e.File, e.Msg)
 }
 
-// ErrorList is every mistake found in one release file, in line order. Load
-// returns it when there is more than one; errors.As finds each *Error in it.
-type ErrorList []*Error
+// Errors is every mistake found in one input of kship, each an E that
+// names its file and line; errors.As finds each E in it. It is the one list
+// type of located errors: config's ErrorList and manifest's are Errors of
+// their own *Error.
+type Errors[E error] []E
 
-func (l ErrorList) Error() string {
+func (l Errors[E]) Error() string {
 	msgs := make([]string, len(l))
 	for i, e := range l {
 		msgs[i] = e.Error()
@@ -35,13 +37,29 @@ func (l ErrorList) Error() string {
 }
 
 // Unwrap returns the individual errors.
-func (l ErrorList) Unwrap() []error {
+func (l Errors[E]) Unwrap() []error {
 	errs := make([]error, len(l))
 	for i, e := range l {
 		errs[i] = e
 	}
 	return errs
 }
+
+// Err returns nil for no error, the error itself for one, and the list for
+// several.
+func (l Errors[E]) Err() error {
+	switch len(l) {
+	case 0:
+		return nil
+	case 1:
+		return l[0]
+	}
+	return l
+}
+
+// ErrorList is every mistake found in one release file, in line order. Load
+// returns it when there is more than one; errors.As finds each *Error in it.
+type ErrorList = Errors[*Error]
 
 // collector gathers errors of one file.
 type collector struct {
@@ -55,12 +73,6 @@ func (c *collector) add(line, col int, format string, args ...any) {
 
 // err returns nil, the single *Error, or an ErrorList sorted by line.
 func (c *collector) err() error {
-	switch len(c.errs) {
-	case 0:
-		return nil
-	case 1:
-		return c.errs[0]
-	}
 	sort.SliceStable(c.errs, func(i, j int) bool { return c.errs[i].Line < c.errs[j].Line })
-	return ErrorList(c.errs)
+	return ErrorList(c.errs).Err()
 }

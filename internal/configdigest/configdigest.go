@@ -128,13 +128,7 @@ func checkOptOuts(objs []manifest.Object) error {
 		bad = append(bad, &manifest.Error{Source: o.Source, Msg: fmt.Sprintf(
 			"%s: annotation %s is %q: write \"false\" to keep config changes from restarting it (or \"true\", the default)", o.Ref(), OptOutAnnotation, v)})
 	}
-	switch len(bad) {
-	case 0:
-		return nil
-	case 1:
-		return bad[0]
-	}
-	return bad
+	return bad.Err()
 }
 
 // setTemplateAnnotation sets the digest among the pod template's

@@ -3,7 +3,8 @@ package manifest
 import (
 	"fmt"
 	"sort"
-	"strings"
+
+	"github.com/kship/kship/internal/config"
 )
 
 // Error is one problem with the manifests, at the file and line it is on.
@@ -20,25 +21,9 @@ func (e *Error) Error() string {
 }
 
 // ErrorList is every problem found while loading a source, ordered by file
-// and line; errors.As finds each *Error in it.
-type ErrorList []*Error
-
-func (l ErrorList) Error() string {
-	msgs := make([]string, len(l))
-	for i, e := range l {
-		msgs[i] = e.Error()
-	}
-	return strings.Join(msgs, "\n")
-}
-
-// Unwrap returns the individual errors.
-func (l ErrorList) Unwrap() []error {
-	errs := make([]error, len(l))
-	for i, e := range l {
-		errs[i] = e
-	}
-	return errs
-}
+// and line; errors.As finds each *Error in it. It is the list type of
+// config's release-file errors, over this package's *Error.
+type ErrorList = config.Errors[*Error]
 
 // errs collects Errors.
 type errs []*Error
@@ -49,12 +34,6 @@ func (e *errs) add(src Location, format string, args ...any) {
 
 // err returns nil, the single *Error, or an ErrorList in file/line order.
 func (e errs) err() error {
-	switch len(e) {
-	case 0:
-		return nil
-	case 1:
-		return e[0]
-	}
 	sort.SliceStable(e, func(i, j int) bool {
 		a, b := e[i].Source, e[j].Source
 		if a.File != b.File {
@@ -62,5 +41,5 @@ func (e errs) err() error {
 		}
 		return a.Line < b.Line
 	})
-	return ErrorList(e)
+	return ErrorList(e).Err()
 }

@@ -115,11 +115,8 @@ func LoadPolicy(path string) (*Policy, error) {
 			e.Line = lines["spec"]
 		}
 	}
-	if len(errs) == 1 {
-		return nil, errs[0]
-	}
-	if len(errs) > 0 {
-		return nil, errs
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return p, nil
 }
