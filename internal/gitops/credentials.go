@@ -58,3 +58,17 @@ func secretAuth(ctx context.Context, typed kubernetes.Interface, ref config.Obje
 	}
 	return &githttp.BasicAuth{Username: user, Password: pass}, nil
 }
+
+// credentialsFrom says where c's credentials come from, for messages: the
+// Secret or the environment variables, never the values ("" for none).
+func credentialsFrom(c *config.GitCredentials) string {
+	switch {
+	case c == nil:
+		return ""
+	case c.SecretRef != nil:
+		return fmt.Sprintf("Secret %s (spec.gitops.credentials.secretRef)", c.SecretRef)
+	case c.UsernameEnv != "":
+		return fmt.Sprintf("environment variables %s and %s (spec.gitops.credentials)", c.UsernameEnv, c.PasswordEnv)
+	}
+	return fmt.Sprintf("environment variable %s (spec.gitops.credentials.passwordEnv)", c.PasswordEnv)
+}

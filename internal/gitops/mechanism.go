@@ -160,7 +160,7 @@ func (m *Mechanism) open(ctx context.Context, stage event.Stage, rel *config.Rel
 	if err != nil {
 		return nil, err
 	}
-	rp, err := openRepo(ctx, g.Repository, g.Branch, a)
+	rp, err := openRepo(ctx, g.Repository, g.Branch, a, credentialsFrom(g.Credentials))
 	if err != nil {
 		return nil, err
 	}

@@ -21,7 +21,10 @@ import (
 type repo struct {
 	url, branch string
 	auth        transport.AuthMethod
-	r           *git.Repository
+	// authFrom says where auth's credentials come from, for messages
+	// ("" when there are none).
+	authFrom string
+	r        *git.Repository
 	// head is the branch's commit as last fetched (zero: an empty
 	// repository, or a branch that does not exist yet).
 	head plumbing.Hash
@@ -29,8 +32,8 @@ type repo struct {
 
 const remoteName = "origin"
 
-// openRepo fetches branch of url into memory.
-func openRepo(ctx context.Context, url, branch string, auth transport.AuthMethod) (*repo, error) {
+// openRepo fetches branch of url into memory, with auth (from authFrom).
+func openRepo(ctx context.Context, url, branch string, auth transport.AuthMethod, authFrom string) (*repo, error) {
 	r, err := git.Init(memory.NewStorage(), nil)
 	if err != nil {
 		return nil, err
@@ -38,7 +41,7 @@ func openRepo(ctx context.Context, url, branch string, auth transport.AuthMethod
 	if _, err := r.CreateRemote(&gitconfig.RemoteConfig{Name: remoteName, URLs: []string{url}}); err != nil {
 		return nil, err
 	}
-	rp := &repo{url: url, branch: branch, auth: auth, r: r}
+	rp := &repo{url: url, branch: branch, auth: auth, authFrom: authFrom, r: r}
 	if _, err := rp.fetch(ctx); err != nil {
 		return nil, err
 	}
@@ -61,7 +64,7 @@ func (rp *repo) fetch(ctx context.Context) (plumbing.Hash, error) {
 		rp.head = plumbing.ZeroHash
 		return rp.head, nil
 	default:
-		return plumbing.ZeroHash, fmt.Errorf("fetch branch %s of %s: %w", rp.branch, rp.url, gitError(err))
+		return plumbing.ZeroHash, fmt.Errorf("fetch branch %s of %s: %w", rp.branch, rp.url, rp.gitError(err))
 	}
 	ref, err := rp.r.Reference(rp.trackingRef(), true)
 	if err != nil {
@@ -71,9 +74,12 @@ func (rp *repo) fetch(ctx context.Context) (plumbing.Hash, error) {
 	return rp.head, nil
 }
 
-// gitError says what a transport error means for the user.
-func gitError(err error) error {
+// gitError says what a transport error means for the user: credentials
+// refused name where they came from (never their values).
+func (rp *repo) gitError(err error) error {
 	switch {
+	case (errors.Is(err, transport.ErrAuthenticationRequired) || errors.Is(err, transport.ErrAuthorizationFailed)) && rp.authFrom != "":
+		return fmt.Errorf("%w: the repository refused the credentials from %s: give kship credentials that are current and may push", err, rp.authFrom)
 	case errors.Is(err, transport.ErrAuthenticationRequired), errors.Is(err, transport.ErrAuthorizationFailed):
 		return fmt.Errorf("%w: give kship credentials that may push (spec.gitops.credentials)", err)
 	case errors.Is(err, transport.ErrRepositoryNotFound):
@@ -140,7 +146,7 @@ func (rp *repo) push(ctx context.Context, commit plumbing.Hash) error {
 	spec := gitconfig.RefSpec(fmt.Sprintf("%s:%s", rp.branchRef(), rp.branchRef()))
 	err := rp.r.PushContext(ctx, &git.PushOptions{RemoteName: remoteName, RefSpecs: []gitconfig.RefSpec{spec}, Auth: rp.auth})
 	if err != nil && !errors.Is(err, git.NoErrAlreadyUpToDate) {
-		return fmt.Errorf("push %s to branch %s of %s: %w", short(commit), rp.branch, rp.url, gitError(err))
+		return fmt.Errorf("push %s to branch %s of %s: %w", short(commit), rp.branch, rp.url, rp.gitError(err))
 	}
 	return nil
 }
