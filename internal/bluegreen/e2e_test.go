@@ -402,11 +402,17 @@ func TestE2EBlueGreenMigratesARollingReleaseAndRollsBackExactly(t *testing.T) {
 	}
 	errShare, n = b.client.errors()
 	t.Logf("figure: kship rollback to the rolling revision: live clients saw %.2f%% errors over %d requests", 100*errShare, n)
+	if errShare > 0 || n == 0 {
+		t.Errorf("live clients saw %.2f%% errors over %d requests during the rollback to the rolling revision, want none", 100*errShare, n)
+	}
 }
 
 // TestE2EBlueGreenRollbackRestoresThePreviousColor: after blue (v1) and
 // green (v2), kship rollback restores revision 1 exactly: app-blue with
-// v1 and its replicas, both Services selecting blue, app-green gone.
+// v1 and its replicas, both Services selecting blue, app-green gone; and
+// it moves live traffic as a release does: app-blue is started beside
+// green and Available before the live Service switches to it, so live
+// clients see no error (they saw 9% when the selector switched first).
 func TestE2EBlueGreenRollbackRestoresThePreviousColor(t *testing.T) {
 	b := newE2E(t, "bg-rollback-")
 	out, ev := b.deploy(b.write("v1", "0", "BlueGreen", allGates))
@@ -414,13 +420,17 @@ func TestE2EBlueGreenRollbackRestoresThePreviousColor(t *testing.T) {
 	blue, sel := b.deployment("app-blue"), b.selector()
 	out, ev = b.deploy(b.write("v2", "0", "BlueGreen", allGates))
 	b.expect(out, ev, 0)
+	green := b.selector()
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
+	watching := b.watchSelector()
 	stop := b.client.start(t)
-	rb, err := release.Rollback(ctx, release.RollbackOptions{Name: "app", Namespace: b.ns, Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: &events{}, Catalog: cli.Catalog(), Version: "e2e"})
+	rbEv := &events{}
+	rb, err := release.Rollback(ctx, release.RollbackOptions{Name: "app", Namespace: b.ns, Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: rbEv, Catalog: cli.Catalog(), Version: "e2e"})
 	stop()
+	seen := watching()
 	if err != nil || rb.ExitCode != 0 {
-		t.Fatalf("rollback: %v %+v", err, rb)
+		t.Fatalf("rollback: %v %+v\n%s", err, rb, rbEv.text())
 	}
 	if got := b.deployment("app-blue"); got != blue {
 		t.Errorf("app-blue = %q, want %q", got, blue)
@@ -435,8 +445,20 @@ func TestE2EBlueGreenRollbackRestoresThePreviousColor(t *testing.T) {
 	if got := b.deployment("app-green"); got != "" {
 		t.Errorf("app-green is left: %s", got)
 	}
+	if len(seen) != 2 || seen[0] != green || seen[1] != sel {
+		t.Errorf("selectors seen during the rollback %v, want %s then %s", seen, green, sel)
+	}
+	available, ok := rbEv.decision("app-blue of revision 1 is Available beside")
+	sw, _ := rbEv.switches()
+	if !ok || len(sw) != 1 || sw[0].At.Before(available) {
+		t.Errorf("want app-blue Available, then one switch; Available at %s (%v), switches %+v\n%s", available.Format("15:04:05.000"), ok, sw, rbEv.text())
+	}
 	errShare, n := b.client.errors()
-	t.Logf("figure: kship rollback green → blue: live clients saw %.2f%% errors over %d requests", 100*errShare, n)
+	v2, _ := b.client.share("v2", time.Time{}, time.Now())
+	t.Logf("figure: kship rollback green → blue: live clients saw %.2f%% errors over %d requests (%.1f%% answered by v2, the rest by v1)", 100*errShare, n, 100*v2)
+	if errShare > 0 || n == 0 {
+		t.Errorf("live clients saw %.2f%% errors over %d requests during the rollback, want none", 100*errShare, n)
+	}
 }
 
 // events records the run's events.

@@ -144,7 +144,20 @@ func (r *run) refuseProduction(ctx context.Context, ns string) error {
 // gates; nil for kship rollback).
 func (r *run) rollbacks(mech rollback.Restorer, baseline map[string]gate.Measurement, gates *config.Release) *rollback.Runner {
 	return &rollback.Runner{Mechanism: mech, History: r.hist, Check: &restoredCheck{r: r, baseline: baseline, gates: gates}, Env: r.env(),
-		Holder: r.holder, Recorder: r.rec, Redactor: r.red, EvidenceRoot: r.evidenceRoot}
+		Holder: r.holder, Recorder: r.rec, Redactor: r.red, EvidenceRoot: r.evidenceRoot, StagerOf: r.stagerOf}
+}
+
+// stagerOf is the strategy rel names, when it has a part in rollbacks
+// (blue-green: the restored color Available before the live Service
+// switches to it).
+func (r *run) stagerOf(rel *config.Release) rollback.Stager {
+	_, name := seamNames(rel)
+	build, ok := r.catalog.Strategies[name]
+	if !ok {
+		return nil
+	}
+	s, _ := build(r.env()).(rollback.Stager)
+	return s
 }
 
 // rollbackAttempt is what the rollback stage completes of the attempt.

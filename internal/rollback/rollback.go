@@ -70,6 +70,9 @@ type Runner struct {
 	Redactor *evidence.Redactor
 	// EvidenceRoot is the root evidence folder (--evidence-dir).
 	EvidenceRoot string
+	// StagerOf is the strategy a release file names when it has a part
+	// in rollbacks (nil when it has none, or StagerOf is nil).
+	StagerOf func(rel *config.Release) Stager
 }
 
 // Input says what one rollback restores.
@@ -198,11 +201,16 @@ func (x *Runner) close(ctx context.Context, in Input, res *Result) {
 	}
 }
 
-// steps restores through the mechanism, waits and verifies.
+// steps restores through the mechanism (after the strategy's stages,
+// when it has any), waits and verifies.
 func (x *Runner) steps(ctx context.Context, in Input) Result {
 	rel := ReleaseOf(in.Target, in.FromRelease)
-	objs, err := x.Mechanism.Restore(ctx, rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease,
-		Target: in.Target, TargetRelease: rel, Live: in.Live, Number: in.Number, Forward: in.Forward})
+	r := rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease,
+		Target: in.Target, TargetRelease: rel, Live: in.Live, Number: in.Number, Forward: in.Forward}
+	if err := x.stage(ctx, r); err != nil {
+		return Result{Err: err}
+	}
+	objs, err := x.Mechanism.Restore(ctx, r)
 	if err != nil {
 		return Result{Err: err}
 	}
