@@ -34,25 +34,27 @@ type Type string
 
 // Event types, each with its payload type (none: the message says it all).
 const (
-	TypeStageStarted  Type = "stage.started"    // none
-	TypeStageFinished Type = "stage.finished"   // none
-	TypePlan          Type = "plan.written"     // evidence.PlanWritten: the plan, and the folder it was written to
-	TypeChecks        Type = "checks.written"   // evidence.ChecksWritten: every prepare check, and the folder
-	TypeApplied       Type = "object.applied"   // apply.Change: created/configured/unchanged/pruned
-	TypeStatus        Type = "object.status"    // ObjectStatus: a kstatus transition of an object
-	TypeKubeEvent     Type = "kube.event"       // KubeEvent: a Kubernetes Event about a release object
-	TypeFailure       Type = "detector.failure" // status.Failure: the failure detector found a reason to abort
-	TypeSmoke         Type = "smoke.result"     // smoke.Result
-	TypeGate          Type = "gate.measurement" // gate.Measurement (a GatePayload)
-	TypeGatePlaced    Type = "gate.placed"      // gate.Placed: the new pods' scrape interval, when windows start
-	TypeGateWait      Type = "gate.wait"        // gate.Wait: how long a gate waits for a window wholly after the rollout, and why
-	TypeHelm          Type = "helm.operation"   // helm.Operation: a Helm install, upgrade, rollback or recovery, its revision and hooks
-	TypeGitCommit     Type = "git.commit"       // gitops.Commit: a commit or revert kship pushed, its SHA and parent
-	TypeGitOps        Type = "gitops.status"    // gitops.Observation: a changed condition of the Flux or Argo CD object applying a commit
-	TypeCanary        Type = "canary.step"      // canary.Step: a canary step reached or left, its weight, pods and traffic share
-	TypeBlueGreen     Type = "bluegreen.switch" // bluegreen.Switch: the active Service switched to the new color, or back
-	TypeDecision      Type = "decision"         // none: abort, rollback, verdict
-	TypeLog           Type = "log"              // none
+	TypeStageStarted  Type = "stage.started"       // none
+	TypeStageFinished Type = "stage.finished"      // none
+	TypePlan          Type = "plan.written"        // evidence.PlanWritten: the plan, and the folder it was written to
+	TypeChecks        Type = "checks.written"      // evidence.ChecksWritten: every prepare check, and the folder
+	TypeApplied       Type = "object.applied"      // apply.Change: created/configured/unchanged/pruned
+	TypeStatus        Type = "object.status"       // ObjectStatus: a kstatus transition of an object
+	TypeKubeEvent     Type = "kube.event"          // KubeEvent: a Kubernetes Event about a release object
+	TypeFailure       Type = "detector.failure"    // status.Failure: the failure detector found a reason to abort
+	TypeDetectorBlind Type = "detector.blind"      // wait.Blind: a stretch without a working watch began or ended
+	TypeReobserved    Type = "detector.reobserved" // wait.Reobservation: what a fresh list found after a blind stretch
+	TypeSmoke         Type = "smoke.result"        // smoke.Result
+	TypeGate          Type = "gate.measurement"    // gate.Measurement (a GatePayload)
+	TypeGatePlaced    Type = "gate.placed"         // gate.Placed: the new pods' scrape interval, when windows start
+	TypeGateWait      Type = "gate.wait"           // gate.Wait: how long a gate waits for a window wholly after the rollout, and why
+	TypeHelm          Type = "helm.operation"      // helm.Operation: a Helm install, upgrade, rollback or recovery, its revision and hooks
+	TypeGitCommit     Type = "git.commit"          // gitops.Commit: a commit or revert kship pushed, its SHA and parent
+	TypeGitOps        Type = "gitops.status"       // gitops.Observation: a changed condition of the Flux or Argo CD object applying a commit
+	TypeCanary        Type = "canary.step"         // canary.Step: a canary step reached or left, its weight, pods and traffic share
+	TypeBlueGreen     Type = "bluegreen.switch"    // bluegreen.Switch: the active Service switched to the new color, or back
+	TypeDecision      Type = "decision"            // none: abort, rollback, verdict
+	TypeLog           Type = "log"                 // none
 )
 
 // Event is one timestamped observation or decision.

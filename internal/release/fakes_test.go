@@ -135,12 +135,16 @@ func (w *fakeWaiter) Wait(context.Context, []manifest.Ref, wait.Options) (*wait.
 	return &wait.Result{}, err
 }
 
-func (w *fakeWaiter) Watch(ctx context.Context, _ []manifest.Ref, _ wait.Options) <-chan wait.Failure {
+func (w *fakeWaiter) Watch(ctx context.Context, _ []manifest.Ref, _ wait.Options) *wait.Watching {
 	ch := make(chan wait.Failure, len(w.watch))
 	for _, f := range w.watch {
 		ch <- f
 	}
-	return ch
+	return &wait.Watching{Failures: ch}
+}
+
+func (w *fakeWaiter) Reobserve(context.Context, []manifest.Ref, wait.Options, time.Time) (*wait.Reobservation, error) {
+	return &wait.Reobservation{}, nil
 }
 
 type fakeSmoke struct {

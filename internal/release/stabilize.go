@@ -7,22 +7,21 @@ import (
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/gate"
-	"github.com/kship/kship/internal/wait"
 )
 
 // stabilize re-evaluates the gates every interval across the window
 // (gate.Stabilize) while the detector keeps watching; any breach is a trigger.
 func (r *run) stabilize(ctx context.Context, rel *config.Release, gates evaluator, baseline map[string]gate.Measurement,
-	fails <-chan wait.Failure, v *verification) *trigger {
+	det *detector, v *verification) *trigger {
 	s := rel.Spec.Stabilize
 	if s.Window.Duration <= 0 {
 		r.decide(event.StageStabilize, "no stabilize window configured: skipped")
-		return nil
+		return r.sighted(ctx, event.StageStabilize, det, v)
 	}
 	done := r.begin(event.StageStabilize, fmt.Sprintf("watch for %s, gates every %s", s.Window.Duration, gate.Interval(s)))
 	var breach *trigger
 	rounds := 0
-	end, f := gate.Stabilize(ctx, s, fails, func() bool {
+	end, f := gate.Stabilize(ctx, s, det.watching.Failures, func() bool {
 		rounds++
 		breach = r.evaluate(ctx, rel, gates, gateList(rel), baseline, event.StageStabilize, v)
 		return breach != nil
@@ -37,6 +36,15 @@ func (r *run) stabilize(ctx context.Context, rel *config.Release, gates evaluato
 	case gate.Stopped:
 		done("gate breached")
 		return breach
+	}
+	if t := r.sighted(ctx, event.StageStabilize, det, v); t != nil {
+		done("failure found after the detector's blind stretch")
+		return t
+	}
+	if v.blind != "" {
+		v.checked = append(v.checked, fmt.Sprintf("stabilize: %s window, %d gate rounds, NOT fully watched", s.Window.Duration, rounds))
+		done("not verified: " + v.blind)
+		return nil
 	}
 	v.checked = append(v.checked, fmt.Sprintf("stabilize: %s window, %d gate rounds, no failure detected", s.Window.Duration, rounds))
 	done("stable")

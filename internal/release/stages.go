@@ -20,7 +20,10 @@ import (
 // waiter waits for readiness and runs the failure detector (P4-A wait).
 type waiter interface {
 	Wait(ctx context.Context, objs []manifest.Ref, opts wait.Options) (*wait.Result, error)
-	Watch(ctx context.Context, objs []manifest.Ref, opts wait.Options) <-chan wait.Failure
+	Watch(ctx context.Context, objs []manifest.Ref, opts wait.Options) *wait.Watching
+	// Reobserve lists afresh what Watch watches, for what it may have
+	// missed since a time it was blind.
+	Reobserve(ctx context.Context, objs []manifest.Ref, opts wait.Options, since time.Time) (*wait.Reobservation, error)
 }
 
 // history stores revisions and the lock (P4-B record).

@@ -26,6 +26,9 @@ type verification struct {
 	// unplaced says why the gates' windows could not be placed after the
 	// rollout ("": they were); the gates are then not evaluated.
 	unplaced string
+	// blind says why what the detector missed while it could not watch
+	// was not re-observed as healthy ("": it was, or it never was blind).
+	blind string
 }
 
 // unverified says why a verification does not prove the release works ("":
@@ -33,6 +36,12 @@ type verification struct {
 func (v *verification) unverified() string {
 	if len(v.checked) == 0 {
 		return "the release has no smoke check and no metric gate"
+	}
+	if v.blind != "" {
+		if g := v.inconclusive(); g != "" {
+			return v.blind + "; " + g
+		}
+		return v.blind
 	}
 	return v.inconclusive()
 }
@@ -61,7 +70,12 @@ func (v *verification) inconclusive() string {
 func (r *run) verifyAndStabilize(ctx context.Context, a *attempt, gates evaluator, baseline map[string]gate.Measurement, rolledOut time.Time) (verification, *trigger) {
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	fails := r.waiterFor(event.StageStabilize).Watch(wctx, manifest.Refs(a.prep.Objects), waitOptions(a.rel, a.out.Namespace))
+	w, refs, opts := r.waiterFor(event.StageStabilize), manifest.Refs(a.prep.Objects), waitOptions(a.rel, a.out.Namespace)
+	watching := w.Watch(wctx, refs, opts)
+	det := &detector{watching: watching, reobserve: func(ctx context.Context, since time.Time) (*wait.Reobservation, error) {
+		return w.Reobserve(ctx, refs, opts, since)
+	}}
+	fails := watching.Failures
 	v := verification{pending: map[string]string{}}
 	done := r.begin(event.StageVerify, "smoke checks and metric gates")
 	r.placeGates(ctx, event.StageVerify, gates, a.rel, a.out.Namespace, a.rev.Number, a.prep.Objects, rolledOut, &v)
@@ -71,7 +85,7 @@ func (r *run) verifyAndStabilize(ctx context.Context, a *attempt, gates evaluato
 		return v, trig
 	}
 	done(fmt.Sprintf("%d checks passed", len(v.checked)))
-	return v, r.stabilize(ctx, a.rel, gates, baseline, fails, &v)
+	return v, r.stabilize(ctx, a.rel, gates, baseline, det, &v)
 }
 
 // verify runs the smoke checks, then the gates (each once its window holds

@@ -324,7 +324,7 @@ func TestWatchDetectsLateFailure(t *testing.T) {
 	wctx, wcancel := context.WithTimeout(ctx, 40*time.Second)
 	defer wcancel()
 	select {
-	case f, ok := <-w.Watch(wctx, refs, wait.Options{}):
+	case f, ok := <-w.Watch(wctx, refs, wait.Options{}).Failures:
 		if !ok {
 			t.Fatal("Watch ended without a failure")
 		}

@@ -6,6 +6,7 @@ import (
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 
+	appsv1 "k8s.io/api/apps/v1"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -13,8 +14,6 @@ import (
 	"k8s.io/apimachinery/pkg/runtime"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/watch"
-	appsinformers "k8s.io/client-go/informers/apps/v1"
-	coreinformers "k8s.io/client-go/informers/core/v1"
 	"k8s.io/client-go/tools/cache"
 )
 
@@ -72,7 +71,7 @@ func (t *tracker) objectInformer(ctx context.Context, key groupKey, names []stri
 			return client.Watch(ctx, o)
 		},
 	}
-	inf := cache.NewSharedIndexInformer(lw, &unstructured.Unstructured{}, 0, cache.Indexers{})
+	inf := cache.NewSharedIndexInformer(t.sight.listWatch(key.String(), lw), &unstructured.Unstructured{}, 0, cache.Indexers{})
 	return t.register(ctx, inf, kindObject, key)
 }
 
@@ -82,18 +81,44 @@ func (t *tracker) detectorInformers(ctx context.Context, ns string, needRS bool)
 	cs := t.w.Clients.Typed
 	nw := &nsWatches{}
 	var err error
-	pods := coreinformers.NewFilteredPodInformer(cs, ns, 0, cache.Indexers{byOwner: ownerIndex}, nil)
-	if nw.pods, err = t.register(ctx, pods, kindPod, detectorKey("pods", ns)); err != nil {
+	pods := t.sight.listWatch("pods in namespace "+ns, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			return cs.CoreV1().Pods(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			return cs.CoreV1().Pods(ns).Watch(ctx, o)
+		},
+	})
+	podInf := cache.NewSharedIndexInformer(pods, &corev1.Pod{}, 0, cache.Indexers{byOwner: ownerIndex})
+	if nw.pods, err = t.register(ctx, podInf, kindPod, detectorKey("pods", ns)); err != nil {
 		return nil, err
 	}
-	warnings := func(o *metav1.ListOptions) { o.FieldSelector = "type=" + corev1.EventTypeWarning }
-	events := coreinformers.NewFilteredEventInformer(cs, ns, 0, cache.Indexers{byInvolved: involvedIndex}, warnings)
-	if nw.events, err = t.register(ctx, events, kindEvent, detectorKey("events", ns)); err != nil {
+	warnings := "type=" + corev1.EventTypeWarning
+	events := t.sight.listWatch("warning events in namespace "+ns, &cache.ListWatch{
+		ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+			o.FieldSelector = warnings
+			return cs.CoreV1().Events(ns).List(ctx, o)
+		},
+		WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+			o.FieldSelector = warnings
+			return cs.CoreV1().Events(ns).Watch(ctx, o)
+		},
+	})
+	evInf := cache.NewSharedIndexInformer(events, &corev1.Event{}, 0, cache.Indexers{byInvolved: involvedIndex})
+	if nw.events, err = t.register(ctx, evInf, kindEvent, detectorKey("events", ns)); err != nil {
 		return nil, err
 	}
 	if needRS {
-		rs := appsinformers.NewFilteredReplicaSetInformer(cs, ns, 0, cache.Indexers{byOwner: ownerIndex}, nil)
-		if nw.replicaSets, err = t.register(ctx, rs, kindReplicaSet, detectorKey("replicasets", ns)); err != nil {
+		rs := t.sight.listWatch("replicasets in namespace "+ns, &cache.ListWatch{
+			ListWithContextFunc: func(ctx context.Context, o metav1.ListOptions) (runtime.Object, error) {
+				return cs.AppsV1().ReplicaSets(ns).List(ctx, o)
+			},
+			WatchFuncWithContext: func(ctx context.Context, o metav1.ListOptions) (watch.Interface, error) {
+				return cs.AppsV1().ReplicaSets(ns).Watch(ctx, o)
+			},
+		})
+		rsInf := cache.NewSharedIndexInformer(rs, &appsv1.ReplicaSet{}, 0, cache.Indexers{byOwner: ownerIndex})
+		if nw.replicaSets, err = t.register(ctx, rsInf, kindReplicaSet, detectorKey("replicasets", ns)); err != nil {
 			return nil, err
 		}
 	}
@@ -133,8 +158,19 @@ func (t *tracker) register(ctx context.Context, inf cache.SharedIndexInformer, k
 	if err := inf.SetWatchErrorHandlerWithContext(t.watchError(key)); err != nil {
 		return nil, fmt.Errorf("watch %s: %w", key.gvr.Resource, err)
 	}
-	if _, err := inf.AddEventHandler(t.handlers(ctx, kind, key.gk)); err != nil {
+	reg, err := inf.AddEventHandler(t.handlers(ctx, kind, key.gk))
+	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", key.gvr.Resource, err)
 	}
+	t.delivered = append(t.delivered, reg.HasSynced)
 	return inf, nil
+}
+
+// String names the watch in what the detector says about it.
+func (k groupKey) String() string {
+	s := k.gvr.Resource
+	if k.namespace != "" {
+		s += " in namespace " + k.namespace
+	}
+	return s
 }

@@ -81,6 +81,11 @@ type tracker struct {
 
 	recheckAt time.Time
 	recheck   *time.Timer
+
+	// sight follows whether every watch works (nil: not followed);
+	// delivered says when each handler has been given the initial list.
+	sight     *sight
+	delivered []cache.InformerSynced
 }
 
 // newTracker resolves refs to resources, starts one informer per kind and
@@ -97,6 +102,9 @@ func (w *Waiter) newTracker(ctx context.Context, refs []manifest.Ref, opts Optio
 		recheck: time.NewTimer(time.Hour),
 	}
 	t.recheck.Stop()
+	if opts.follow {
+		t.sight = newSight(w.now, w.emit)
+	}
 	groups, err := t.groupRefs(refs, opts.Namespace)
 	if err != nil {
 		return nil, err

@@ -41,6 +41,9 @@ type Options struct {
 	Detector config.Detector
 	// Namespace is used for namespaced refs that have none.
 	Namespace string
+
+	// follow makes the tracker follow whether its watches work (Watch).
+	follow bool
 }
 
 // Failure is the failure detector's finding (see status.Failure).
@@ -130,12 +133,36 @@ func (w *Waiter) Wait(ctx context.Context, objs []manifest.Ref, opts Options) (*
 // ends after it.
 const ReasonDetectorError = "DetectorError"
 
+// Watching is a running failure detector (Watch).
+type Watching struct {
+	// Failures delivers each distinct Failure; it is closed when the
+	// watch's context ends.
+	Failures <-chan Failure
+	sight    *sight
+}
+
+// Blind returns the stretches in which the detector had no working watch
+// of some of what it watches (each at least MinBlind long), the one still
+// lasting last, with a zero To.
+func (w *Watching) Blind() []Blind {
+	if w == nil || w.sight == nil {
+		return nil
+	}
+	return w.sight.blind()
+}
+
 // Watch runs only the failure detector over objs until ctx ends, sending
-// each distinct Failure on the returned channel (used across the Stabilize
-// window). The channel is closed when ctx ends.
-func (w *Waiter) Watch(ctx context.Context, objs []manifest.Ref, opts Options) <-chan Failure {
+// each distinct Failure on Failures (used across Verify and the Stabilize
+// window), and follows whether its watches work: Blind says when they did
+// not. Failures is closed when ctx ends.
+func (w *Waiter) Watch(ctx context.Context, objs []manifest.Ref, opts Options) *Watching {
 	out := make(chan Failure, 16)
+	opts.follow = true
 	t, err := w.newTracker(ctx, objs, opts)
+	var s *sight
+	if t != nil {
+		s = t.sight
+	}
 	go func() {
 		defer close(out)
 		if err == nil {
@@ -150,7 +177,7 @@ func (w *Waiter) Watch(ctx context.Context, objs []manifest.Ref, opts Options) <
 			}
 		}
 	}()
-	return out
+	return &Watching{Failures: out, sight: s}
 }
 
 // detect sends every failure t finds on out until ctx ends or t fails.
