@@ -68,6 +68,19 @@ func (c *run) evaluateFor(ctx context.Context, ev *gate.Evaluator, gates []confi
 			if m.Verdict == gate.Fail {
 				return latest, fmt.Errorf("analysis: gate %s failed on the canary's pods: %s", m.Gate, m.Message)
 			}
+			maxAbove, ok := a.MaxAboveStable[m.Gate]
+			if !ok {
+				continue
+			}
+			cmp := c.compare(ctx, gateNamed(gates, m.Gate), m, maxAbove)
+			c.emitComparison(cmp)
+			switch cmp.Verdict {
+			case gate.Fail:
+				return latest, fmt.Errorf("analysis: gate %s compared with stable failed: %s", m.Gate, cmp.Message)
+			case gate.Inconclusive:
+				m.Verdict, m.Message = gate.Inconclusive, "compared with stable: "+cmp.Message
+				latest[m.Gate] = m
+			}
 		}
 		left := end.Sub(c.s.Env.Now())
 		if left <= 0 {
@@ -77,6 +90,16 @@ func (c *run) evaluateFor(ctx context.Context, ev *gate.Evaluator, gates []confi
 			return latest, err
 		}
 	}
+}
+
+// gateNamed is the gate of gates named name.
+func gateNamed(gates []config.Gate, name string) config.Gate {
+	for _, g := range gates {
+		if g.Name == name {
+			return g
+		}
+	}
+	return config.Gate{Name: name}
 }
 
 // analysisGates are the gates an analysis names (all when it names none).

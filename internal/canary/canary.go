@@ -120,6 +120,9 @@ type run struct {
 	// first step); hash its pods' pod-template-hash.
 	canary *manifest.Object
 	hash   string
+	// stableHash is stable's pods' pod-template-hash, learned by the
+	// first comparison with stable.
+	stableHash string
 	// at is the step being run, reached when its weight was.
 	at Step
 	// held are the weights left, for the summary.

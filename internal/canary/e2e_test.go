@@ -35,6 +35,8 @@ type e2eCanary struct {
 	// stabilize is the release files' stabilize window (default 0s);
 	// extra are manifests added to the release's.
 	stabilize, extra string
+	// gateMax is the error-rate gate's max (default 0.05).
+	gateMax string
 }
 
 func newE2ECanary(t *testing.T, prefix string) *e2eCanary {
@@ -85,10 +87,10 @@ spec:
       gates:
         - name: error-rate
           query: sum(rate(http_requests_total{namespace="{{.Namespace}}",%[3]s,code=~"5.."}[10s])) / sum(rate(http_requests_total{namespace="{{.Namespace}}",%[3]s}[10s]))
-          max: 0.05
+          max: %[6]s
   stabilize: {window: %[5]s, interval: 2s}
   detector: {restartThreshold: 2}
-`, c.ns, steps, sel, c.env.Prometheus, cmp.Or(c.stabilize, "0s"))
+`, c.ns, steps, sel, c.env.Prometheus, cmp.Or(c.stabilize, "0s"), cmp.Or(c.gateMax, "0.05"))
 	app := fmt.Sprintf(`apiVersion: v1
 kind: Service
 metadata:

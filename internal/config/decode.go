@@ -173,7 +173,13 @@ func (d *decoder) stringMap(n *yaml.Node, v reflect.Value, path string) {
 			d.c.add(val.Line, val.Column, "%s must be a single value, not %s", p, describe(val))
 			continue
 		}
-		m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(val.Value))
+		if v.Type().Elem().Kind() == reflect.String {
+			m.SetMapIndex(reflect.ValueOf(k.Value), reflect.ValueOf(val.Value))
+			continue
+		}
+		e := reflect.New(v.Type().Elem()).Elem()
+		d.scalar(val, e, p) // a number (a canary's maxAboveStable)
+		m.SetMapIndex(reflect.ValueOf(k.Value), e)
 	}
 	v.Set(m)
 }

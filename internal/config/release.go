@@ -197,6 +197,13 @@ type CanaryAnalysis struct {
 	Gates    []string `json:"gates,omitempty"`
 	Duration Duration `json:"duration"`
 	Interval Duration `json:"interval,omitempty"`
+	// MaxAboveStable compares the canary with stable (canary analyses
+	// only): by gate name, how far the gate's value on the canary's pods
+	// may be above its value on stable's pods, the same query at the same
+	// time over the same window ({{.PodTemplateHash}} expanded to each
+	// side's hash); {error-rate: 0.01} is "canary error rate <= stable's
+	// + 1 point". It adds to the gate's own thresholds.
+	MaxAboveStable map[string]float64 `json:"maxAboveStable,omitempty"`
 }
 
 // Verify says what "verified" means for this release.

@@ -43,6 +43,9 @@ func (v *validator) blueGreen(bg *BlueGreen, vf *Verify) {
 // it uses that do not select the new color's pods by {{.PodTemplateHash}}
 // (the old color's would dilute the verdict) go into unscoped.
 func (v *validator) colorAnalysis(p string, a *CanaryAnalysis, vf *Verify, unscoped map[int]bool) {
+	if len(a.MaxAboveStable) > 0 {
+		v.fail(p+".maxAboveStable", "compares a canary with stable's pods, and a blue-green has no stable track beside the new color: remove it")
+	}
 	if vf.Metrics == nil || len(vf.Metrics.Gates) == 0 {
 		if len(a.Gates) > 0 {
 			v.fail(p+".gates", "names gates, but spec.verify.metrics.gates has none")

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"slices"
 )
 
@@ -96,6 +97,23 @@ func (v *validator) analysis(p string, a *CanaryAnalysis, vf *Verify) {
 			v.scopedToCanary(fmt.Sprintf("spec.verify.metrics.gates[%d].query", i), g.Query)
 		}
 	}
+	for _, name := range slices.Sorted(maps.Keys(a.MaxAboveStable)) {
+		switch {
+		case !slices.Contains(names, name) || (len(a.Gates) > 0 && !slices.Contains(a.Gates, name)):
+			v.fail(p+".maxAboveStable."+name, "names no gate this analysis evaluates (%s)", joinOr(analysisNames(names, a.Gates)))
+		case a.MaxAboveStable[name] < 0:
+			v.fail(p+".maxAboveStable."+name, "must not be negative: how far the canary's value may be above stable's")
+		}
+	}
+}
+
+// analysisNames are the gates an analysis evaluates: those it names, or
+// all.
+func analysisNames(all, named []string) []string {
+	if len(named) > 0 {
+		return named
+	}
+	return all
 }
 
 // scopedToCanary refuses a query an analysis uses that does not select
