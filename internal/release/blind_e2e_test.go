@@ -35,6 +35,12 @@ func (r *e2eRelease) deployVia(p *testenv.APIProxy, file string) *blindDeploy {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	return r.startDeploy(clients, file)
+}
+
+// startDeploy starts release.Deploy of file with clients.
+func (r *e2eRelease) startDeploy(clients *kube.Clients, file string) *blindDeploy {
+	r.t.Helper()
 	d := &blindDeploy{out: &syncBuffer{}, done: make(chan *release.Outcome, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	r.t.Cleanup(cancel)

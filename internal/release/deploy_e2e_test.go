@@ -63,7 +63,10 @@ func newE2ERelease(t *testing.T, prefix string) *e2eRelease {
 }
 
 // errorRateGate is the demo's error-rate gate for the release's namespace.
-func (r *e2eRelease) errorRateGate() string {
+func (r *e2eRelease) errorRateGate() string { return r.errorRateGateAt(r.env.Prometheus) }
+
+// errorRateGateAt is errorRateGate asking the Prometheus at address.
+func (r *e2eRelease) errorRateGateAt(address string) string {
 	return fmt.Sprintf(`
     metrics:
       prometheus: {address: %q}
@@ -71,7 +74,7 @@ func (r *e2eRelease) errorRateGate() string {
         - name: error-rate
           query: (sum(rate(http_requests_total{namespace=%q,app="app",code=~"5.."}[15s])) or vector(0)) / sum(rate(http_requests_total{namespace=%q,app="app"}[15s]))
           max: 0.05
-          noData: inconclusive`, r.env.Prometheus, r.ns, r.ns)
+          noData: inconclusive`, address, r.ns, r.ns)
 }
 
 // write renders one version into its folder and returns the release file.

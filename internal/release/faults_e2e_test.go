@@ -277,3 +277,40 @@ func TestE2ESIGKILLMidRollback(t *testing.T) {
 	}
 	r.noSecret("killrb-secret-1111", "killrb-secret-2222")
 }
+
+// Prometheus goes away mid-verify (the gate's Prometheus is a proxy the
+// test cuts while the gate waits for post-rollout data; the shared
+// Prometheus is never stopped): the gate cannot be judged, so the release
+// is applied but not verified (exit 5), never verified; status names the
+// new revision deployed and unverified, and the app runs it.
+func TestE2EPrometheusCutMidVerify(t *testing.T) {
+	r := newE2ERelease(t, "kship-promcut-")
+	prom := r.env.PrometheusProxy(t)
+	r.expect(r.deploy(r.write(e2eApp{version: "v1", secret: "promcut-secret-1111"})), 0)
+	r.gates = r.errorRateGateAt(prom.URL())
+	d := r.startDeploy(r.clients, r.write(e2eApp{version: "v2", secret: "promcut-secret-2222"}))
+	// the gate waits at least its 15s range for a window of v2's samples
+	d.waitLine(t, 3*time.Minute, "for post-rollout data")
+	prom.Down()
+	out := d.wait(t)
+	r.outputs.WriteString(d.out.String())
+	r.expect(out, 5)
+	if out.Verdict != release.Unverified || !strings.Contains(out.Summary, "NOT verified") || !strings.Contains(out.Summary, "error-rate") {
+		t.Errorf("outcome %s: %s", out.Verdict, out.Summary)
+	}
+	st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if st.Deployed == nil || st.Deployed.Number != 2 || !st.Deployed.Unverified || len(st.Deployed.Images) != 1 || st.Deployed.Images[0] != "app:v2" {
+		t.Errorf("status %s: %s; deployed %+v", st.State, st.Message, st.Deployed)
+	}
+	if img := r.image(); img != "app:v2" {
+		t.Errorf("the app runs %s, status names revision 2 (app:v2)", img)
+	}
+	b := r.bundleOf(2)
+	if b.Outcome.Verdict != release.Unverified || b.Outcome.ExitCode != 5 {
+		t.Errorf("evidence.json says %s (exit %d)", b.Outcome.Verdict, b.Outcome.ExitCode)
+	}
+	r.noSecret("promcut-secret-1111", "promcut-secret-2222")
+}

@@ -13,14 +13,14 @@ import (
 	"k8s.io/client-go/tools/clientcmd"
 )
 
-// APIProxy is a TCP proxy on loopback in front of the environment's API
-// server, for fault-injection tests: Down closes every connection through
-// it and refuses new ones, which is what a client sees of a killed API
-// server; Up listens again on the same port, as an API server restarted in
-// place does. TLS passes through untouched (the server's certificate is
-// for 127.0.0.1, whatever the port). The shared API server itself is never
-// stopped.
-type APIProxy struct {
+// Proxy is a TCP proxy on loopback in front of one of the environment's
+// servers, for fault-injection tests: Down closes every connection through
+// it and refuses new ones, which is what a client sees of a killed server;
+// Up listens again on the same port, as a server restarted in place does.
+// Bytes pass through untouched (TLS included: the API server's certificate
+// is for 127.0.0.1, whatever the port). The shared servers themselves are
+// never stopped.
+type Proxy struct {
 	t      testing.TB
 	addr   string
 	target string
@@ -31,7 +31,10 @@ type APIProxy struct {
 	down  bool
 }
 
-// Proxy starts an APIProxy to the environment's API server; it is closed
+// APIProxy is a Proxy in front of the API server (Env.Proxy).
+type APIProxy = Proxy
+
+// Proxy starts a Proxy to the environment's API server; it is closed
 // when the test ends.
 func (e *Env) Proxy(t testing.TB) *APIProxy {
 	t.Helper()
@@ -39,29 +42,51 @@ func (e *Env) Proxy(t testing.TB) *APIProxy {
 	if err != nil {
 		t.Fatalf("API server address %q: %v", e.RESTConfig.Host, err)
 	}
+	return newProxy(t, u.Host)
+}
+
+// PrometheusProxy starts a Proxy to the environment's Prometheus; URL is
+// the address to give kship. It is closed when the test ends.
+func (e *Env) PrometheusProxy(t testing.TB) *Proxy {
+	t.Helper()
+	u, err := url.Parse(e.Prometheus)
+	if err != nil || u.Host == "" {
+		t.Fatalf("Prometheus address %q: %v", e.Prometheus, err)
+	}
+	return newProxy(t, u.Host)
+}
+
+// newProxy listens on a free loopback port and forwards to target.
+func newProxy(t testing.TB, target string) *Proxy {
+	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &APIProxy{t: t, addr: ln.Addr().String(), target: u.Host, ln: ln, conns: map[net.Conn]bool{}}
+	p := &Proxy{t: t, addr: ln.Addr().String(), target: target, ln: ln, conns: map[net.Conn]bool{}}
 	go p.serve(ln)
 	t.Cleanup(p.Down)
 	return p
 }
 
-// Addr is the proxy's host:port.
-func (p *APIProxy) Addr() string { return p.addr }
+// URL is the proxy's address as an http URL (for Prometheus).
+func (p *Proxy) URL() string { return "http://" + p.addr }
 
-// RESTConfig is the environment's client configuration through the proxy.
-func (p *APIProxy) RESTConfig(e *Env) *rest.Config {
+// Addr is the proxy's host:port.
+func (p *Proxy) Addr() string { return p.addr }
+
+// RESTConfig is the environment's client configuration through the proxy
+// (an API server proxy).
+func (p *Proxy) RESTConfig(e *Env) *rest.Config {
 	cfg := rest.CopyConfig(e.RESTConfig)
 	cfg.Host = "https://" + p.addr
 	return cfg
 }
 
 // Kubeconfig writes the environment's kubeconfig with every cluster's
-// server pointed at the proxy, for the kship binary, and returns its path.
-func (p *APIProxy) Kubeconfig(e *Env) string {
+// server pointed at the proxy (an API server proxy), for the kship binary,
+// and returns its path.
+func (p *Proxy) Kubeconfig(e *Env) string {
 	p.t.Helper()
 	cfg, err := clientcmd.LoadFromFile(e.Kubeconfig)
 	if err != nil {
@@ -79,7 +104,7 @@ func (p *APIProxy) Kubeconfig(e *Env) string {
 
 // Down closes the listener and every open connection: clients see their
 // connections reset and new ones refused until Up.
-func (p *APIProxy) Down() {
+func (p *Proxy) Down() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.down {
@@ -94,7 +119,7 @@ func (p *APIProxy) Down() {
 }
 
 // Up listens again on the same port.
-func (p *APIProxy) Up() {
+func (p *Proxy) Up() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if !p.down {
@@ -110,16 +135,16 @@ func (p *APIProxy) Up() {
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
-	p.t.Errorf("API proxy: listen again on %s: %v", p.addr, err)
+	p.t.Errorf("proxy: listen again on %s: %v", p.addr, err)
 }
 
 // DownFor cuts the proxy now and brings it back after d, without blocking.
-func (p *APIProxy) DownFor(d time.Duration) {
+func (p *Proxy) DownFor(d time.Duration) {
 	p.Down()
 	time.AfterFunc(d, p.Up)
 }
 
-func (p *APIProxy) serve(ln net.Listener) {
+func (p *Proxy) serve(ln net.Listener) {
 	for {
 		c, err := ln.Accept()
 		if err != nil {
@@ -131,7 +156,7 @@ func (p *APIProxy) serve(ln net.Listener) {
 
 // pipe copies one client connection to a new connection to the API server
 // and back.
-func (p *APIProxy) pipe(c net.Conn) {
+func (p *Proxy) pipe(c net.Conn) {
 	s, err := net.DialTimeout("tcp", p.target, 5*time.Second)
 	if err != nil {
 		c.Close()
@@ -154,7 +179,7 @@ func (p *APIProxy) pipe(c net.Conn) {
 
 // track registers a connection pair, or closes it when the proxy went down
 // meanwhile.
-func (p *APIProxy) track(c, s net.Conn) bool {
+func (p *Proxy) track(c, s net.Conn) bool {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.down {
