@@ -25,7 +25,9 @@ type CheckOptions struct {
 	ForceConflicts bool
 	// CRDs are files or folders of CRDs to validate custom resources with (--crds).
 	CRDs []string
-	Out  io.Writer
+	// KeepPlans is how many check/plan folders of the release to keep (--keep-plans).
+	KeepPlans int
+	Out       io.Writer
 }
 
 // NewCmdCheck builds `kship check -f kship.yaml`: the plan plus every
@@ -46,6 +48,7 @@ func NewCmdCheck(f *Factory, runF func(*CheckOptions) error) *cobra.Command {
 	fs.BoolVar(&o.ForceConflicts, "force-conflicts", false, "dry-run as deploy --force-conflicts applies (taking over fields other field managers own)")
 	fs.StringArrayVar(&o.CRDs, "crds", nil, "file or folder of CustomResourceDefinitions to validate custom resources with (repeatable; added to spec.check.crds), e.g. the cluster's exported for --offline")
 	fs.StringVar(&o.KubeVersion, "kube-version", "", "target Kubernetes version for the API-version check, e.g. 1.37 (default: the cluster's)")
+	addKeepPlansFlag(cmd, &o.KeepPlans)
 	return cmd
 }
 
@@ -67,7 +70,7 @@ func (o *CheckOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts.KubeVersion, opts.ForceConflicts, opts.CRDs = o.KubeVersion, o.ForceConflicts, o.CRDs
+	opts.KubeVersion, opts.ForceConflicts, opts.CRDs, opts.KeepPlans = o.KubeVersion, o.ForceConflicts, o.CRDs, keepPlansOption(o.KeepPlans)
 	doc := &evidence.Document{}
 	opts.Sink = doc
 	p, err := release.Prepare(ctx, opts)

@@ -9,6 +9,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/exitcode"
 )
 
@@ -65,8 +66,9 @@ func runFlagCases[O any](t *testing.T, newCmd func(*Factory, func(*O) error) *co
 }
 
 func TestCheckFlags(t *testing.T) {
-	runFlagCases(t, NewCmdCheck, func(o *CheckOptions) { o.Factory, o.Out = nil, nil }, []flagCase[CheckOptions]{
+	runFlagCases(t, NewCmdCheck, func(o *CheckOptions) { o.Factory, o.Out, o.KeepPlans = nil, nil, stripDefaultKeep(o.KeepPlans) }, []flagCase[CheckOptions]{
 		{args: []string{"check"}, want: CheckOptions{File: "kship.yaml"}},
+		{args: []string{"check", "--keep-plans", "5"}, want: CheckOptions{File: "kship.yaml", KeepPlans: 5}},
 		{args: []string{"check", "-f", "a.yaml"}, want: CheckOptions{File: "a.yaml"}},
 		{args: []string{"check", "--filename", "a.yaml"}, want: CheckOptions{File: "a.yaml"}},
 		{args: []string{"check", "--file", "a.yaml"}, want: CheckOptions{File: "a.yaml"}},
@@ -84,8 +86,9 @@ func TestCheckFlags(t *testing.T) {
 }
 
 func TestPlanFlags(t *testing.T) {
-	runFlagCases(t, NewCmdPlan, func(o *PlanOptions) { o.Factory, o.Out = nil, nil }, []flagCase[PlanOptions]{
+	runFlagCases(t, NewCmdPlan, func(o *PlanOptions) { o.Factory, o.Out, o.KeepPlans = nil, nil, stripDefaultKeep(o.KeepPlans) }, []flagCase[PlanOptions]{
 		{args: []string{"plan"}, want: PlanOptions{File: "kship.yaml"}},
+		{args: []string{"plan", "--keep-plans", "0"}, want: PlanOptions{File: "kship.yaml", KeepPlans: -1}},
 		{args: []string{"plan", "-f", "a.yaml"}, want: PlanOptions{File: "a.yaml"}},
 		{args: []string{"plan", "--filename=a.yaml"}, want: PlanOptions{File: "a.yaml"}},
 		{args: []string{"plan", "--file=a.yaml"}, want: PlanOptions{File: "a.yaml"}},
@@ -230,4 +233,16 @@ func TestReleaseRefResolve(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "nope.yaml: cannot read the release file") || ExitCode(err) != exitcode.Input {
 		t.Errorf("missing release file: %v", err)
 	}
+}
+
+// stripDefaultKeep clears --keep-plans at its default, so the cases state
+// it only when they set it; a case of --keep-plans 0 wants -1.
+func stripDefaultKeep(n int) int {
+	switch n {
+	case evidence.DefaultKeepPlans:
+		return 0
+	case 0:
+		return -1
+	}
+	return n
 }

@@ -22,7 +22,9 @@ type PlanOptions struct {
 	File string
 	// CRDs are files or folders of CRDs (--crds), for the scope of custom resources.
 	CRDs []string
-	Out  io.Writer
+	// KeepPlans is how many check/plan folders of the release to keep (--keep-plans).
+	KeepPlans int
+	Out       io.Writer
 }
 
 // NewCmdPlan builds `kship plan -f kship.yaml`: the server-side dry-run diff
@@ -38,6 +40,7 @@ func NewCmdPlan(f *Factory, runF func(*PlanOptions) error) *cobra.Command {
 	}
 	addFilenameFlag(cmd, &o.File, defaultReleaseFile, "release file")
 	cmd.Flags().StringArrayVar(&o.CRDs, "crds", nil, "file or folder of CustomResourceDefinitions (repeatable; added to spec.check.crds)")
+	addKeepPlansFlag(cmd, &o.KeepPlans)
 	return cmd
 }
 
@@ -48,7 +51,7 @@ func (o *PlanOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	opts.CRDs = o.CRDs
+	opts.CRDs, opts.KeepPlans = o.CRDs, keepPlansOption(o.KeepPlans)
 	doc := &evidence.Document{}
 	opts.Sink = doc
 	p, err := release.PlanOnly(ctx, opts)
@@ -114,4 +117,19 @@ func writeJSON(out io.Writer, v any) error {
 	enc := json.NewEncoder(out)
 	enc.SetIndent("", "  ")
 	return enc.Encode(v)
+}
+
+// addKeepPlansFlag registers --keep-plans on check and plan.
+func addKeepPlansFlag(cmd *cobra.Command, keep *int) {
+	cmd.Flags().IntVar(keep, "keep-plans", evidence.DefaultKeepPlans,
+		"check/plan folders (plan-<time>) of the release kept under the evidence dir, this one included; older ones are removed (0: keep every one; deploy bundles are never removed)")
+}
+
+// keepPlansOption maps --keep-plans to release.PrepareOptions.KeepPlans
+// (0 there is the default, negative every one).
+func keepPlansOption(flag int) int {
+	if flag <= 0 {
+		return -1
+	}
+	return flag
 }

@@ -59,6 +59,9 @@ type PlanWritten struct {
 	Plan  *plan.Plan
 	Dir   string
 	Files []string
+	// Removed is how many older check/plan folders of the release were
+	// removed to keep the newest Keep (0: every one is kept).
+	Removed, Keep int
 }
 
 // EventType is event.TypePlan.
@@ -71,7 +74,11 @@ func (p PlanWritten) MarshalJSON() ([]byte, error) {
 		Files  []string            `json:"files"`
 		Counts map[plan.Action]int `json:"counts,omitempty"`
 		Risks  int                 `json:"risks"`
-	}{Dir: p.Dir, Files: p.Files}
+		// Removed are the older check/plan folders removed, Keep how
+		// many are kept.
+		Removed int `json:"removedOldPlans,omitempty"`
+		Keep    int `json:"keepPlans,omitempty"`
+	}{Dir: p.Dir, Files: p.Files, Removed: p.Removed, Keep: p.Keep}
 	if p.Plan != nil {
 		out.Counts, out.Risks = p.Plan.Counts, len(p.Plan.Risks)
 	}
@@ -133,17 +140,24 @@ func (d *Document) Text() string {
 	d.mu.Lock()
 	defer d.mu.Unlock()
 	var s bytes.Buffer
-	dir := ""
+	dir, kept := "", ""
 	if d.plan != nil {
 		s.WriteString(PlanText(d.plan.Plan) + "\n")
 		dir = d.plan.Dir
+		if d.plan.Keep > 0 {
+			kept = fmt.Sprintf(" (this release's newest %d check/plan folders are kept", d.plan.Keep)
+			if d.plan.Removed > 0 {
+				kept += fmt.Sprintf("; %d older removed", d.plan.Removed)
+			}
+			kept += "; --keep-plans changes it)"
+		}
 	}
 	if d.checks != nil {
 		s.WriteString(ChecklistText(d.checks.Report, d.checks.Info) + "\n")
 		dir = d.checks.Dir
 	}
 	if dir != "" {
-		fmt.Fprintf(&s, "Wrote %s\n", dir)
+		fmt.Fprintf(&s, "Wrote %s%s\n", dir, kept)
 	}
 	return s.String()
 }

@@ -45,6 +45,10 @@ type PrepareOptions struct {
 	// BundleDir, when set, is the exact folder to write into (the deploy
 	// executor passes its attempt's bundle folder).
 	BundleDir string
+	// KeepPlans is how many plan-<time> folders of the release a check or
+	// plan keeps, the one it writes included (0: evidence.DefaultKeepPlans;
+	// negative: every one). A BundleDir run removes nothing.
+	KeepPlans int
 	// Namespace overrides spec.namespace of the release file (-n).
 	Namespace string
 	// CRDs are files or folders of CustomResourceDefinitions (--crds),

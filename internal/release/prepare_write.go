@@ -35,9 +35,33 @@ func writePlan(p *Prepared, o PrepareOptions) error {
 	if err != nil {
 		return err
 	}
+	removed, err := prunePlans(p, o)
+	if err != nil {
+		return err
+	}
 	emitData(o, event.StagePlan, event.TypePlan, fmt.Sprintf("plan written to %s", p.EvidenceDir),
-		evidence.PlanWritten{Plan: p.Plan, Dir: p.EvidenceDir, Files: files})
+		evidence.PlanWritten{Plan: p.Plan, Dir: p.EvidenceDir, Files: files, Removed: len(removed), Keep: keepPlans(o)})
 	return nil
+}
+
+// prunePlans removes the release's oldest check/plan folders beyond
+// KeepPlans, once this run's folder is written; a deploy's bundle run
+// (BundleDir) removes nothing.
+func prunePlans(p *Prepared, o PrepareOptions) ([]string, error) {
+	if o.BundleDir != "" {
+		return nil, nil
+	}
+	return evidence.PrunePlans(filepath.Dir(p.EvidenceDir), keepPlans(o), p.EvidenceDir)
+}
+
+func keepPlans(o PrepareOptions) int {
+	switch {
+	case o.BundleDir != "" || o.KeepPlans < 0:
+		return 0
+	case o.KeepPlans == 0:
+		return evidence.DefaultKeepPlans
+	}
+	return o.KeepPlans
 }
 
 // writeChecks writes the checks' files, then emits them into the stream
