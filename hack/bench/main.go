@@ -254,7 +254,7 @@ func (b *bench) kship(ctx context.Context, image string) (kshipResult, error) {
 	}
 	st := &stageTimes{}
 	start := time.Now()
-	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: st})
+	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, RunOptions: release.RunOptions{Clients: clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: st}})
 	wall := time.Since(start)
 	if err != nil {
 		return kshipResult{}, err

@@ -139,8 +139,8 @@ func (b *e2eBG) deploy(file string) (*release.Outcome, *events) {
 	ctx, cancel := context.WithTimeout(b.t.Context(), 4*time.Minute)
 	defer cancel()
 	ev := &events{}
-	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"),
-		Sink: ev, Catalog: cli.Catalog(), Version: "e2e"})
+	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, RunOptions: release.RunOptions{Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"),
+		Sink: ev, Catalog: cli.Catalog(), Version: "e2e"}})
 	if err != nil {
 		b.t.Fatalf("deploy %s: %v", file, err)
 	}
@@ -383,7 +383,7 @@ func TestE2EBlueGreenMigratesARollingReleaseAndRollsBackExactly(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 3*time.Minute)
 	defer cancel()
 	stop = b.client.start(t)
-	rb, err := release.Rollback(ctx, release.RollbackOptions{Name: "app", Namespace: b.ns, Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: &events{}, Catalog: cli.Catalog(), Version: "e2e"})
+	rb, err := release.Rollback(ctx, release.RollbackOptions{Name: "app", Namespace: b.ns, RunOptions: release.RunOptions{Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: &events{}, Catalog: cli.Catalog(), Version: "e2e"}})
 	stop()
 	if err != nil {
 		t.Fatal(err)
@@ -426,7 +426,7 @@ func TestE2EBlueGreenRollbackRestoresThePreviousColor(t *testing.T) {
 	watching := b.watchSelector()
 	stop := b.client.start(t)
 	rbEv := &events{}
-	rb, err := release.Rollback(ctx, release.RollbackOptions{Name: "app", Namespace: b.ns, Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: rbEv, Catalog: cli.Catalog(), Version: "e2e"})
+	rb, err := release.Rollback(ctx, release.RollbackOptions{Name: "app", Namespace: b.ns, RunOptions: release.RunOptions{Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: rbEv, Catalog: cli.Catalog(), Version: "e2e"}})
 	stop()
 	seen := watching()
 	if err != nil || rb.ExitCode != 0 {

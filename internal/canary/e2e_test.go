@@ -133,8 +133,8 @@ func (c *e2eCanary) deploy(file string) (*release.Outcome, *events) {
 	ctx, cancel := context.WithTimeout(c.t.Context(), 4*time.Minute)
 	defer cancel()
 	ev := &events{}
-	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: c.clients, EvidenceDir: filepath.Join(c.dir, "evidence"),
-		Sink: ev, Catalog: cli.Catalog(), Version: "e2e"})
+	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, RunOptions: release.RunOptions{Clients: c.clients, EvidenceDir: filepath.Join(c.dir, "evidence"),
+		Sink: ev, Catalog: cli.Catalog(), Version: "e2e"}})
 	if err != nil {
 		c.t.Fatalf("deploy %s: %v", file, err)
 	}

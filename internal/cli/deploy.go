@@ -9,7 +9,9 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/exitcode"
+	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/view"
 )
@@ -58,11 +60,18 @@ func (o *DeployOptions) Run(ctx context.Context) error {
 	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
 	stopTick := v.Tick()
 	out, err := release.Deploy(ctx, release.DeployOptions{
-		ReleaseFile: o.File, Clients: clients, EvidenceDir: o.Factory.EvidenceDir, Namespace: o.Factory.Namespace(),
-		ForceConflicts: o.ForceConflicts, ForceUnlock: o.ForceUnlock, Sink: v, Catalog: Catalog(), Version: o.Factory.Version,
+		ReleaseFile: o.File, Namespace: o.Factory.Namespace(), ForceConflicts: o.ForceConflicts,
+		RunOptions: runOptions(o.Factory, clients, v, o.ForceUnlock),
 	})
 	stopTick()
 	return finish(v, "deploy", out, err)
+}
+
+// runOptions are the executor's options every command that writes (deploy,
+// rollback, promote, abort) passes alike: the cluster, the evidence folder,
+// the view as the event sink, the catalog and kship's version.
+func runOptions(f *Factory, clients *kube.Clients, sink event.Sink, forceUnlock bool) release.RunOptions {
+	return release.RunOptions{Clients: clients, EvidenceDir: f.EvidenceDir, ForceUnlock: forceUnlock, Sink: sink, Catalog: Catalog(), Version: f.Version}
 }
 
 // finish prints an outcome; ExitCode maps it to the exit code.

@@ -76,8 +76,8 @@ func (o *ContinueOptions) Run(ctx context.Context) error {
 	defer stop()
 	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
 	stopTick := v.Tick()
-	opts := release.ContinueOptions{Name: t.Name, Namespace: t.Namespace, Clients: clients, EvidenceDir: o.Factory.EvidenceDir,
-		ForceUnlock: o.ForceUnlock, Sink: v, Catalog: Catalog(), Version: o.Factory.Version}
+	opts := release.ContinueOptions{Name: t.Name, Namespace: t.Namespace,
+		RunOptions: runOptions(o.Factory, clients, v, o.ForceUnlock)}
 	run, kind := release.Promote, "promote"
 	if o.Abort {
 		run, kind = release.Abort, "abort"

@@ -66,8 +66,8 @@ func (o *RollbackOptions) Run(ctx context.Context) error {
 	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
 	stopTick := v.Tick()
 	out, err := release.Rollback(ctx, release.RollbackOptions{
-		Name: t.Name, Namespace: t.Namespace, ToRevision: o.ToRevision, Drill: o.Drill, Clients: clients,
-		EvidenceDir: o.Factory.EvidenceDir, ForceUnlock: o.ForceUnlock, Sink: v, Catalog: Catalog(), Version: o.Factory.Version,
+		Name: t.Name, Namespace: t.Namespace, ToRevision: o.ToRevision, Drill: o.Drill,
+		RunOptions: runOptions(o.Factory, clients, v, o.ForceUnlock),
 	})
 	stopTick()
 	kind := "rollback"

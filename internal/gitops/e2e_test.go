@@ -185,8 +185,8 @@ func (f *fixture) deploy(file string) *release.Outcome {
 	if f.tap != nil {
 		sink = event.SinkFunc(func(e event.Event) { f.tap(e); v.Emit(e) })
 	}
-	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: f.clients, EvidenceDir: filepath.Join(f.dir, "evidence"),
-		Sink: sink, Catalog: cli.Catalog(), Version: "e2e"})
+	out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, RunOptions: release.RunOptions{Clients: f.clients, EvidenceDir: filepath.Join(f.dir, "evidence"),
+		Sink: sink, Catalog: cli.Catalog(), Version: "e2e"}})
 	f.out.WriteString(buf.String())
 	if err != nil {
 		f.t.Fatalf("deploy %s: %v", file, err)

@@ -68,8 +68,8 @@ func TestHelmVsAtomic(t *testing.T) {
 		v := view.New(&buf, view.JSON, time.Now())
 		sink := event.SinkFunc(func(e event.Event) { watch(e); v.Emit(e) })
 		start := time.Now()
-		out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: releaseFile(t, f.env, "", f.dir, f.ns, values), Clients: f.clients,
-			EvidenceDir: filepath.Join(t.TempDir(), "evidence"), Sink: sink, Catalog: cli.Catalog(), Version: "bench"})
+		out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: releaseFile(t, f.env, "", f.dir, f.ns, values), RunOptions: release.RunOptions{Clients: f.clients,
+			EvidenceDir: filepath.Join(t.TempDir(), "evidence"), Sink: sink, Catalog: cli.Catalog(), Version: "bench"}})
 		if err != nil {
 			t.Fatalf("kship deploy %s: %v", values, err)
 		}

@@ -32,6 +32,7 @@ import (
 
 	sdk "github.com/modelcontextprotocol/go-sdk/mcp"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
 )
@@ -116,6 +117,14 @@ func (s *Server) cluster(ctx context.Context) (*kube.Clients, error) {
 	}
 	s.clients = c
 	return c, nil
+}
+
+// runOptions are the executor's options of the tools that write (deploy,
+// rollback, drill): the server's evidence folder, catalog and version, and
+// a lock holder that names the MCP server.
+func (s *Server) runOptions(c *kube.Clients, sink event.Sink) release.RunOptions {
+	return release.RunOptions{Clients: c, EvidenceDir: s.o.EvidenceDir, Sink: sink, Catalog: s.o.Catalog, Version: s.o.Version,
+		Holder: "kship mcp " + release.Holder()}
 }
 
 func instructions(p *Policy) string {

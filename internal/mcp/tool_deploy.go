@@ -101,8 +101,7 @@ func (s *Server) deploy(ctx context.Context, req *sdk.CallToolRequest, in Deploy
 		return refused(rec.Release, rec.Namespace, err.Error())
 	}
 	prog := newProgress(ctx, req)
-	o, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: rec.File, Namespace: rec.Namespace, Clients: c,
-		EvidenceDir: s.o.EvidenceDir, Sink: prog, Catalog: s.o.Catalog, Version: s.o.Version, Holder: "kship mcp " + release.Holder(),
+	o, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: rec.File, Namespace: rec.Namespace, RunOptions: s.runOptions(c, prog),
 		Admit: func(p *release.Prepared) error {
 			s.mask.learn(p.Objects)
 			if s.planDigest(rec.Context, p) != rec.Digest {

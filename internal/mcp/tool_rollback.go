@@ -111,8 +111,7 @@ func (s *Server) restore(ctx context.Context, req *sdk.CallToolRequest, in Rollb
 	}
 	prog := newProgress(ctx, req)
 	o, err := release.Rollback(ctx, release.RollbackOptions{Name: in.Release, Namespace: in.Namespace, ToRevision: in.ToRevision,
-		Drill: kind == PlanDrill, Clients: c, EvidenceDir: s.o.EvidenceDir, Sink: prog, Catalog: s.o.Catalog, Version: s.o.Version,
-		Holder: "kship mcp " + release.Holder()})
+		Drill: kind == PlanDrill, RunOptions: s.runOptions(c, prog)})
 	prog.stop()
 	if err != nil && o == nil {
 		return refused(err.Error())

@@ -8,15 +8,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 	"strings"
-	"time"
 
 	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
-	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/plan"
 	"github.com/kship/kship/internal/record"
@@ -26,29 +23,13 @@ import (
 
 // DeployOptions configure one `kship deploy`.
 type DeployOptions struct {
+	RunOptions
 	// ReleaseFile is the path of kship.yaml.
 	ReleaseFile string
-	Clients     *kube.Clients
-	// EvidenceDir is the root evidence folder; the attempt's bundle goes to
-	// <EvidenceDir>/<release>/<revision>-<timestamp>/.
-	EvidenceDir string
 	// Namespace overrides spec.namespace when set.
-	Namespace      string
+	Namespace string
+	// ForceConflicts takes over the fields another field manager owns.
 	ForceConflicts bool
-	ForceUnlock    bool
-	Sink           event.Sink
-	Now            func() time.Time
-	// HTTP is the client of HTTP smoke checks.
-	HTTP *http.Client
-	// Holder names this run in the lock; default "user@host pid P".
-	Holder string
-	// LockTTL is the lock's lifetime without renewal; default DefaultLockTTL.
-	LockTTL time.Duration
-	// Catalog has the rollout mechanisms and strategies the release file
-	// may name.
-	Catalog Catalog
-	// Version is kship's version, recorded with every revision.
-	Version string
 	// Admit, when set, is asked after Plan and Prepare passed, under the
 	// lock and before the first write: an error refuses the release
 	// (exit 2, nothing applied) with its message. The MCP server checks
@@ -56,17 +37,13 @@ type DeployOptions struct {
 	Admit func(*Prepared) error
 }
 
-func (o DeployOptions) common() common {
-	return common{Clients: o.Clients, EvidenceDir: o.EvidenceDir, Sink: o.Sink, Now: o.Now, HTTP: o.HTTP,
-		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock, ForceConflicts: o.ForceConflicts,
-		Catalog: o.Catalog, Version: o.Version}
-}
-
 // Deploy runs the whole workflow for one release file. The error is
 // non-nil only for bad input or an unreachable cluster (exit 1); every
 // other result, refusals included, is an Outcome.
 func Deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
-	return newRun(o.common()).deploy(ctx, o)
+	r := newRun(o.RunOptions)
+	r.forceConflicts = o.ForceConflicts
+	return r.deploy(ctx, o)
 }
 
 // attempt is the state of one deploy attempt.

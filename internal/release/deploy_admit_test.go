@@ -13,7 +13,7 @@ import (
 func TestDeployAdmitRefusalWritesNothing(t *testing.T) {
 	h := newHarness(t.TempDir())
 	var seen *Prepared
-	out, err := h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", EvidenceDir: h.dir,
+	out, err := h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", RunOptions: RunOptions{EvidenceDir: h.dir},
 		Admit: func(p *Prepared) error { seen = p; return errors.New("plan p-1 is stale") }})
 	if err != nil {
 		t.Fatal(err)
@@ -33,7 +33,7 @@ func TestDeployAdmitRefusalWritesNothing(t *testing.T) {
 // TestDeployAdmitNilErrorDeploys: an Admit that agrees changes nothing.
 func TestDeployAdmitNilErrorDeploys(t *testing.T) {
 	h := newHarness(t.TempDir())
-	out, err := h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", EvidenceDir: h.dir,
+	out, err := h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", RunOptions: RunOptions{EvidenceDir: h.dir},
 		Admit: func(*Prepared) error { return nil }})
 	if err != nil || out.ExitCode != 0 {
 		t.Fatalf("exit %d, %v: %s", out.ExitCode, err, out.Summary)

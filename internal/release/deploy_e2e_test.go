@@ -186,7 +186,7 @@ func (r *e2eRelease) deploy(file string, opts ...func(*release.DeployOptions)) *
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 	v := view.New(&r.outputs, view.JSON, time.Now())
-	o := release.DeployOptions{ReleaseFile: file, Clients: r.clients, EvidenceDir: r.evidence, Sink: v, Catalog: cli.Catalog(), Version: "e2e"}
+	o := release.DeployOptions{ReleaseFile: file, RunOptions: release.RunOptions{Clients: r.clients, EvidenceDir: r.evidence, Sink: v, Catalog: cli.Catalog(), Version: "e2e"}}
 	for _, f := range opts {
 		f(&o)
 	}

@@ -257,7 +257,7 @@ func newHarness(dir string) *harness {
 func (h *harness) run() *run {
 	clients := &kube.Clients{Typed: fake.NewSimpleClientset(&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "shop"}})}
 	sink := event.SinkFunc(func(e event.Event) { h.events = append(h.events, e) })
-	r := newRun(common{Clients: clients, EvidenceDir: h.dir, Sink: sink, Now: time.Now, Holder: "me@here pid 1"})
+	r := newRun(RunOptions{Clients: clients, EvidenceDir: h.dir, Sink: sink, Now: time.Now, Holder: "me@here pid 1"})
 	r.hist, r.smoke = h.hist, h.smoke
 	r.catalog = testCatalog()
 	// The real apply mechanism and rolling strategy, writing through the
@@ -285,7 +285,7 @@ func (h *harness) rollback(o RollbackOptions) (*Outcome, error) {
 }
 
 func (h *harness) deploy() (*Outcome, error) {
-	return h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", EvidenceDir: h.dir})
+	return h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", RunOptions: RunOptions{EvidenceDir: h.dir}})
 }
 
 var _ = evidence.KindDeploy

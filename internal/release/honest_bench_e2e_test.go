@@ -51,8 +51,8 @@ func BenchmarkE2EHonestyCost(b *testing.B) {
 				b.Fatal(err)
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
-			out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: clients,
-				EvidenceDir: filepath.Join(dir, "evidence"), Catalog: cli.Catalog(), Version: "bench", Sink: event.Discard})
+			out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, RunOptions: release.RunOptions{Clients: clients,
+				EvidenceDir: filepath.Join(dir, "evidence"), Catalog: cli.Catalog(), Version: "bench", Sink: event.Discard}})
 			cancel()
 			if err != nil || out.ExitCode != 0 {
 				b.Fatalf("deploy %s: %v %+v", v, err, out)

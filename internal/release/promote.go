@@ -3,13 +3,10 @@ package release
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
-	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/rollback"
 )
@@ -17,23 +14,9 @@ import (
 // ContinueOptions configure `kship promote NAME` and `kship abort NAME`:
 // what continues a revision its strategy paused.
 type ContinueOptions struct {
-	Name        string
-	Namespace   string
-	Clients     *kube.Clients
-	EvidenceDir string
-	ForceUnlock bool
-	Sink        event.Sink
-	Now         func() time.Time
-	HTTP        *http.Client
-	Holder      string
-	LockTTL     time.Duration
-	Catalog     Catalog
-	Version     string
-}
-
-func (o ContinueOptions) common() common {
-	return common{Clients: o.Clients, EvidenceDir: o.EvidenceDir, Sink: o.Sink, Now: o.Now, HTTP: o.HTTP,
-		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock, Catalog: o.Catalog, Version: o.Version}
+	Name      string
+	Namespace string
+	RunOptions
 }
 
 // Promote continues a paused revision under the lock: its strategy runs
@@ -41,7 +24,7 @@ func (o ContinueOptions) common() common {
 // for a deploy, and any failure rolls back to the previous revision. The
 // verdicts are a deploy's (a further pause is paused again).
 func Promote(ctx context.Context, o ContinueOptions) (*Outcome, error) {
-	return newRun(o.common()).continuePaused(ctx, o, false)
+	return newRun(o.RunOptions).continuePaused(ctx, o, false)
 }
 
 // Abort rolls a paused revision back under the lock: its strategy removes
@@ -49,7 +32,7 @@ func Promote(ctx context.Context, o ContinueOptions) (*Outcome, error) {
 // revision is restored and verified as after any failed rollout (exit 3
 // when the rollback is verified, 4 when it failed).
 func Abort(ctx context.Context, o ContinueOptions) (*Outcome, error) {
-	return newRun(o.common()).continuePaused(ctx, o, true)
+	return newRun(o.RunOptions).continuePaused(ctx, o, true)
 }
 
 func (r *run) continuePaused(ctx context.Context, o ContinueOptions, abort bool) (*Outcome, error) {

@@ -3,15 +3,11 @@ package release
 import (
 	"context"
 	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/config"
-	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/gate"
-	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/rollback"
 	"github.com/kship/kship/internal/validate"
@@ -27,31 +23,15 @@ type RollbackOptions struct {
 	ToRevision int
 	// Drill rolls back, verifies, rolls forward again and verifies, and
 	// records the drill as evidence (refused in production namespaces).
-	Drill       bool
-	Clients     *kube.Clients
-	EvidenceDir string
-	ForceUnlock bool
-	Sink        event.Sink
-	Now         func() time.Time
-	HTTP        *http.Client
-	Holder      string
-	LockTTL     time.Duration
-	// Catalog has the rollout mechanisms; Version is kship's version,
-	// recorded with the rollback revision.
-	Catalog Catalog
-	Version string
-}
-
-func (o RollbackOptions) common() common {
-	return common{Clients: o.Clients, EvidenceDir: o.EvidenceDir, Sink: o.Sink, Now: o.Now, HTTP: o.HTTP,
-		Holder: o.Holder, LockTTL: o.LockTTL, ForceUnlock: o.ForceUnlock, Catalog: o.Catalog, Version: o.Version}
+	Drill bool
+	RunOptions
 }
 
 // Rollback restores an earlier revision of a release (or, with Drill, runs
 // a rollback drill). Exit classes: verified 0, refused 2, failed 4,
 // unverified 5.
 func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
-	return newRun(o.common()).rollback(ctx, o)
+	return newRun(o.RunOptions).rollback(ctx, o)
 }
 
 func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {

@@ -51,23 +51,32 @@ type run struct {
 	gatesFor       func(rel *config.Release) (evaluator, error)
 }
 
-// common are the options every executor entry point shares.
-type common struct {
-	Clients        *kube.Clients
-	EvidenceDir    string
-	Sink           event.Sink
-	Now            func() time.Time
-	HTTP           *http.Client
-	Holder         string
-	LockTTL        time.Duration
-	ForceUnlock    bool
-	ForceConflicts bool
-	Catalog        Catalog
-	Version        string
+// RunOptions are the options every executor entry point (Deploy,
+// Rollback, Promote, Abort) shares; each one's options embed them.
+type RunOptions struct {
+	Clients *kube.Clients
+	// EvidenceDir is the root evidence folder; the attempt's bundle goes to
+	// <EvidenceDir>/<release>/<revision>-<timestamp>/.
+	EvidenceDir string
+	// ForceUnlock takes the lock from a holder that is still there.
+	ForceUnlock bool
+	Sink        event.Sink
+	Now         func() time.Time
+	// HTTP is the client of HTTP smoke checks.
+	HTTP *http.Client
+	// Holder names this run in the lock; default "user@host pid P".
+	Holder string
+	// LockTTL is the lock's lifetime without renewal; default DefaultLockTTL.
+	LockTTL time.Duration
+	// Catalog has the rollout mechanisms and strategies the release file
+	// may name.
+	Catalog Catalog
+	// Version is kship's version, recorded with every revision.
+	Version string
 }
 
 // newRun wires the real stage packages.
-func newRun(o common) *run {
+func newRun(o RunOptions) *run {
 	now := o.Now
 	if now == nil {
 		now = time.Now
@@ -81,7 +90,7 @@ func newRun(o common) *run {
 		hc = &http.Client{}
 	}
 	r := &run{now: now, clients: o.Clients, holder: o.Holder, lockTTL: o.LockTTL, force: o.ForceUnlock, prepare: Prepare,
-		evidenceRoot: o.EvidenceDir, version: o.Version, catalog: o.Catalog, forceConflicts: o.ForceConflicts, red: &evidence.Redactor{}}
+		evidenceRoot: o.EvidenceDir, version: o.Version, catalog: o.Catalog, red: &evidence.Redactor{}}
 	r.rec = evidence.NewRecorder(redactSink{r: r, next: sink})
 	if r.holder == "" {
 		r.holder = Holder()
