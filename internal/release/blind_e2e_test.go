@@ -46,8 +46,8 @@ func (r *e2eRelease) startDeploy(clients *kube.Clients, file string) *blindDeplo
 	r.t.Cleanup(cancel)
 	go func() {
 		v := view.New(d.out, view.Plain, time.Now())
-		out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, Clients: clients, EvidenceDir: r.evidence, Sink: v,
-			Catalog: cli.Catalog(), Version: "e2e", LockTTL: 3 * time.Minute})
+		out, err := release.Deploy(ctx, release.DeployOptions{ReleaseFile: file, RunOptions: release.RunOptions{Clients: clients, EvidenceDir: r.evidence, Sink: v,
+			Catalog: cli.Catalog(), Version: "e2e", LockTTL: 3 * time.Minute}})
 		if err != nil {
 			r.t.Errorf("deploy %s: %v", file, err)
 			d.done <- nil
