@@ -107,6 +107,23 @@ func (r *helmRelease) history() string {
 	return strings.Join(s, ",")
 }
 
+// description is Helm revision n's description, as `helm history` shows it.
+func (r *helmRelease) description(n int) string {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := helm.Open(r.kc, r.ns, "web").History(ctx)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, rev := range h {
+		if rev.Number == n {
+			return rev.Description
+		}
+	}
+	return ""
+}
+
 func (r *helmRelease) data(kind, name, key string) string {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -174,6 +191,11 @@ func TestHelmDeployRollsBackWithHelm(t *testing.T) {
 	}
 	if got := r.history(); got != "superseded,superseded,failed,deployed" {
 		t.Errorf("Helm history after the rollback = %s, want superseded,superseded,failed,deployed", got)
+	}
+	// helm history names kship's trigger on the failed revision (not the
+	// message kship records while a revision is being deployed).
+	if d := r.description(3); !strings.HasPrefix(d, "kship: revision 3 failed, kship rolls back to revision 2: Deployment ") || !strings.Contains(d, "CrashLoopBackOff") {
+		t.Errorf("helm history's description of the failed revision 3 = %q, want kship's trigger (CrashLoopBackOff) and the rollback", d)
 	}
 	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v2" {
 		t.Errorf("ConfigMap after rollback = %q, want v2", got)

@@ -76,11 +76,26 @@ func (m *Mechanism) failFrom(ctx context.Context, c *Client, hist []Revision, r 
 	if from == nil || !(from.Good() || from.Pending()) || r.Forward || !failed {
 		return nil
 	}
-	why := fmt.Sprintf("kship: revision %d failed", r.From.Number)
-	if r.From.Message != "" {
-		why += ": " + r.From.Message
-	}
-	op, err := c.MarkFailed(ctx, from.Number, why)
+	op, err := c.MarkFailed(ctx, from.Number, failedDescription(r))
 	m.report(event.StageRollback, op)
 	return err
+}
+
+// failedDescription is what `helm history` says of the Helm revision of a
+// kship revision that failed: the revision kship rolls back to (the next
+// Helm revision, the rollback, says whether that worked) and kship's
+// trigger, last, as Helm truncates a long description. Without a trigger
+// (kship rollback of a revision that failed before) the revision's own
+// message, unless it is the "being deployed" of a run that never finished.
+func failedDescription(r rollout.Restore) string {
+	why := fmt.Sprintf("kship: revision %d failed", r.From.Number)
+	switch {
+	case r.Trigger != "" && r.Target != nil:
+		return fmt.Sprintf("%s, kship rolls back to revision %d: %s", why, r.Target.Number, r.Trigger)
+	case r.Trigger != "":
+		return why + ": " + r.Trigger
+	case r.From.Message != "" && r.From.Outcome != record.OutcomePending:
+		return why + ": " + r.From.Message
+	}
+	return why
 }

@@ -52,7 +52,8 @@ func (x *Runner) AfterFailure(ctx context.Context, a Attempt, f Failure) {
 	start, first := x.Env.Now(), len(x.Recorder.Events())
 	number := rev.Number + 1
 	in := Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: rev, FromRelease: f.Release, Target: f.Previous,
-		Live: manifest.Union(rev.Objects, a.Live), Number: number, Dir: evidence.Folder(x.EvidenceRoot, a.Out.Release, number, start)}
+		Live: manifest.Union(rev.Objects, a.Live), Number: number, Dir: evidence.Folder(x.EvidenceRoot, a.Out.Release, number, start),
+		Trigger: a.Out.Trigger}
 	res := x.Restore(ctx, in)
 	recordFailure(a, in, res)
 	if res.Revision != nil {

@@ -92,6 +92,8 @@ type Input struct {
 	Dir    string
 	// Forward is a drill's roll-forward (rollout.Restore.Forward).
 	Forward bool
+	// Trigger is why From failed (rollout.Restore.Trigger).
+	Trigger string
 }
 
 // Result is what a rollback did.
@@ -206,7 +208,7 @@ func (x *Runner) close(ctx context.Context, in Input, res *Result) {
 func (x *Runner) steps(ctx context.Context, in Input) Result {
 	rel := ReleaseOf(in.Target, in.FromRelease)
 	r := rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease,
-		Target: in.Target, TargetRelease: rel, Live: in.Live, Number: in.Number, Forward: in.Forward}
+		Target: in.Target, TargetRelease: rel, Live: in.Live, Number: in.Number, Forward: in.Forward, Trigger: in.Trigger}
 	if err := x.stage(ctx, r); err != nil {
 		return Result{Err: err}
 	}

@@ -82,6 +82,10 @@ type Restore struct {
 	// Forward is a drill's roll-forward: Target's migrations run again,
 	// From's down Jobs are left alone (it restores, it does not undo).
 	Forward bool
+	// Trigger is why From failed when a failed deploy is rolled back (the
+	// attempt's trigger), for a mechanism's own history; "" for kship
+	// rollback and drills.
+	Trigger string
 }
 
 // Writer is the part of a mechanism a strategy writes through.
