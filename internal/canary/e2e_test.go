@@ -61,7 +61,7 @@ const (
 	// step even when Prometheus finds the canary's pods 8 s after they
 	// are Ready.
 	measuredSteps = `[{setWeight: 25}, {analysis: {duration: 20s, interval: 2s}}, {setWeight: 50}, {analysis: {duration: 20s, interval: 2s}}, {setWeight: 100}]`
-	oneStep   = `[{setWeight: 50}, {analysis: {duration: 4s, interval: 2s}}]`
+	oneStep       = `[{setWeight: 50}, {analysis: {duration: 4s, interval: 2s}}]`
 )
 
 // write renders version (answering errorRate of its requests with 500)
