@@ -69,6 +69,16 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 	if err := b.checkPreview(ctx); err != nil {
 		return fmt.Errorf("blue-green: preview of %s failed, %s was never switched: %w", b.newD.Ref(), b.active.Ref(), err)
 	}
+	if !b.bg.Promotes() {
+		return b.pauseHere()
+	}
+	return b.promote(ctx)
+}
+
+// promote switches the active Service to the new color, holds the old
+// one while the post-switch gates run (a failure switches back) and
+// removes it.
+func (b *run) promote(ctx context.Context) error {
 	if err := b.switchTo(ctx); err != nil {
 		return err
 	}

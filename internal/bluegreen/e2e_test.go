@@ -612,3 +612,89 @@ func serviceSelector(o any) map[string]string {
 	}
 	return nil
 }
+
+// TestE2EBlueGreenManualPromotion: with autoPromote: false, v2 runs as
+// green behind the preview, passes it and the run ends paused (exit 6)
+// with the live Service still on blue; kship status says the preview is
+// ready and waits for promote; kship promote switches and removes blue
+// (exit 0). Then v3, paused the same way, is aborted: the new color is
+// removed, the live Service never changed, exit 3. Live clients see no
+// error throughout.
+func TestE2EBlueGreenManualPromotion(t *testing.T) {
+	b := newE2E(t, "bg-manual-")
+	const manual = "\n      autoPromote: false"
+	out, ev := b.deploy(b.write("v1", "0", "BlueGreen", allGates))
+	b.expect(out, ev, 0)
+	blue := b.selector()
+	out, ev = b.deploy(b.write("v2", "0", "BlueGreen", allGates+manual))
+	b.expect(out, ev, 6)
+	if got := b.selector(); got != blue {
+		t.Fatalf("paused: live selector %s, want %s", got, blue)
+	}
+	if got := b.deployment("app-green"); !strings.HasPrefix(got, "app:v2 x3") {
+		t.Fatalf("paused: app-green = %q", got)
+	}
+	st, err := release.Status(t.Context(), b.clients, b.ns, "app", time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("status: %s: %s", st.State, st.Message)
+	if st.State != "paused" || !strings.Contains(st.Message, "preview ready, waiting for promote") || st.Paused == nil || len(st.Paused.Workloads) != 2 {
+		t.Errorf("status %s: %s (%+v)", st.State, st.Message, st.Paused)
+	}
+	cont := func(abort bool) *release.Outcome {
+		ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
+		defer cancel()
+		o := release.ContinueOptions{Name: "app", Namespace: b.ns, RunOptions: release.RunOptions{Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: &events{}, Catalog: cli.Catalog(), Version: "e2e"}}
+		f := release.Promote
+		if abort {
+			f = release.Abort
+		}
+		out, err := f(ctx, o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	}
+	stop := b.client.start(t)
+	out = cont(false)
+	stop()
+	if out.ExitCode != 0 {
+		t.Fatalf("promote: exit %d: %s (%s)", out.ExitCode, out.Summary, out.Trigger)
+	}
+	green := b.selector()
+	if green != "map[app:app kship.dev/color:green]" || b.deployment("app-blue") != "" {
+		t.Errorf("after promote: selector %s, app-blue %q", green, b.deployment("app-blue"))
+	}
+	errShare, n := b.client.errors()
+	t.Logf("figure: promote: live clients saw %.2f%% errors over %d requests", 100*errShare, n)
+	if errShare > 0 || n == 0 {
+		t.Errorf("promote: live clients saw %.2f%% errors over %d requests", 100*errShare, n)
+	}
+
+	out, ev = b.deploy(b.write("v3", "0", "BlueGreen", allGates+manual))
+	b.expect(out, ev, 6)
+	watching := b.watchSelector()
+	stop = b.client.start(t)
+	out = cont(true)
+	stop()
+	seen := watching()
+	if out.ExitCode != 3 {
+		t.Fatalf("abort: exit %d: %s", out.ExitCode, out.Summary)
+	}
+	if len(seen) != 1 || seen[0] != green {
+		t.Errorf("abort: selectors seen %v, want only %s", seen, green)
+	}
+	if got := b.deployment("app-blue"); got != "" {
+		t.Errorf("abort: the new color is left: %s", got)
+	}
+	if got := b.deployment("app-green"); !strings.HasPrefix(got, "app:v2 x3") {
+		t.Errorf("abort: app-green = %q", got)
+	}
+	errShare, n = b.client.errors()
+	v2, _ := b.client.share("v2", time.Time{}, time.Now())
+	t.Logf("figure: abort: live clients saw %.2f%% errors over %d requests, %.1f%% from v2", 100*errShare, n, 100*v2)
+	if errShare > 0 || v2 != 1 {
+		t.Errorf("abort: live clients saw %.2f%% errors, v2 in %.1f%% of %d answers", 100*errShare, 100*v2, n)
+	}
+}

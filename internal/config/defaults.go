@@ -55,6 +55,7 @@ var Defaults = []Default{
 	{"spec.strategy.type", StrategyRolling},
 	{"spec.strategy.canary.steps[].analysis.interval", DefaultAnalysisInterval.String()},
 	{"spec.strategy.blueGreen.scaleDownDelay", DefaultScaleDownDelay.String()},
+	{"spec.strategy.blueGreen.autoPromote", "true (switch once the preview passed)"},
 	{"spec.strategy.blueGreen.preSwitch", "{} (every gate, evaluated once) when the release has gates"},
 	{"spec.strategy.blueGreen.postSwitch", "{} (every gate) when the release has gates"},
 	{"spec.strategy.blueGreen.{preSwitch,postSwitch}.interval", DefaultAnalysisInterval.String()},

@@ -151,7 +151,15 @@ type BlueGreen struct {
 	// ScaleDownDelay is how long the old color keeps running after the
 	// switch (the instant way back).
 	ScaleDownDelay Duration `json:"scaleDownDelay,omitempty"`
+	// AutoPromote false stops the release once the preview passed, before
+	// the switch (exit 6, paused): kship promote switches, kship abort
+	// removes the new color. Unset means true.
+	AutoPromote *bool `json:"autoPromote,omitempty"`
 }
+
+// Promotes says whether the release switches by itself once the preview
+// passed (autoPromote unset or true).
+func (bg *BlueGreen) Promotes() bool { return bg == nil || bg.AutoPromote == nil || *bg.AutoPromote }
 
 // Canary is a canary rollout: the new pod template runs in a second
 // Deployment beside the stable one, weighted by ready pods, through steps
