@@ -68,7 +68,8 @@ func renderHelm(ctx context.Context, rel *config.Release, rd *input.Reader) (*Re
 // HelmChart loads the release's chart (spec.source.helm.chart) and merges
 // its values files and set values, within the release's input limits, as
 // kship renders them and as the helm mechanism releases them. The chart's
-// dependencies must be in its charts/ folder.
+// dependencies must be in its charts/ folder, or be local charts named by
+// a `file://` repository (see addLocalDependencies).
 func HelmChart(rel *config.Release) (*chart.Chart, map[string]any, error) {
 	return helmChart(rel, input.NewReader(rel.InputLimits()))
 }
@@ -86,6 +87,9 @@ func helmChart(rel *config.Release, rd *input.Reader) (*chart.Chart, map[string]
 			return nil, nil, err
 		}
 		return nil, nil, fail("cannot load the Helm chart: %v", err)
+	}
+	if err := addLocalDependencies(rd, rel.Dir, chartPath, chrt, 0); err != nil {
+		return nil, nil, err
 	}
 	deps := make([]ci.Dependency, len(chrt.Metadata.Dependencies))
 	for i, d := range chrt.Metadata.Dependencies {
