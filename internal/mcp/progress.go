@@ -55,9 +55,10 @@ func newProgress(ctx context.Context, req *sdk.CallToolRequest) *progress {
 	}
 	if p.token != nil && p.ss != nil {
 		p.ch, p.done = make(chan *sdk.ProgressNotificationParams, 256), make(chan struct{})
+		ch, done := p.ch, p.done
 		go func() {
-			defer close(p.done)
-			for n := range p.ch {
+			defer close(done)
+			for n := range ch {
 				_ = p.ss.NotifyProgress(ctx, n)
 			}
 		}()
@@ -65,9 +66,16 @@ func newProgress(ctx context.Context, req *sdk.CallToolRequest) *progress {
 	return p
 }
 
+// stop flushes the notifier; an event emitted later (a goroutine of the
+// executor that outlives the tool call) is kept as a measurement but sends
+// nothing.
 func (p *progress) stop() {
-	if p.ch != nil {
-		close(p.ch)
+	p.mu.Lock()
+	ch := p.ch
+	p.ch = nil
+	p.mu.Unlock()
+	if ch != nil {
+		close(ch)
 		<-p.done
 	}
 }

@@ -50,6 +50,10 @@ func (Blind) EventType() event.Type { return event.TypeDetectorBlind }
 type sight struct {
 	now  func() time.Time
 	emit func(event.Event)
+	// done is closed when the watching ends: nothing is recorded or said
+	// after it (a stream that ends because the tracker stops is not a
+	// blind stretch, and the run's event sink may be gone).
+	done <-chan struct{}
 
 	mu        sync.Mutex
 	lost      map[string]time.Time // watches down, since when
@@ -59,12 +63,25 @@ type sight struct {
 	stretches []Blind
 }
 
-func newSight(now func() time.Time, emit func(event.Event)) *sight {
-	return &sight{now: now, emit: emit, lost: map[string]time.Time{}, watches: map[string]bool{}}
+func newSight(now func() time.Time, emit func(event.Event), done <-chan struct{}) *sight {
+	return &sight{now: now, emit: emit, done: done, lost: map[string]time.Time{}, watches: map[string]bool{}}
+}
+
+// ended reports whether the watching is over.
+func (s *sight) ended() bool {
+	select {
+	case <-s.done:
+		return true
+	default:
+		return false
+	}
 }
 
 // down records that the watch key stopped working.
 func (s *sight) down(key string, err error) {
+	if s.ended() {
+		return
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if err != nil {
@@ -93,6 +110,9 @@ func (s *sight) announce(since time.Time) {
 	}
 	b := s.current()
 	s.mu.Unlock()
+	if s.ended() {
+		return
+	}
 	msg := fmt.Sprintf("detector blind since %s: cannot watch %s", b.From.UTC().Format("15:04:05.0Z"), strings.Join(b.Watches, ", "))
 	if b.Error != "" {
 		msg += ": " + b.Error
@@ -123,6 +143,9 @@ func (s *sight) up(key string) {
 	}
 	s.stretches = append(s.stretches, b)
 	s.mu.Unlock()
+	if s.ended() {
+		return
+	}
 	s.emit(event.Event{Type: event.TypeDetectorBlind, Data: b, Message: fmt.Sprintf("detector watching again after %s blind (%s to %s)",
 		b.Duration(b.To).Round(100*time.Millisecond), b.From.UTC().Format("15:04:05.0Z"), b.To.UTC().Format("15:04:05.0Z"))})
 }

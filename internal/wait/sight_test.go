@@ -2,6 +2,7 @@ package wait
 
 import (
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,7 +16,7 @@ func TestSightStretches(t *testing.T) {
 	t0 := time.Date(2026, 1, 1, 12, 0, 0, 0, time.UTC)
 	now := t0
 	var events []event.Event
-	s := newSight(func() time.Time { return now }, func(e event.Event) { events = append(events, e) })
+	s := newSight(func() time.Time { return now }, func(e event.Event) { events = append(events, e) }, nil)
 
 	s.down("pods", nil) // the server ended the watch on its timeout
 	now = now.Add(20 * time.Millisecond)
@@ -46,5 +47,26 @@ func TestSightStretches(t *testing.T) {
 	s.up("events") // a watch that was not lost changes nothing
 	if len(s.blind()) != 1 {
 		t.Fatalf("an up without a down made a stretch")
+	}
+}
+
+// A stretch that begins as the watching ends (the tracker stopping its
+// streams) says nothing once the watching is over: the run's event sink
+// may be gone by then (kship mcp closes its progress channel when the tool
+// call returns; an announcement into it panicked the server).
+func TestSightSilentAfterTheWatchingEnds(t *testing.T) {
+	done := make(chan struct{})
+	var mu sync.Mutex
+	var events []event.Event
+	s := newSight(time.Now, func(e event.Event) { mu.Lock(); events = append(events, e); mu.Unlock() }, done)
+	s.down("pods", errors.New("watch of pods ended"))
+	close(done)
+	s.down("events", errors.New("watch of events ended"))
+	s.up("pods")
+	time.Sleep(MinBlind + 500*time.Millisecond) // the announcement's timer has fired
+	mu.Lock()
+	defer mu.Unlock()
+	if len(events) != 0 {
+		t.Errorf("events after the watching ended: %+v", events)
 	}
 }

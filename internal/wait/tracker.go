@@ -103,7 +103,7 @@ func (w *Waiter) newTracker(ctx context.Context, refs []manifest.Ref, opts Optio
 	}
 	t.recheck.Stop()
 	if opts.follow {
-		t.sight = newSight(w.now, w.emit)
+		t.sight = newSight(w.now, w.emit, ctx.Done())
 	}
 	groups, err := t.groupRefs(refs, opts.Namespace)
 	if err != nil {
