@@ -55,16 +55,26 @@ func (o *DeployOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, "deploy", func(ctx context.Context, ro release.RunOptions) (*release.Outcome, error) {
+		return release.Deploy(ctx, release.DeployOptions{
+			ReleaseFile: o.File, Namespace: o.Factory.Namespace(), ForceConflicts: o.ForceConflicts, RunOptions: ro,
+		})
+	})
+}
+
+// execute runs one command that writes (deploy, rollback, promote, abort)
+// as they all run: in a context that ends on SIGINT or SIGTERM, with the
+// live view as the event sink and ticking, the executor's options built
+// once (runOptions), and the outcome printed by finish under kind.
+func execute(ctx context.Context, f *Factory, w io.Writer, clients *kube.Clients, forceUnlock bool, kind string,
+	run func(context.Context, release.RunOptions) (*release.Outcome, error)) error {
 	ctx, stop := signalContext(ctx)
 	defer stop()
-	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
+	v := view.New(w, view.ModeFor(f.Output, w), f.Now())
 	stopTick := v.Tick()
-	out, err := release.Deploy(ctx, release.DeployOptions{
-		ReleaseFile: o.File, Namespace: o.Factory.Namespace(), ForceConflicts: o.ForceConflicts,
-		RunOptions: runOptions(o.Factory, clients, v, o.ForceUnlock),
-	})
+	out, err := run(ctx, runOptions(f, clients, v, forceUnlock))
 	stopTick()
-	return finish(v, "deploy", out, err)
+	return finish(v, kind, out, err)
 }
 
 // runOptions are the executor's options every command that writes (deploy,

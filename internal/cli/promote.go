@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kship/kship/internal/release"
-	"github.com/kship/kship/internal/view"
 )
 
 // ContinueOptions are the options of `kship promote` and `kship abort`.
@@ -72,17 +71,11 @@ func (o *ContinueOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signalContext(ctx)
-	defer stop()
-	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
-	stopTick := v.Tick()
-	opts := release.ContinueOptions{Name: t.Name, Namespace: t.Namespace,
-		RunOptions: runOptions(o.Factory, clients, v, o.ForceUnlock)}
 	run, kind := release.Promote, "promote"
 	if o.Abort {
 		run, kind = release.Abort, "abort"
 	}
-	out, err := run(ctx, opts)
-	stopTick()
-	return finish(v, kind, out, err)
+	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, kind, func(ctx context.Context, ro release.RunOptions) (*release.Outcome, error) {
+		return run(ctx, release.ContinueOptions{Name: t.Name, Namespace: t.Namespace, RunOptions: ro})
+	})
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/kship/kship/internal/release"
-	"github.com/kship/kship/internal/view"
 )
 
 // RollbackOptions are the options of `kship rollback`.
@@ -61,18 +60,13 @@ func (o *RollbackOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx, stop := signalContext(ctx)
-	defer stop()
-	v := view.New(o.Out, view.ModeFor(o.Factory.Output, o.Out), o.Factory.Now())
-	stopTick := v.Tick()
-	out, err := release.Rollback(ctx, release.RollbackOptions{
-		Name: t.Name, Namespace: t.Namespace, ToRevision: o.ToRevision, Drill: o.Drill,
-		RunOptions: runOptions(o.Factory, clients, v, o.ForceUnlock),
-	})
-	stopTick()
 	kind := "rollback"
 	if o.Drill {
 		kind = "rollback drill"
 	}
-	return finish(v, kind, out, err)
+	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, kind, func(ctx context.Context, ro release.RunOptions) (*release.Outcome, error) {
+		return release.Rollback(ctx, release.RollbackOptions{
+			Name: t.Name, Namespace: t.Namespace, ToRevision: o.ToRevision, Drill: o.Drill, RunOptions: ro,
+		})
+	})
 }
