@@ -1,6 +1,7 @@
 package main
 
 import (
+	"go/ast"
 	"go/parser"
 	"go/token"
 	"os"
@@ -84,4 +85,95 @@ func readPackages(t *testing.T, dir string) map[string]*pkgInfo {
 		t.Fatal(err)
 	}
 	return out
+}
+
+// TestArchitectureNamesExist keeps docs/architecture.md true: every
+// `pkg.Name` or `pkg.Type.Method` it writes is declared in that kship
+// package, and every `pkg/file.go` it names exists under internal/.
+func TestArchitectureNamesExist(t *testing.T) {
+	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	internal := filepath.Join("..", "..", "internal")
+	decls := map[string]map[string]bool{}
+	checked := 0
+	for _, m := range regexp.MustCompile("`([^`\n]+)`").FindAllStringSubmatch(string(doc), -1) {
+		span := m[1]
+		if f := regexp.MustCompile(`^([a-z]+/[a-z_]+\.go)$`).FindStringSubmatch(span); f != nil {
+			checked++
+			if _, err := os.Stat(filepath.Join(internal, f[1])); err != nil {
+				t.Errorf("docs/architecture.md names %s, which is not under internal/", f[1])
+			}
+			continue
+		}
+		n := regexp.MustCompile(`^([a-z]+)\.([A-Z]\w*(?:\.[A-Z]\w*)?)(?:\(\))?$`).FindStringSubmatch(span)
+		if n == nil {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(internal, n[1])); err != nil {
+			continue // not a kship package (context.Context)
+		}
+		if decls[n[1]] == nil {
+			decls[n[1]] = declared(t, filepath.Join(internal, n[1]))
+		}
+		checked++
+		if !decls[n[1]][n[2]] {
+			t.Errorf("docs/architecture.md names %s.%s, which package %s does not declare", n[1], n[2], n[1])
+		}
+	}
+	if checked < 20 {
+		t.Fatalf("checked %d names of docs/architecture.md, want at least 20", checked)
+	}
+}
+
+// declared is every top-level name of the non-test files of a package
+// folder, methods as Type.Method.
+func declared(t *testing.T, dir string) map[string]bool {
+	t.Helper()
+	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string]bool{}
+	for _, p := range pkgs {
+		for _, f := range p.Files {
+			for _, d := range f.Decls {
+				switch d := d.(type) {
+				case *ast.FuncDecl:
+					name := d.Name.Name
+					if d.Recv != nil && len(d.Recv.List) == 1 {
+						name = recvName(d.Recv.List[0].Type) + "." + name
+					}
+					out[name] = true
+				case *ast.GenDecl:
+					for _, s := range d.Specs {
+						switch s := s.(type) {
+						case *ast.TypeSpec:
+							out[s.Name.Name] = true
+						case *ast.ValueSpec:
+							for _, id := range s.Names {
+								out[id.Name] = true
+							}
+						}
+					}
+				}
+			}
+		}
+	}
+	return out
+}
+
+func recvName(e ast.Expr) string {
+	switch e := e.(type) {
+	case *ast.StarExpr:
+		return recvName(e.X)
+	case *ast.IndexExpr:
+		return recvName(e.X)
+	case *ast.IndexListExpr:
+		return recvName(e.X)
+	case *ast.Ident:
+		return e.Name
+	}
+	return ""
 }

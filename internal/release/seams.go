@@ -21,15 +21,15 @@ import (
 
 // Mechanism is how a revision's objects reach the cluster (Write) and how
 // an earlier revision is restored (Restore, which the rollback stage calls):
-// apply (kship's server-side apply, package apply) today; a Helm release
-// and a git commit Flux applies next.
+// kship's server-side apply (package apply), a Helm release (package helm)
+// or a git commit Flux or Argo CD applies (package gitops).
 type Mechanism interface {
 	rollout.Writer
 	rollback.Restorer
 }
 
-// Strategy is how the new version replaces the old: rolling (package
-// rolling) today; canary and blue-green next. It writes through the
+// Strategy is how the new version replaces the old: rolling, canary or
+// blue-green (packages rolling, canary, bluegreen). It writes through the
 // mechanism and waits with the failure detector; an error is a rollback
 // trigger.
 type Strategy interface {

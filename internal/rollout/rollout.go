@@ -1,9 +1,8 @@
 // Package rollout holds what crosses the two seams of the Rollout stage. A
 // mechanism is how a revision's objects reach the cluster and how an
-// earlier revision is restored (kship's server-side apply today, package
-// apply; a Helm release and a git commit Flux applies next); a strategy is
-// how the new version replaces the old (rolling today, package rolling;
-// canary and blue-green next). release defines the two interfaces where it
+// earlier revision is restored (packages apply, helm, gitops); a strategy
+// is how the new version replaces the old (packages rolling, canary,
+// bluegreen). release defines the two interfaces where it
 // uses them (release.Mechanism, release.Strategy) and picks the
 // implementations named by the release file (spec.mechanism,
 // spec.strategy.type) from the Catalog its caller passes. An
