@@ -10,50 +10,28 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
 )
 
 // HistoryOptions are the options of `kship history`.
-type HistoryOptions struct {
-	Factory *Factory
-	// Release is NAME or -f kship.yaml.
-	Release ReleaseRef
-	Out     io.Writer
-}
+type HistoryOptions ReadOptions
 
 // NewCmdHistory lists a release's revisions with outcome and evidence
 // path. runF, when not nil, gets the parsed options instead of Run.
 func NewCmdHistory(f *Factory, runF func(*HistoryOptions) error) *cobra.Command {
 	o := &HistoryOptions{Factory: f}
-	cmd := &cobra.Command{
-		Use:   "history NAME | -f kship.yaml",
-		Short: "list a release's revisions with outcome and evidence path",
-		RunE:  seam(o, &o.Out, runF, o.Run),
-	}
-	cmd.Args = addReleaseRef(cmd, &o.Release)
-	cmd.ValidArgsFunction = completeReleases(f)
-	return cmd
+	return newReadCmd((*ReadOptions)(o), "history NAME | -f kship.yaml", "list a release's revisions with outcome and evidence path",
+		seam(o, &o.Out, runF, o.Run))
 }
 
 // Run lists and prints the revisions; a release without revisions in its
 // namespace is an error (exit 1) naming where kship looked.
 func (o *HistoryOptions) Run(ctx context.Context) error {
-	t, clients, err := o.Release.connect(ctx, o.Factory)
-	if err != nil {
-		return err
-	}
-	revs, err := release.History(ctx, clients, t.Namespace, t.Name)
-	if err != nil {
-		return inputErr(err)
-	}
-	if len(revs) == 0 {
-		return notFound(ctx, clients, t)
-	}
-	if o.Factory.Output == OutputJSON {
-		return writeJSON(o.Out, revs)
-	}
-	printHistory(o.Out, revs)
-	return nil
+	return readRelease(ctx, (*ReadOptions)(o), func(ctx context.Context, c *kube.Clients, t target) ([]release.RevisionInfo, bool, error) {
+		revs, err := release.History(ctx, c, t.Namespace, t.Name)
+		return revs, len(revs) > 0, err
+	}, printHistory)
 }
 
 // printHistory is the human table of revisions, newest first.

@@ -59,8 +59,7 @@ release is not paused (nothing changed).`,
 }
 
 func continueFlags(cmd *cobra.Command, f *Factory, o *ContinueOptions) *cobra.Command {
-	cmd.Args = addReleaseRef(cmd, &o.Release)
-	cmd.ValidArgsFunction = completeReleases(f)
+	addReleaseRef(cmd, f, &o.Release)
 	cmd.Flags().BoolVar(&o.ForceUnlock, "force-unlock", false, "take the release lock even if another kship holds it")
 	return cmd
 }

@@ -46,8 +46,7 @@ evidence (refused in namespaces labelled production). Exit 0 verified, 2 refused
 recorded as deployed, unverified).`,
 		RunE: seam(o, &o.Out, runF, o.Run),
 	}
-	cmd.Args = addReleaseRef(cmd, &o.Release)
-	cmd.ValidArgsFunction = completeReleases(f)
+	addReleaseRef(cmd, f, &o.Release)
 	cmd.Flags().IntVar(&o.ToRevision, "to-revision", 0, "revision to restore (default: the newest earlier deployed revision)")
 	cmd.Flags().BoolVar(&o.Drill, "drill", false, "roll back and forward again, recording drill evidence (non-production only)")
 	cmd.Flags().BoolVar(&o.ForceUnlock, "force-unlock", false, "take the release lock even if another kship holds it")

@@ -9,51 +9,29 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
 )
 
 // StatusOptions are the options of `kship status`.
-type StatusOptions struct {
-	Factory *Factory
-	// Release is NAME or -f kship.yaml.
-	Release ReleaseRef
-	Out     io.Writer
-}
+type StatusOptions ReadOptions
 
 // NewCmdStatus reports a release's state: current revision, state, last
 // outcome and the lock, including a deploy whose process died. runF, when
 // not nil, gets the parsed options instead of Run.
 func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 	o := &StatusOptions{Factory: f}
-	cmd := &cobra.Command{
-		Use:   "status NAME | -f kship.yaml",
-		Short: "show a release's current revision, state, last outcome and lock",
-		RunE:  seam(o, &o.Out, runF, o.Run),
-	}
-	cmd.Args = addReleaseRef(cmd, &o.Release)
-	cmd.ValidArgsFunction = completeReleases(f)
-	return cmd
+	return newReadCmd((*ReadOptions)(o), "status NAME | -f kship.yaml", "show a release's current revision, state, last outcome and lock",
+		seam(o, &o.Out, runF, o.Run))
 }
 
 // Run reads and prints the status; a release with no revision and no lock
 // in its namespace is an error (exit 1) naming where kship looked.
 func (o *StatusOptions) Run(ctx context.Context) error {
-	t, clients, err := o.Release.connect(ctx, o.Factory)
-	if err != nil {
-		return err
-	}
-	st, err := release.Status(ctx, clients, t.Namespace, t.Name, o.Factory.Now())
-	if err != nil {
-		return inputErr(err)
-	}
-	if st.Latest == nil && st.Lock == nil {
-		return notFound(ctx, clients, t)
-	}
-	if o.Factory.Output == OutputJSON {
-		return writeJSON(o.Out, st)
-	}
-	printStatus(o.Out, st)
-	return nil
+	return readRelease(ctx, (*ReadOptions)(o), func(ctx context.Context, c *kube.Clients, t target) (*release.StatusReport, bool, error) {
+		st, err := release.Status(ctx, c, t.Namespace, t.Name, o.Factory.Now())
+		return st, err == nil && (st.Latest != nil || st.Lock != nil), err
+	}, printStatus)
 }
 
 // printStatus is the human view of a status report.

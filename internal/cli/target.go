@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/spf13/cobra"
@@ -23,11 +24,13 @@ type ReleaseRef struct {
 	File string
 }
 
-// addReleaseRef registers -f on cmd and returns the Args check that wants
-// NAME or -f, not both and not neither.
-func addReleaseRef(cmd *cobra.Command, r *ReleaseRef) cobra.PositionalArgs {
+// addReleaseRef registers -f on cmd, completes NAME with the release
+// names kship finds, and sets the Args check that wants NAME or -f, not
+// both and not neither.
+func addReleaseRef(cmd *cobra.Command, f *Factory, r *ReleaseRef) {
 	addFilenameFlag(cmd, &r.File, "", "release file to read the release's name and namespace from (instead of NAME)")
-	return func(cmd *cobra.Command, args []string) error {
+	cmd.ValidArgsFunction = completeReleases(f)
+	cmd.Args = func(cmd *cobra.Command, args []string) error {
 		if err := cobra.MaximumNArgs(1)(cmd, args); err != nil {
 			return err
 		}
@@ -86,6 +89,46 @@ func (r ReleaseRef) connect(ctx context.Context, f *Factory) (target, *kube.Clie
 	}
 	c, err := f.Clients(ctx)
 	return t, c, err
+}
+
+// ReadOptions are the options of a command that reads one release's state
+// and prints it (status, history: each is its own type of these).
+type ReadOptions struct {
+	Factory *Factory
+	// Release is NAME or -f kship.yaml.
+	Release ReleaseRef
+	Out     io.Writer
+}
+
+// newReadCmd is the command of a ReadOptions command: NAME or -f.
+func newReadCmd(o *ReadOptions, use, short string, run func(*cobra.Command, []string) error) *cobra.Command {
+	cmd := &cobra.Command{Use: use, Short: short, RunE: run}
+	addReleaseRef(cmd, o.Factory, &o.Release)
+	return cmd
+}
+
+// readRelease is the Run of a ReadOptions command: read gets the state
+// from the release's namespace (found false: nothing of the release is
+// there, an error naming where kship looked), printed as JSON or with
+// human.
+func readRelease[T any](ctx context.Context, o *ReadOptions, read func(context.Context, *kube.Clients, target) (v T, found bool, err error),
+	human func(io.Writer, T)) error {
+	t, clients, err := o.Release.connect(ctx, o.Factory)
+	if err != nil {
+		return err
+	}
+	v, found, err := read(ctx, clients, t)
+	if err != nil {
+		return inputErr(err)
+	}
+	if !found {
+		return notFound(ctx, clients, t)
+	}
+	if o.Factory.Output == OutputJSON {
+		return writeJSON(o.Out, v)
+	}
+	human(o.Out, v)
+	return nil
 }
 
 // notFound is the error of a release without revisions in t.Namespace; it
