@@ -149,6 +149,11 @@ func (b *builder) mechanism(rel *config.Release, name, ns string) error {
 			b.add(a.Namespace, "argoproj.io", "applications", []string{a.Name}, why, "get", "patch", "update")
 			b.add(a.Namespace, "argoproj.io", "applications", nil, why, "list", "watch")
 		}
+		if c := g.Credentials; c != nil && c.SecretRef != nil {
+			// check reads it to probe the push, deploy and rollback to push.
+			b.add(c.SecretRef.Namespace, "", "secrets", []string{c.SecretRef.Name},
+				"gitops: the git credentials kship fetches and pushes with (spec.gitops.credentials.secretRef)", "get")
+		}
 		return nil
 	default:
 		return fmt.Errorf("spec.mechanism %q: kship does not know the permissions it needs", name)

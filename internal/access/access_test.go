@@ -104,6 +104,64 @@ func TestFor(t *testing.T) {
 	if v := g["flux-system source.toolkit.fluxcd.io/gitrepositories"]; !strings.Contains(v, "patch") {
 		t.Errorf("gitops: gitrepositories %q lack patch (reconcile now): %v", v, g)
 	}
+	if _, ok := g["flux-system /secrets"]; ok {
+		t.Errorf("gitops without credentials: a rule on Secrets in flux-system: %v", g)
+	}
+}
+
+// The Secret a gitops release pushes with (credentials.secretRef) is read
+// where it lives: a get on that one Secret, by name, in its namespace,
+// printed in that namespace's Role.
+func TestForGitOpsCredentialsSecret(t *testing.T) {
+	rel := &config.Release{Spec: config.Spec{Namespace: "shop", Mechanism: config.MechanismGitOps, GitOps: &config.GitOps{
+		Kustomization: &config.ObjectRef{Namespace: "flux-system", Name: "shop"},
+		Credentials:   &config.GitCredentials{SecretRef: &config.ObjectRef{Namespace: "git-auth", Name: "push-token"}},
+	}}}
+	n, err := For(Input{Release: rel, Objects: objs(t, "apiVersion: v1\nkind: Service\nmetadata: {name: web}")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := rules(n)
+	if v := g["git-auth /secretspush-token"]; v != "get" {
+		t.Errorf("the credentials Secret git-auth/push-token: verbs %q, want get: %v", v, g)
+	}
+	if _, ok := g["git-auth /secrets"]; ok {
+		t.Errorf("a rule on every Secret of git-auth: %v", g)
+	}
+	b, err := n.YAML("web", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := `apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata:
+  name: kship-web
+  namespace: git-auth
+rules:
+- apiGroups:
+  - ""
+  resourceNames:
+  - push-token
+  resources:
+  - secrets
+  verbs:
+  - get
+`
+	if !strings.Contains(string(b), "---\n"+want) {
+		t.Errorf("kship rbac has no Role in git-auth granting get on Secret push-token alone:\n%s", b)
+	}
+	if !strings.Contains(string(b), "secrets [push-token] [get] (namespace git-auth): gitops: the git credentials") {
+		t.Errorf("kship rbac does not say what the rule is for:\n%s", b)
+	}
+
+	// Credentials from kship's environment need no Secret.
+	rel.Spec.GitOps.Credentials = &config.GitCredentials{PasswordEnv: "GIT_TOKEN"}
+	n, _ = For(Input{Release: rel})
+	for k := range rules(n) {
+		if strings.HasPrefix(k, "git-auth ") {
+			t.Errorf("credentials from the environment: rule %q", k)
+		}
+	}
 }
 
 func TestYAMLIsRBAC(t *testing.T) {
