@@ -70,6 +70,12 @@ type attempt struct {
 	resume *rollout.Pause
 }
 
+// newAttempt starts an attempt on release ns/name that a command about
+// its revisions runs (kship rollback, promote, abort).
+func (r *run) newAttempt(ns, name string) *attempt {
+	return &attempt{out: &Outcome{Release: name, Namespace: ns, StartedAt: r.now()}}
+}
+
 // kind is the evidence kind of an attempt that runs execute.
 func (a *attempt) kind() string {
 	if a.resume != nil {
@@ -94,13 +100,13 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 		return nil, err
 	}
 	exists := nsObj != nil
+	var unlock func()
 	if exists {
-		lease, err := r.lockAndRead(ctx, a)
+		ctx, unlock, err = r.hold(ctx, a, r.lockAndRead)
 		if err != nil {
 			return r.refusedOrErr(ctx, a, err)
 		}
-		defer r.unlock(ctx, lease)
-		ctx = r.guard(ctx, lease)
+		defer unlock()
 		if why := pausedRefusal(a.revs, "deploy"); why != "" {
 			return r.refusedOrErr(ctx, a, &RefusedError{Reason: why})
 		}
@@ -109,12 +115,11 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 		return r.refusedOrErr(ctx, a, err)
 	}
 	if !exists {
-		lease, err := r.createNamespaceAndLock(ctx, a)
+		ctx, unlock, err = r.hold(ctx, a, r.createNamespaceAndLock)
 		if err != nil {
 			return r.refusedOrErr(ctx, a, err)
 		}
-		defer r.unlock(ctx, lease)
-		ctx = r.guard(ctx, lease)
+		defer unlock()
 	}
 	return r.execute(ctx, a)
 }

@@ -41,6 +41,18 @@ func (r *run) lock(ctx context.Context, ns, name string) (*record.Lease, error) 
 	return r.hist.Lock(ctx, ns, name, r.holder, opts)
 }
 
+// hold takes the release's lock with take (lockAndRead, or
+// createNamespaceAndLock for a first release) and returns the context the
+// lock guards and the function that releases it (with ctx, so it runs
+// even when the guarded context has ended).
+func (r *run) hold(ctx context.Context, a *attempt, take func(context.Context, *attempt) (*record.Lease, error)) (context.Context, func(), error) {
+	lease, err := take(ctx, a)
+	if err != nil {
+		return ctx, func() {}, err
+	}
+	return r.guard(ctx, lease), func() { r.unlock(ctx, lease) }, nil
+}
+
 // guard returns ctx ended the moment the lock is lost (taken over with
 // --force-unlock, deleted, or not renewed in time), with the loss as its
 // cause: every stage stops at once, and from then on the run writes

@@ -36,13 +36,12 @@ func Abort(ctx context.Context, o ContinueOptions) (*Outcome, error) {
 }
 
 func (r *run) continuePaused(ctx context.Context, o ContinueOptions, abort bool) (*Outcome, error) {
-	a := &attempt{out: &Outcome{Release: o.Name, Namespace: o.Namespace, StartedAt: r.now()}}
-	lease, err := r.lockAndRead(ctx, a)
+	a := r.newAttempt(o.Namespace, o.Name)
+	ctx, unlock, err := r.hold(ctx, a, r.lockAndRead)
 	if err != nil {
 		return r.refusedOrErr(ctx, a, err)
 	}
-	defer r.unlock(ctx, lease)
-	ctx = r.guard(ctx, lease)
+	defer unlock()
 	verb := "promote"
 	if abort {
 		verb = "abort"

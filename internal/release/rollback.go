@@ -35,18 +35,17 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
 }
 
 func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
-	a := &attempt{out: &Outcome{Release: o.Name, Namespace: o.Namespace, StartedAt: r.now()}}
+	a := r.newAttempt(o.Namespace, o.Name)
 	if o.Drill {
 		if err := r.refuseProduction(ctx, o.Namespace); err != nil {
 			return r.refusedOrErr(ctx, a, err)
 		}
 	}
-	lease, err := r.lockAndRead(ctx, a)
+	ctx, unlock, err := r.hold(ctx, a, r.lockAndRead)
 	if err != nil {
 		return r.refusedOrErr(ctx, a, err)
 	}
-	defer r.unlock(ctx, lease)
-	ctx = r.guard(ctx, lease)
+	defer unlock()
 	if len(a.revs) == 0 {
 		return nil, fmt.Errorf("release %s/%s has no revisions: nothing to roll back", o.Namespace, o.Name)
 	}
