@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"sort"
 	"time"
 
 	"github.com/kship/kship/internal/manifest"
@@ -39,6 +40,17 @@ type recordJSON struct {
 // The source locations are not kept: a stored revision is replayed as
 // rendered.
 func encodeObjects(objs []manifest.Object) ([]byte, error) { return manifest.Encode(objs) }
+
+// largestObjects are the n largest of objs by their encoded sizes (from
+// manifest.EncodeSized), largest first.
+func largestObjects(objs []manifest.Object, sizes []int, n int) []ObjectSize {
+	all := make([]ObjectSize, len(objs))
+	for i, o := range objs {
+		all[i] = ObjectSize{Ref: o.Ref(), Size: sizes[i]}
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Size > all[j].Size })
+	return all[:min(n, len(all))]
+}
 
 // decodeObjects reads what encodeObjects wrote.
 func decodeObjects(data []byte) ([]manifest.Object, error) {
@@ -83,7 +95,7 @@ func decompress(data []byte) ([]byte, error) {
 
 // secretData builds the data of a revision Secret.
 func secretData(rev *Revision) (map[string][]byte, error) {
-	manifests, err := encodeObjects(rev.Objects)
+	manifests, sizes, err := manifest.EncodeSized(rev.Objects)
 	if err != nil {
 		return nil, err
 	}
@@ -100,7 +112,8 @@ func secretData(rev *Revision) (map[string][]byte, error) {
 		return nil, fmt.Errorf("encode record: %w", err)
 	}
 	if n := len(gzManifests) + len(gzRelease) + len(rec); n > maxSecretData {
-		return nil, &TooLargeError{Size: n, Limit: maxSecretData, Manifests: len(gzManifests), ReleaseFile: len(gzRelease), Record: len(rec)}
+		return nil, &TooLargeError{Size: n, Limit: maxSecretData, Manifests: len(gzManifests), ReleaseFile: len(gzRelease), Record: len(rec),
+			Largest: largestObjects(rev.Objects, sizes, 3)}
 	}
 	data := map[string][]byte{keyManifests: gzManifests, keyReleaseFile: gzRelease, keyRecord: rec}
 	if len(rev.ConfigKey) > 0 {

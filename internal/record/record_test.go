@@ -3,6 +3,7 @@ package record
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strings"
 	"testing"
@@ -69,11 +70,19 @@ func TestSecretDataRoundTrip(t *testing.T) {
 
 func TestSecretDataTooBig(t *testing.T) {
 	var objs []manifest.Object
-	// Incompressible content: distinct pseudo-random strings.
+	// Incompressible content: distinct pseudo-random strings; objects 17
+	// and 5 are the largest.
 	x := uint64(1)
 	for i := range 60 {
 		var sb strings.Builder
-		for range 40000 {
+		n := 40000
+		switch i {
+		case 17:
+			n += 5000
+		case 5:
+			n += 2000
+		}
+		for range n {
 			x = x*6364136223846793005 + 1442695040888963407
 			sb.WriteByte(byte('a' + (x>>40)%26))
 		}
@@ -82,6 +91,21 @@ func TestSecretDataTooBig(t *testing.T) {
 	_, err := secretData(&Revision{Release: "web", Namespace: "shop", Objects: objs})
 	if err == nil || !strings.Contains(err.Error(), "more than a Secret holds") {
 		t.Fatalf("err = %v, want a size error", err)
+	}
+	// The largest objects come from the one encoding, with the size each
+	// has alone in the stream.
+	var tl *TooLargeError
+	if !errors.As(err, &tl) || len(tl.Largest) != 3 {
+		t.Fatalf("err = %#v, want a TooLargeError naming 3 objects", err)
+	}
+	for i, want := range []int{17, 5} {
+		alone, err := manifest.Encode(objs[want : want+1])
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := tl.Largest[i]; got.Ref != objs[want].Ref() || got.Size != len(alone) {
+			t.Errorf("largest %d: %v (%d bytes), want %v (%d bytes)", i, got.Ref, got.Size, objs[want].Ref(), len(alone))
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/kship/kship/internal/input"
+	"github.com/kship/kship/internal/manifest"
 )
 
 // MaxSize is the most a revision may take in its Secret's data, compressed:
@@ -19,6 +20,15 @@ type TooLargeError struct {
 	// Manifests and ReleaseFile are the gzipped objects and release file,
 	// Record the JSON record, in bytes.
 	Manifests, ReleaseFile, Record int
+	// Largest are the three largest objects, by their encoded size before
+	// compression, largest first.
+	Largest []ObjectSize
+}
+
+// ObjectSize is an object of a revision and its encoded size in bytes.
+type ObjectSize struct {
+	Ref  manifest.Ref
+	Size int
 }
 
 func (e *TooLargeError) Error() string {

@@ -3,7 +3,6 @@ package validate
 import (
 	"errors"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/kship/kship/internal/config"
@@ -37,27 +36,15 @@ func AddRevisionSize(r *Report, rel *config.Release, objs []manifest.Object) {
 	c.Rule = "the release is too large for its revision Secret"
 	c.Message = fmt.Sprintf("the release is too large for its revision Secret: %s compressed (manifests %s, release file %s, record %s), and a Secret holds at most %s, so deploy could not record it and would refuse it before its first write. "+
 		"Split it into smaller releases (CRDs, or large ConfigMaps and Secrets, in a release of their own) or move large data out of the bundle; the largest objects: %s",
-		input.Size(int64(tl.Size)), input.Size(int64(tl.Manifests)), input.Size(int64(tl.ReleaseFile)), input.Size(int64(tl.Record)), input.Size(int64(tl.Limit)), largestObjects(objs, 3))
+		input.Size(int64(tl.Size)), input.Size(int64(tl.Manifests)), input.Size(int64(tl.ReleaseFile)), input.Size(int64(tl.Record)), input.Size(int64(tl.Limit)), largestObjects(tl.Largest))
 	r.Add(c)
 }
 
-// largestObjects names the n largest objects with their encoded size.
-func largestObjects(objs []manifest.Object, n int) string {
-	type sized struct {
-		ref  manifest.Ref
-		size int
-	}
-	all := make([]sized, 0, len(objs))
-	for _, o := range objs {
-		y, err := manifest.Encode([]manifest.Object{o})
-		if err == nil {
-			all = append(all, sized{o.Ref(), len(y)})
-		}
-	}
-	sort.SliceStable(all, func(i, j int) bool { return all[i].size > all[j].size })
-	parts := make([]string, 0, n)
-	for _, s := range all[:min(n, len(all))] {
-		parts = append(parts, fmt.Sprintf("%s (%s)", s.ref, input.Size(int64(s.size))))
+// largestObjects names the objects with their encoded size.
+func largestObjects(largest []record.ObjectSize) string {
+	parts := make([]string, 0, len(largest))
+	for _, s := range largest {
+		parts = append(parts, fmt.Sprintf("%s (%s)", s.Ref, input.Size(int64(s.Size))))
 	}
 	return strings.Join(parts, ", ")
 }
