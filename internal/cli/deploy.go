@@ -36,7 +36,17 @@ func NewCmdDeploy(f *Factory, runF func(*DeployOptions) error) *cobra.Command {
 		Short: "plan, prepare, roll out, verify and stabilize a release; roll back on any trigger",
 		Long: `Deploy runs the whole workflow for a release file and exits with:
   0 verified, 2 refused before any write, 3 failed and rolled back (rollback verified),
-  4 failed and the rollback failed or was not done, 5 applied but not verified.`,
+  4 failed and the rollback failed or was not done, 5 applied but not verified.
+
+An interrupt (SIGINT, Ctrl-C, or SIGTERM) does what its stage allows:
+  plan, prepare   stops before the first write; nothing is applied (exit 2)
+  rollout, verify the interrupt is the rollback trigger: the previous revision
+                  is restored and verified (exit 3)
+  stabilize       the new revision passed verify and is left running, recorded
+                  deployed and NOT verified (exit 5)
+  rollback        the rollback goes on; a second interrupt stops it, recorded
+                  as an interrupted rollback (exit 4; kship status says what runs)
+A second interrupt in any stage stops the run at once and records its state.`,
 		Args: cobra.NoArgs,
 		RunE: seam(o, &o.Out, runF, o.Run),
 	}
@@ -63,16 +73,20 @@ func (o *DeployOptions) Run(ctx context.Context) error {
 }
 
 // execute runs one command that writes (deploy, rollback, promote, abort)
-// as they all run: in a context that ends on SIGINT or SIGTERM, with the
+// as they all run: SIGINT and SIGTERM handed to the executor as its
+// interrupts (what each does per stage: release's interrupt.go), with the
 // live view as the event sink and ticking, the executor's options built
 // once (runOptions), and the outcome printed by finish under kind.
 func execute(ctx context.Context, f *Factory, w io.Writer, clients *kube.Clients, forceUnlock bool, kind string,
 	run func(context.Context, release.RunOptions) (*release.Outcome, error)) error {
-	ctx, stop := signalContext(ctx)
-	defer stop()
+	sigs := make(chan os.Signal, 2)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	defer signal.Stop(sigs)
 	v := view.New(w, view.ModeFor(f.Output, w), f.Now())
 	stopTick := v.Tick()
-	out, err := run(ctx, runOptions(f, clients, v, forceUnlock))
+	ro := runOptions(f, clients, v, forceUnlock)
+	ro.Interrupts = sigs
+	out, err := run(ctx, ro)
 	stopTick()
 	return finish(v, kind, out, err)
 }

@@ -43,6 +43,8 @@ type DeployOptions struct {
 func Deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 	r := newRun(o.RunOptions)
 	r.forceConflicts = o.ForceConflicts
+	ctx, stop := r.watchInterrupts(ctx)
+	defer stop()
 	return r.deploy(ctx, o)
 }
 
@@ -111,7 +113,11 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 			return r.refusedOrErr(ctx, a, &RefusedError{Reason: why})
 		}
 	}
-	if err := r.runPrepare(ctx, a, o); err != nil {
+	err = r.runPrepare(r.interruptible(ctx), a, o)
+	if in := r.firstInterrupt(); in != nil {
+		err = interruptedBeforeWrite(in)
+	}
+	if err != nil {
 		return r.refusedOrErr(ctx, a, err)
 	}
 	if !exists {
@@ -122,6 +128,12 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 		defer unlock()
 	}
 	return r.execute(ctx, a)
+}
+
+// interruptedBeforeWrite is the refusal of a run interrupted before its
+// first write.
+func interruptedBeforeWrite(in *Interrupt) error {
+	return &RefusedError{Reason: in.String() + ", before the first write: nothing was applied"}
 }
 
 // lockAndRead takes the lock, then reads the history and marks revisions

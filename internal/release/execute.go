@@ -20,6 +20,9 @@ import (
 type trigger struct {
 	stage  event.Stage
 	reason string
+	// interrupt: the trigger is the end of the stage's context by an
+	// interrupt, not a failure the stage found.
+	interrupt bool
 }
 
 // execute runs Rollout → Verify → Stabilize for a prepared attempt under
@@ -39,18 +42,29 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 		a.rev.Message = "being promoted by " + r.holder
 	}
 	a.rev.EvidenceDir = a.dir
+	if in := r.firstInterrupt(); in != nil {
+		return r.refusedOrErr(ctx, a, interruptedBeforeWrite(in))
+	}
 	if err := r.hist.Save(ctx, a.rev); err != nil {
 		return nil, fmt.Errorf("record revision %d: %w", a.rev.Number, err)
 	}
 	a.saved = true
 	a.out.Revision = a.rev.Number
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, a.rev, a.previous, record.Live(a.revs), a.rel)
-	baseline := r.baseline(ctx, a, gates)
-	trig, paused := r.rollout(ctx, a)
+	// The stages up to Stabilize run in a context the first interrupt
+	// ends; the rollback, the settling and the records in ctx, which only
+	// a second one (or the caller) ends.
+	staged := r.interruptible(ctx)
+	baseline := r.baseline(staged, a, gates)
+	trig, paused := r.rollout(staged, a)
 	rolledOut := r.now()
 	var v verification
-	if trig == nil && paused == nil {
-		v, trig = r.verifyAndStabilize(ctx, a, gates, baseline, rolledOut)
+	rolled := trig == nil && paused == nil
+	if rolled {
+		v, trig = r.verifyAndStabilize(staged, a, gates, baseline, rolledOut)
+	}
+	trig = r.interruptPolicy(staged, a, trig, paused, &v)
+	if rolled {
 		r.settleStrategy(ctx, a, trig)
 	}
 	a.out.Checked = v.checked
@@ -67,9 +81,31 @@ func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
 		a.out.Trigger = trig.reason
 		r.decide(trig.stage, "rollback trigger: %s", trig.reason)
 		r.rollbacks(a.mechanism, baseline, a.rel).AfterFailure(ctx, r.rollbackAttempt(a),
-			rollback.Failure{Stage: trig.stage, Revision: a.rev, Release: a.rel, Previous: a.previous})
+			rollback.Failure{Stage: trig.stage, Revision: a.rev, Release: a.rel, Previous: a.previous, Interrupted: trig.interrupt})
 	}
 	return r.finish(ctx, a, a.kind())
+}
+
+// interruptPolicy applies what a first interrupt does in the stage it came
+// in (interrupt.go) to a trigger that the interrupt caused (or none): in
+// Stabilize the new revision is left running, NOT verified (no trigger);
+// before it the interrupt is the rollback trigger. A trigger of its own
+// (a failure found before the interrupt) stands.
+func (r *run) interruptPolicy(staged context.Context, a *attempt, trig *trigger, paused *rollout.Pause, v *verification) *trigger {
+	in := r.firstInterrupt()
+	if in == nil || paused != nil || staged.Err() == nil || (trig != nil && !trig.interrupt) {
+		return trig
+	}
+	if in.Stage == event.StageStabilize {
+		window := ""
+		if w := a.rel.Spec.Stabilize.Window.Duration; w > 0 {
+			window = fmt.Sprintf(" of the %s window", w)
+		}
+		v.stopped = fmt.Sprintf("%s after %s%s; the revision is left running", in, in.At.Sub(in.Since).Round(time.Second), window)
+		v.checked = append(v.checked, "stabilize: "+v.stopped)
+		return nil
+	}
+	return &trigger{stage: in.Stage, reason: in.String() + ": the interrupt is the rollback trigger", interrupt: true}
 }
 
 // settleStrategy lets a strategy that kept the previous revision's pods until
@@ -153,15 +189,18 @@ func (r *run) paused(a *attempt, p *rollout.Pause) {
 	r.decide(event.StageRollout, "verdict: %s", a.out.Verdict)
 }
 
-// interrupted records that the caller's context ended mid-release (SIGINT,
-// SIGTERM): the state is unknown and a human decides.
+// interrupted records that the run's context ended mid-release before a
+// rollback could start (a second interrupt, or the caller cancelling):
+// the run did not finish, nothing was rolled back and a human decides
+// (exit 4, incomplete).
 func (r *run) interrupted(ctx context.Context, a *attempt) {
+	stage, _ := r.intr.current()
 	a.rev.Outcome = OutcomeInterrupted
-	a.rev.Message = fmt.Sprintf("interrupted: %v", context.Cause(ctx))
-	a.out.Verdict = RollbackFailed
-	a.out.Summary = fmt.Sprintf("revision %d was interrupted before it was verified (%v); nothing was rolled back", a.rev.Number, context.Cause(ctx))
+	a.rev.Message = fmt.Sprintf("interrupted during %s: %v; nothing was rolled back, the cluster runs what revision %d's %s had reached", stage, context.Cause(ctx), a.rev.Number, stage)
+	a.out.Verdict = Incomplete
+	a.out.Summary = fmt.Sprintf("revision %d was interrupted during %s before it was verified (%v); nothing was rolled back", a.rev.Number, stage, context.Cause(ctx))
 	a.out.ManualSteps = a.steps.Command
-	r.decide(event.StageRollout, "%s", a.out.Summary)
+	r.decide(stage, "%s", a.out.Summary)
 }
 
 // finish completes the Outcome, writes the evidence bundle and records

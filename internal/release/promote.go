@@ -24,7 +24,10 @@ type ContinueOptions struct {
 // for a deploy, and any failure rolls back to the previous revision. The
 // verdicts are a deploy's (a further pause is paused again).
 func Promote(ctx context.Context, o ContinueOptions) (*Outcome, error) {
-	return newRun(o.RunOptions).continuePaused(ctx, o, false)
+	r := newRun(o.RunOptions)
+	ctx, stop := r.watchInterrupts(ctx)
+	defer stop()
+	return r.continuePaused(ctx, o, false)
 }
 
 // Abort rolls a paused revision back under the lock: its strategy removes
@@ -32,7 +35,11 @@ func Promote(ctx context.Context, o ContinueOptions) (*Outcome, error) {
 // revision is restored and verified as after any failed rollout (exit 3
 // when the rollback is verified, 4 when it failed).
 func Abort(ctx context.Context, o ContinueOptions) (*Outcome, error) {
-	return newRun(o.RunOptions).continuePaused(ctx, o, true)
+	r := newRun(o.RunOptions)
+	r.intr.stage = event.StageRollback // an abort is a rollback from its start
+	ctx, stop := r.watchInterrupts(ctx)
+	defer stop()
+	return r.continuePaused(ctx, o, true)
 }
 
 func (r *run) continuePaused(ctx context.Context, o ContinueOptions, abort bool) (*Outcome, error) {

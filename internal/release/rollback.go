@@ -6,6 +6,7 @@ import (
 
 	"github.com/kship/kship/internal/apply"
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/record"
@@ -31,7 +32,11 @@ type RollbackOptions struct {
 // a rollback drill). Exit classes: verified 0, refused 2, failed 4,
 // unverified 5.
 func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
-	return newRun(o.RunOptions).rollback(ctx, o)
+	r := newRun(o.RunOptions)
+	r.intr.stage = event.StageRollback // a first interrupt lets it go on, a second stops it
+	ctx, stop := r.watchInterrupts(ctx)
+	defer stop()
+	return r.rollback(ctx, o)
 }
 
 func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {

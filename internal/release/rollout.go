@@ -36,6 +36,9 @@ func (r *run) rollout(ctx context.Context, a *attempt) (*trigger, *rollout.Pause
 	case errors.As(err, &paused):
 		done(fmt.Sprintf("revision %d paused at step %d of %d", a.rev.Number, paused.Pause.Step, paused.Pause.Steps))
 		return nil, &paused.Pause
+	case err != nil && ctx.Err() != nil:
+		done("interrupted")
+		return &trigger{stage: event.StageRollout, reason: err.Error(), interrupt: true}, nil
 	case err != nil:
 		done("failed")
 		return &trigger{stage: event.StageRollout, reason: err.Error()}, nil

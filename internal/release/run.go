@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/kship/kship/internal/config"
@@ -49,6 +50,10 @@ type run struct {
 	smoke          smoker
 	prepare        preparer
 	gatesFor       func(rel *config.Release) (evaluator, error)
+	// signals are the caller's interrupts; intr what the run knows of
+	// them and of the stage running (interrupt.go).
+	signals <-chan os.Signal
+	intr    interrupts
 }
 
 // RunOptions are the options every executor entry point (Deploy,
@@ -73,6 +78,11 @@ type RunOptions struct {
 	Catalog Catalog
 	// Version is kship's version, recorded with every revision.
 	Version string
+	// Interrupts delivers the signals that interrupt the run (SIGINT,
+	// SIGTERM): the first acts as its stage's policy says (interrupt.go),
+	// a second stops a rollback in progress. Nil: only the end of the
+	// context stops the run.
+	Interrupts <-chan os.Signal
 }
 
 // newRun wires the real stage packages.
@@ -90,7 +100,7 @@ func newRun(o RunOptions) *run {
 		hc = &http.Client{}
 	}
 	r := &run{now: now, clients: o.Clients, holder: o.Holder, lockTTL: o.LockTTL, force: o.ForceUnlock, prepare: Prepare,
-		evidenceRoot: o.EvidenceDir, version: o.Version, catalog: o.Catalog, red: &evidence.Redactor{}}
+		evidenceRoot: o.EvidenceDir, version: o.Version, catalog: o.Catalog, red: &evidence.Redactor{}, signals: o.Interrupts}
 	r.rec = evidence.NewRecorder(redactSink{r: r, next: sink})
 	if r.holder == "" {
 		r.holder = Holder()
@@ -160,6 +170,7 @@ type redactSink struct {
 // Emit masks e's text and payload (keeping the payload's type), then
 // forwards it.
 func (s redactSink) Emit(e event.Event) {
+	s.r.intr.staged(e)
 	s.next.Emit(s.r.red.Event(e))
 }
 

@@ -29,7 +29,7 @@ func (r *run) stabilize(ctx context.Context, rel *config.Release, gates evaluato
 	switch end {
 	case gate.Interrupted:
 		done("interrupted")
-		return &trigger{stage: event.StageStabilize, reason: "interrupted: " + context.Cause(ctx).Error()}
+		return &trigger{stage: event.StageStabilize, reason: "interrupted: " + context.Cause(ctx).Error(), interrupt: true}
 	case gate.Signalled:
 		done("detector failure")
 		return &trigger{stage: event.StageStabilize, reason: describeFailure(f)}

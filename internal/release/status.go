@@ -169,6 +169,9 @@ func describeState(latest *record.Revision, lock *record.Holder, now time.Time) 
 	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now) && !record.HolderGone(lock.Identity):
 		return "deploying", fmt.Sprintf("deploying: revision %d is being deployed by %s since %s; lock renewed %s, expires %s",
 			latest.Number, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
+	case latest.Outcome == OutcomeInterrupted && latest.RollbackOf > 0:
+		return "interrupted", fmt.Sprintf("interrupted: revision %d, by %s since %s: %s; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
+			latest.Number, latest.By, ts(latest.StartedAt), latest.Message, lockWords(lock, now), latest.Release, latest.Namespace)
 	case latest.Outcome == OutcomePending || latest.Outcome == OutcomeInterrupted:
 		return "interrupted", fmt.Sprintf("interrupted: revision %d was being %s by %s since %s and its run died; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
 			latest.Number, doing, latest.By, ts(latest.StartedAt), lockWords(lock, now), latest.Release, latest.Namespace)

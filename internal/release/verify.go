@@ -29,11 +29,17 @@ type verification struct {
 	// blind says why what the detector missed while it could not watch
 	// was not re-observed as healthy ("": it was, or it never was blind).
 	blind string
+	// stopped says why the verification was stopped before it ended (an
+	// interrupt during Stabilize); "": it ran to its end.
+	stopped string
 }
 
 // unverified says why a verification does not prove the release works ("":
 // it does).
 func (v *verification) unverified() string {
+	if v.stopped != "" {
+		return v.stopped
+	}
 	if len(v.checked) == 0 {
 		return "the release has no smoke check and no metric gate"
 	}
@@ -80,6 +86,14 @@ func (r *run) verifyAndStabilize(ctx context.Context, a *attempt, gates evaluato
 	done := r.begin(event.StageVerify, "smoke checks and metric gates")
 	r.placeGates(ctx, event.StageVerify, gates, a.rel, a.out.Namespace, a.rev.Number, a.prep.Objects, rolledOut, &v)
 	trig := r.verify(ctx, a.rel, a.out.Namespace, gates, baseline, fails, event.StageVerify, &v)
+	if trig == nil && ctx.Err() != nil {
+		trig = &trigger{stage: event.StageVerify, reason: "interrupted: " + context.Cause(ctx).Error()}
+	}
+	if trig != nil && ctx.Err() != nil {
+		trig.interrupt = true
+		done("interrupted")
+		return v, trig
+	}
 	if trig != nil {
 		done("failed: " + trig.reason)
 		return v, trig

@@ -32,6 +32,17 @@ type Failure struct {
 	Revision *record.Revision
 	Release  *config.Release
 	Previous *record.Revision
+	// Interrupted: the trigger is an interrupt, not a failure (the
+	// outcome says "was interrupted" instead of "failed").
+	Interrupted bool
+}
+
+// ended says how the revision ended: "failed" or "was interrupted".
+func (f Failure) ended() string {
+	if f.Interrupted {
+		return "was interrupted"
+	}
+	return "failed"
 }
 
 // AfterFailure handles a failed deploy: with rollback.method manual it
@@ -55,7 +66,7 @@ func (x *Runner) AfterFailure(ctx context.Context, a Attempt, f Failure) {
 		Live: manifest.Union(rev.Objects, a.Live), Number: number, Dir: evidence.Folder(x.EvidenceRoot, a.Out.Release, number, start),
 		Trigger: a.Out.Trigger}
 	res := x.Restore(ctx, in)
-	recordFailure(a, in, res)
+	recordFailure(a, in, res, f.ended())
 	if res.Revision != nil {
 		x.writeBundle(ctx, a, in, res, first, start)
 	}
@@ -63,24 +74,37 @@ func (x *Runner) AfterFailure(ctx context.Context, a Attempt, f Failure) {
 
 // recordFailure sets the failed revision's outcome and the attempt's from
 // the rollback's result.
-func recordFailure(a Attempt, in Input, res Result) {
+func recordFailure(a Attempt, in Input, res Result, ended string) {
 	rev, out := in.From, a.Out
 	for _, c := range res.Checked {
 		out.Checked = append(out.Checked, "after rollback: "+c)
 	}
+	if res.Stopped != nil {
+		rev.Outcome = record.OutcomeFailed
+		rev.Message = fmt.Sprintf("%s (%s) and its rollback was %v: %s", ended, out.Trigger, res.Stopped, res.where(in))
+		out.Verdict = event.RollbackFailed
+		out.Summary = fmt.Sprintf("revision %d %s and its rollback was STOPPED (%v)", rev.Number, ended, res.Stopped)
+		if res.Revision != nil {
+			out.RollbackRevision = res.Revision.Number
+			out.Summary += fmt.Sprintf(", recorded as revision %d, interrupted", res.Revision.Number)
+		}
+		out.Summary += ": " + res.where(in)
+		out.ManualSteps = ManualSteps(out.EvidenceDir, a.Steps)
+		return
+	}
 	if res.Err != nil {
 		rev.Outcome = record.OutcomeFailed
-		rev.Message = fmt.Sprintf("failed (%s) and the rollback failed: %v", out.Trigger, res.Err)
+		rev.Message = fmt.Sprintf("%s (%s) and the rollback failed: %v", ended, out.Trigger, res.Err)
 		out.Verdict = event.RollbackFailed
-		out.Summary = fmt.Sprintf("revision %d failed and its rollback FAILED: %v", rev.Number, res.Err)
+		out.Summary = fmt.Sprintf("revision %d %s and its rollback FAILED: %v", rev.Number, ended, res.Err)
 		out.ManualSteps = ManualSteps(out.EvidenceDir, a.Steps)
 		return
 	}
 	rev.Outcome = record.OutcomeRolledBack
 	out.Verdict = event.RolledBack
 	if res.Revision == nil {
-		rev.Message = "failed and rolled back: the release was removed (it had no previous revision)"
-		out.Summary = fmt.Sprintf("revision %d failed; it was the first revision, so its objects were deleted", rev.Number)
+		rev.Message = ended + " and rolled back: the release was removed (it had no previous revision)"
+		out.Summary = fmt.Sprintf("revision %d %s; it was the first revision, so its objects were deleted", rev.Number, ended)
 		return
 	}
 	out.RollbackRevision, out.RestoredRevision = res.Revision.Number, in.Target.Number
@@ -89,15 +113,15 @@ func recordFailure(a Attempt, in Input, res Result) {
 		// worked; the restored revision is recorded as deployed (it is
 		// what runs), marked unverified.
 		out.Verdict = event.RollbackFailed
-		rev.Message = fmt.Sprintf("failed and rolled back to revision %d (recorded as revision %d); the rollback was NOT verified", in.Target.Number, res.Revision.Number)
-		out.Summary = fmt.Sprintf("revision %d failed and was rolled back to revision %d (recorded as revision %d), applied and ready, but the rollback could NOT be verified: %s",
-			rev.Number, in.Target.Number, res.Revision.Number, res.Unverified)
+		rev.Message = fmt.Sprintf("%s and rolled back to revision %d (recorded as revision %d); the rollback was NOT verified", ended, in.Target.Number, res.Revision.Number)
+		out.Summary = fmt.Sprintf("revision %d %s and was rolled back to revision %d (recorded as revision %d), applied and ready, but the rollback could NOT be verified: %s",
+			rev.Number, ended, in.Target.Number, res.Revision.Number, res.Unverified)
 		out.ManualSteps = ManualSteps(out.EvidenceDir, a.Steps)
 		return
 	}
-	rev.Message = fmt.Sprintf("failed and rolled back to revision %d (recorded as revision %d)", in.Target.Number, res.Revision.Number)
-	out.Summary = fmt.Sprintf("revision %d failed and was rolled back to revision %d (recorded as revision %d); the rollback was verified",
-		rev.Number, in.Target.Number, res.Revision.Number)
+	rev.Message = fmt.Sprintf("%s and rolled back to revision %d (recorded as revision %d)", ended, in.Target.Number, res.Revision.Number)
+	out.Summary = fmt.Sprintf("revision %d %s and was rolled back to revision %d (recorded as revision %d); the rollback was verified",
+		rev.Number, ended, in.Target.Number, res.Revision.Number)
 }
 
 // writeBundle writes the rollback revision's own evidence, the events from
@@ -106,6 +130,8 @@ func (x *Runner) writeBundle(ctx context.Context, a Attempt, in Input, res Resul
 	events, _ := x.Recorder.Since(first)
 	verdict, summary := event.Verified, fmt.Sprintf("rollback of revision %d to revision %d, verified", in.From.Number, in.Target.Number)
 	switch {
+	case res.Stopped != nil:
+		verdict, summary = event.RollbackFailed, fmt.Sprintf("rollback of revision %d to revision %d STOPPED (%v): %s", in.From.Number, in.Target.Number, res.Stopped, res.where(in))
 	case res.Err != nil:
 		verdict, summary = event.RollbackFailed, fmt.Sprintf("rollback of revision %d to revision %d FAILED: %v", in.From.Number, in.Target.Number, res.Err)
 	case res.Unverified != "":
@@ -137,7 +163,17 @@ func (x *Runner) Manual(ctx context.Context, a Attempt, from, target *record.Rev
 	out := a.Out
 	out.Checked = res.Checked
 	fromChanged := true
+	in := Input{From: from, Target: target}
 	switch {
+	case res.Stopped != nil:
+		out.Verdict = event.RollbackFailed
+		out.Summary = fmt.Sprintf("rollback of revision %d was STOPPED (%v): %s", from.Number, res.Stopped, res.where(in))
+		if res.Revision != nil {
+			out.RollbackRevision = number
+			out.Summary = fmt.Sprintf("rollback of revision %d was STOPPED (%v), recorded as revision %d, interrupted: %s", from.Number, res.Stopped, number, res.where(in))
+		}
+		out.ManualSteps = ManualSteps(a.Dir, a.Steps)
+		fromChanged = false
 	case res.Err != nil:
 		// from keeps its outcome: the history must always name a deployed
 		// revision, and the failed rollback revision says what happened.

@@ -107,6 +107,23 @@ type Result struct {
 	// or when the rollback failed).
 	Unverified string
 	Err        error
+	// Stopped is why the rollback was stopped before its end (its context
+	// ended: a second interrupt), nil when it ran to its end; Err is then
+	// set too. Restored says the target's objects were applied and ready
+	// when it stopped (only their verification did not finish).
+	Stopped  error
+	Restored bool
+}
+
+// where says what runs after a rollback of in that was stopped.
+func (res Result) where(in Input) string {
+	switch {
+	case in.Target == nil:
+		return fmt.Sprintf("the removal of revision %d's objects did not finish: some may still run", in.From.Number)
+	case res.Restored:
+		return fmt.Sprintf("revision %d's objects were applied and ready, their verification did not finish", in.Target.Number)
+	}
+	return fmt.Sprintf("the restore did not finish: the cluster may run objects of revision %d and of revision %d", in.From.Number, in.Target.Number)
 }
 
 // Restore rolls a release back through the mechanism (down Jobs of
@@ -128,8 +145,14 @@ func (x *Runner) Restore(ctx context.Context, in Input) Result {
 	}
 	res := x.steps(ctx, in)
 	res.Revision = rev
+	if res.Err != nil && ctx.Err() != nil {
+		res.Stopped = context.Cause(ctx)
+	}
 	x.close(ctx, in, &res)
 	switch {
+	case res.Stopped != nil:
+		x.decide("rollback STOPPED (%v): %s", res.Stopped, res.where(in))
+		done("rollback stopped")
 	case res.Err != nil:
 		x.decide("rollback failed: %v", res.Err)
 		done("rollback failed")
@@ -175,6 +198,8 @@ func (x *Runner) close(ctx context.Context, in Input, res *Result) {
 	rev.FinishedAt = x.Env.Now()
 	rev.Outcome, rev.Message = record.OutcomeDeployed, fmt.Sprintf("rollback of revision %d to revision %d", in.From.Number, in.Target.Number)
 	switch {
+	case res.Stopped != nil:
+		rev.Outcome, rev.Message = record.OutcomeInterrupted, fmt.Sprintf("rollback of revision %d to revision %d %v: %s", in.From.Number, in.Target.Number, res.Stopped, res.where(in))
 	case res.Err != nil:
 		rev.Outcome, rev.Message = record.OutcomeFailed, fmt.Sprintf("rollback of revision %d to revision %d failed: %v", in.From.Number, in.Target.Number, res.Err)
 	case res.Unverified != "":
@@ -224,10 +249,13 @@ func (x *Runner) steps(ctx context.Context, in Input) Result {
 	}
 	checked, unverified, err := x.Check.Verify(ctx, rel, in.Namespace, in.Target.Number)
 	checked = append([]string{fmt.Sprintf("restored revision %d: all objects ready", in.Target.Number)}, checked...)
-	if err != nil {
-		return Result{Checked: checked, Err: fmt.Errorf("restored revision %d failed verification: %w", in.Target.Number, err)}
+	if err == nil && ctx.Err() != nil {
+		err = context.Cause(ctx) // stopped while the gates were pending: not a verification
 	}
-	return Result{Checked: checked, Unverified: unverified}
+	if err != nil {
+		return Result{Checked: checked, Restored: true, Err: fmt.Errorf("restored revision %d failed verification: %w", in.Target.Number, err)}
+	}
+	return Result{Checked: checked, Unverified: unverified, Restored: true}
 }
 
 // ReleaseOf is the release file stored with rev (config.ParseStored), for
