@@ -97,72 +97,8 @@ type app struct {
 // release writes a release of app a into namespace ns and returns its file.
 func (f *fixture) release(ns string, a app) string {
 	f.t.Helper()
-	dir := filepath.Join(f.work, ns+"-"+a.version)
-	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
-		f.t.Fatal(err)
-	}
-	labels := ""
-	if a.behavior != "" {
-		labels = "\n        sim.kship.dev/behavior: " + a.behavior
-	}
-	spec := fmt.Sprintf(`apiVersion: kship.dev/v1alpha1
-kind: Release
-metadata: {name: app}
-spec:
-  namespace: %s
-  source: {path: ./manifests}
-  verify:
-    rolloutTimeout: 2m
-    smoke:
-      - name: health
-        http: {url: "http://%s/healthz", headers: {Host: app.%s}, expectStatus: 200}
-        retries: 3
-        backoff: 500ms
-        timeout: 2s
-  stabilize: {window: 0s}
-  detector: {restartThreshold: 2}
-`, ns, f.env.Ingress, ns)
-	manifests := fmt.Sprintf(`apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {DEMO_VERSION: %[1]s}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: app-secret}
-stringData: {TOKEN: %[2]s}
----
-apiVersion: v1
-kind: Service
-metadata: {name: app}
-spec:
-  selector: {app: app}
-  ports: [{name: http, port: 80, targetPort: http}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata:
-      labels:
-        app: app%[3]s
-    spec:
-      containers:
-        - name: app
-          image: app:%[1]s
-          ports: [{name: http, containerPort: 8080}]
-          envFrom:
-            - configMapRef: {name: app-config}
-            - secretRef: {name: app-secret}
-          readinessProbe: {httpGet: {path: /healthz, port: http}}
-          resources: {requests: {cpu: 10m, memory: 16Mi}}
-`, a.version, a.secret, labels)
-	write(f.t, filepath.Join(dir, "kship.yaml"), spec)
-	write(f.t, filepath.Join(dir, "manifests", "app.yaml"), manifests)
-	return filepath.Join(dir, "kship.yaml")
+	return f.env.WriteDemo(f.t, filepath.Join(f.work, ns+"-"+a.version), testenv.DemoRelease{Namespace: ns, RestartThreshold: 2},
+		testenv.DemoApp{Version: a.version, Behavior: a.behavior, Secret: a.secret, Readiness: true})
 }
 
 func write(t testing.TB, path, data string) {

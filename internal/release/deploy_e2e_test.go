@@ -80,36 +80,10 @@ func (r *e2eRelease) errorRateGateAt(address string) string {
 // write renders one version into its folder and returns the release file.
 func (r *e2eRelease) write(a e2eApp) string {
 	r.t.Helper()
-	dir := filepath.Join(r.dir, a.version)
-	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
-		r.t.Fatal(err)
-	}
-	stabilize := r.stabilize
-	if stabilize == "" {
-		stabilize = "{window: 0s}"
-	}
-	spec := fmt.Sprintf(`apiVersion: kship.dev/v1alpha1
-kind: Release
-metadata:
-  name: app
-spec:
-  namespace: %s
-  source: {path: ./manifests}
-  verify:
-    rolloutTimeout: %s
-    smoke:
-      - name: health
-        http: {url: %q, headers: {Host: app.%s}, expectStatus: 200}
-        retries: 3
-        backoff: 500ms
-        timeout: 2s%s
-  stabilize: %s
-  rollback: {method: %s}
-  detector: {restartThreshold: 2}
-`, r.ns, r.timeout, r.smokeURL, r.ns, r.gates, stabilize, r.method)
-	writeFile(r.t, filepath.Join(dir, "kship.yaml"), spec)
-	writeFile(r.t, filepath.Join(dir, "manifests", "app.yaml"), appManifests(a))
-	return filepath.Join(dir, "kship.yaml")
+	return r.env.WriteDemo(r.t, filepath.Join(r.dir, a.version), testenv.DemoRelease{Namespace: r.ns, RolloutTimeout: r.timeout,
+		SmokeURL: r.smokeURL, Verify: r.gates, Stabilize: r.stabilize, Rollback: r.method, RestartThreshold: 2},
+		testenv.DemoApp{Version: a.version, Replicas: 2, Behavior: a.behavior, ErrorRate: a.errorRate, HealthFail: a.healthFail,
+			Secret: a.secret, Load: true, ConfigMaps: a.extra})
 }
 
 func writeFile(t *testing.T, path, data string) {
@@ -117,67 +91,6 @@ func writeFile(t *testing.T, path, data string) {
 	if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
 		t.Fatal(err)
 	}
-}
-
-// appManifests renders the objects of one version.
-func appManifests(a e2eApp) string {
-	labels := ""
-	if a.behavior != "" {
-		labels = "\n        sim.kship.dev/behavior: " + a.behavior
-	}
-	env := ""
-	if a.errorRate != "" {
-		env += fmt.Sprintf("\n            - {name: DEMO_ERROR_RATE, value: %q}", a.errorRate)
-	}
-	if a.healthFail {
-		env += "\n            - {name: DEMO_HEALTH_FAIL, value: \"true\"}"
-	}
-	if env != "" {
-		env = "\n          env:" + env
-	}
-	s := fmt.Sprintf(`apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {DEMO_VERSION: %[1]s}
----
-apiVersion: v1
-kind: Secret
-metadata: {name: app-secret}
-stringData: {TOKEN: %[2]s}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: app
-  labels: {sim.kship.dev/load: "true"}
-spec:
-  selector: {app: app}
-  ports: [{name: http, port: 80, targetPort: http}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata:
-      labels:
-        app: app%[3]s
-    spec:
-      containers:
-        - name: app
-          image: app:%[1]s
-          ports: [{name: http, containerPort: 8080}]
-          envFrom:
-            - configMapRef: {name: app-config}
-            - secretRef: {name: app-secret}%[4]s
-          resources: {requests: {cpu: 10m, memory: 16Mi}}
-`, a.version, a.secret, labels, env)
-	for _, name := range a.extra {
-		s += fmt.Sprintf("---\napiVersion: v1\nkind: ConfigMap\nmetadata: {name: %s}\ndata: {owner: %s}\n", name, a.version)
-	}
-	return s
 }
 
 // deploy runs release.Deploy with a JSON-lines view into r.outputs.
