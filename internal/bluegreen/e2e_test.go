@@ -499,7 +499,7 @@ func (e *events) decision(substr string) (time.Time, bool) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	for _, ev := range e.all {
-		if ev.Type == event.TypeDecision && strings.Contains(ev.Message, substr) {
+		if (ev.Type == event.TypeDecision || ev.Type == event.TypeBlueGreenStep) && strings.Contains(ev.Message, substr) {
 			return ev.Time, true
 		}
 	}

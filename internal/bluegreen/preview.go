@@ -26,19 +26,23 @@ const scrapeLearnTime = 20 * time.Second
 // then runs the smoke checks aimed at the preview and the preSwitch gates
 // on the new color's pods.
 func (b *run) checkPreview(ctx context.Context) error {
+	started := b.s.Env.Now()
 	t := b.target(b.oldSelector, b.r.Objects)
 	if _, err := b.r.Writer.Write(ctx, t); err != nil {
 		return err
 	}
 	if err := b.r.Waiter.Ready(ctx, []manifest.Object{b.newD, b.preview}); err != nil {
+		b.emitPhase(Phase{Phase: PhasePreview, Pods: replicasOf(b.newD), Started: started, Verdict: gate.Fail, Message: err.Error()},
+			fmt.Sprintf("blue-green: %s did not become Available behind %s", b.newD.Ref(), b.preview.Ref()))
 		return err
 	}
 	b.ready = b.s.Env.Now()
 	if err := b.learn(ctx); err != nil {
 		return err
 	}
-	b.s.Env.Decide(event.StageRollout, fmt.Sprintf("blue-green: %s (pod-template-hash %s) is Available behind %s; %s still selects %s",
-		b.newD.Ref(), b.hash, b.preview.Ref(), b.active.Ref(), describe(b.oldSelector)))
+	b.emitPhase(Phase{Phase: PhasePreview, Pods: replicasOf(b.newD), Started: started},
+		fmt.Sprintf("blue-green: %s (pod-template-hash %s) is Available behind %s; %s still selects %s",
+			b.newD.Ref(), b.hash, b.preview.Ref(), b.active.Ref(), describe(b.oldSelector)))
 	aimed, after := Aim(b.r.Release.Spec.Verify.Smoke, b.active.Obj.GetName(), b.preview.Obj.GetName())
 	if len(after) > 0 {
 		b.s.Env.Decide(event.StageRollout, fmt.Sprintf("blue-green: smoke checks %s do not name %s: they run after the switch only", strings.Join(after, ", "), b.active.Ref()))
@@ -120,11 +124,24 @@ func (b *run) learn(ctx context.Context) error {
 // the time it was measured; a gate whose latest evaluation did not pass
 // at the end fails it too (kship does not switch to, or keep, what it
 // could not judge).
-func (b *run) analyze(ctx context.Context, what string, a *config.CanaryAnalysis, since time.Time, hold time.Duration) (time.Time, error) {
+func (b *run) analyze(ctx context.Context, what string, a *config.CanaryAnalysis, since time.Time, hold time.Duration) (failed time.Time, err error) {
 	gates := analysisGates(b.r.Release, a)
 	if len(gates) == 0 || b.q == nil {
 		return time.Time{}, sleep(ctx, since.Add(hold).Sub(b.s.Env.Now()))
 	}
+	phase := Phase{Phase: analysisPhase(what), Pods: replicasOf(b.newD), Started: b.s.Env.Now(), Verdict: gate.Fail}
+	latest := map[string]gate.Measurement{}
+	defer func() {
+		phase.Gates = stepGates(latest)
+		msg := fmt.Sprintf("blue-green: %s: %d gates passed on the new color's pods", what, len(gates))
+		if err != nil {
+			phase.Message = err.Error()
+			msg = fmt.Sprintf("blue-green: %s: gates %s on the new color's pods", what, phase.Verdict)
+		} else {
+			phase.Verdict = gate.Pass
+		}
+		b.emitPhase(phase, msg)
+	}()
 	vars := config.QueryVars{Namespace: b.r.Namespace, Release: b.r.Release.Metadata.Name, Revision: b.r.Revision}
 	if b.hash != "" {
 		vars.PodTemplateHashes = []string{b.hash}
@@ -145,7 +162,6 @@ func (b *run) analyze(ctx context.Context, what string, a *config.CanaryAnalysis
 	if e := since.Add(hold); e.After(end) {
 		end = e
 	}
-	latest := map[string]gate.Measurement{}
 	for {
 		for _, m := range ev.Evaluate(ctx, gates, nil, b.s.Env.Sink) {
 			latest[m.Gate] = m
@@ -162,9 +178,9 @@ func (b *run) analyze(ctx context.Context, what string, a *config.CanaryAnalysis
 		}
 	}
 	if why := notPassed(latest); why != "" {
+		phase.Verdict = gate.Inconclusive
 		return b.s.Env.Now(), fmt.Errorf("%s: gates inconclusive on the new color's pods: %s; kship does not switch to or keep what it could not judge", what, why)
 	}
-	b.s.Env.Decide(event.StageRollout, fmt.Sprintf("blue-green: %s: %d gates passed on the new color's pods", what, len(gates)))
 	return time.Time{}, nil
 }
 

@@ -95,11 +95,14 @@ func (b *run) switchBack(ctx context.Context, why error) error {
 // removeOld removes the old color (or the migrated rolling Deployment):
 // the revision's objects are then exactly what the cluster has.
 func (b *run) removeOld(ctx context.Context) error {
+	started := b.s.Env.Now()
 	t := b.r.Target
 	t.Live = manifest.Union(b.r.Live, []manifest.Object{b.oldD})
 	if err := writeAndWait(ctx, b.r, t); err != nil {
 		return fmt.Errorf("blue-green: remove %s after the delay: %w", b.oldD.Ref(), err)
 	}
-	b.s.Env.Decide(event.StageRollout, fmt.Sprintf("blue-green: %s removed %s after the switch; %s serves live traffic", b.oldD.Ref(), b.s.Env.Now().Sub(b.switched).Round(100*time.Millisecond), b.newD.Ref()))
+	b.emitPhase(Phase{Phase: PhaseOldRemoved, Pods: replicasOf(b.newD), Started: started,
+		Message: fmt.Sprintf("%s kept %s after the switch, then removed", b.oldD.Ref(), b.s.Env.Now().Sub(b.switched).Round(100*time.Millisecond))},
+		fmt.Sprintf("blue-green: %s removed %s after the switch; %s serves live traffic", b.oldD.Ref(), b.s.Env.Now().Sub(b.switched).Round(100*time.Millisecond), b.newD.Ref()))
 	return nil
 }

@@ -27,7 +27,16 @@ const scrapeLearnTime = 20 * time.Second
 // duration. A failed gate aborts at once; a gate whose latest evaluation
 // did not pass aborts at the end (kship does not promote what it could
 // not judge).
-func (c *run) analyze(ctx context.Context, i int, a *config.CanaryAnalysis) error {
+func (c *run) analyze(ctx context.Context, i int, a *config.CanaryAnalysis) (err error) {
+	result := Analysis{Step: i + 1, Weight: c.at.Weight, CanaryHash: c.hash, Duration: a.Duration, Started: c.s.Env.Now()}
+	var latest map[string]gate.Measurement
+	verdict := gate.Fail
+	defer func() {
+		if err == nil {
+			verdict = gate.Pass
+		}
+		c.emitAnalysis(result, latest, verdict, err)
+	}()
 	gates := analysisGates(c.r.Release, a)
 	scrape, err := c.scrapeInterval(ctx)
 	if err != nil {
@@ -46,14 +55,14 @@ func (c *run) analyze(ctx context.Context, i int, a *config.CanaryAnalysis) erro
 	if err := sleep(ctx, until.Sub(c.s.Env.Now())); err != nil {
 		return err
 	}
-	latest, err := c.evaluateFor(ctx, ev, gates, a)
+	latest, err = c.evaluateFor(ctx, ev, gates, a)
 	if err != nil {
 		return err
 	}
 	if why := notPassed(latest); why != "" {
+		verdict = gate.Inconclusive
 		return fmt.Errorf("analysis inconclusive on the canary's pods: %s; a canary kship could not judge is not promoted", why)
 	}
-	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: step %d: analysis passed on the canary's pods: %d gates over %s", i+1, len(gates), a.Duration.Duration))
 	return c.r.Waiter.Ready(ctx, []manifest.Object{*c.canary})
 }
 

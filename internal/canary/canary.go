@@ -228,6 +228,7 @@ func (c *run) pause(ctx context.Context, i int, d time.Duration) error {
 // caller's error then triggers the rollback of the other objects. It
 // returns why the canary could not be removed.
 func (c *run) abort(ctx context.Context, why error) error {
+	started := c.s.Env.Now()
 	c.leave(ctx)
 	if c.canary == nil {
 		return nil
@@ -242,18 +243,19 @@ func (c *run) abort(ctx context.Context, why error) error {
 		return err
 	}
 	err := c.podsGone(ctx)
-	msg := fmt.Sprintf("canary: aborted (%v): %s removed, %s left as the previous revision wrote it (it never changed)%s",
+	msg := fmt.Sprintf("aborted (%v): %s removed, %s left as the previous revision wrote it (it never changed)%s",
 		why, c.canary.Ref(), c.stable.Ref(), c.summary())
 	if err != nil {
 		msg += "; " + err.Error()
 	}
-	c.s.Env.Decide(event.StageRollout, msg)
+	c.emitEnding(Ending{Started: started, Failed: why.Error(), Message: msg})
 	return err
 }
 
 // promote rolls stable to the new template with the canary still serving,
 // then removes the canary once stable is Available.
 func (c *run) promote(ctx context.Context) error {
+	started := c.s.Env.Now()
 	c.leave(ctx)
 	t := c.r.Target
 	if c.canary != nil {
@@ -270,7 +272,7 @@ func (c *run) promote(ctx context.Context) error {
 	if err := c.keepPrevious(ctx); err != nil {
 		return fmt.Errorf("canary: remove %s after the promotion: %w", c.canary.Ref(), err)
 	}
-	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: promoted: %s runs the new template, %s removed%s", c.next.Ref(), c.canary.Ref(), c.summary()))
+	c.emitEnding(Ending{Promoted: true, Started: started, Message: fmt.Sprintf("promoted: %s runs the new template, %s removed%s", c.next.Ref(), c.canary.Ref(), c.summary())})
 	return nil
 }
 

@@ -38,7 +38,7 @@ type Step struct {
 // EventType is event.TypeCanary.
 func (Step) EventType() event.Type { return event.TypeCanary }
 
-func (c *run) emit(st Step, msg string) {
+func (c *run) emit(p event.Payload, msg string) {
 	if c.s.Env.Sink == nil {
 		return
 	}
@@ -46,7 +46,7 @@ func (c *run) emit(st Step, msg string) {
 	if c.canary != nil {
 		obj = c.canary.Ref().String()
 	}
-	c.s.Env.Sink.Emit(event.Event{Time: c.s.Env.Now(), Stage: event.StageRollout, Type: event.TypeCanary, Object: obj, Message: msg, Data: st})
+	c.s.Env.Sink.Emit(event.Event{Time: c.s.Env.Now(), Stage: event.StageRollout, Type: event.TypeCanary, Object: obj, Message: msg, Data: p})
 }
 
 // leave ends the weight being held: it measures the traffic share the

@@ -51,8 +51,9 @@ const (
 	TypeHelm          Type = "helm.operation"      // helm.Operation: a Helm install, upgrade, rollback or recovery, its revision and hooks
 	TypeGitCommit     Type = "git.commit"          // gitops.Commit: a commit or revert kship pushed, its SHA and parent
 	TypeGitOps        Type = "gitops.status"       // gitops.Observation: a changed condition of the Flux or Argo CD object applying a commit
-	TypeCanary        Type = "canary.step"         // canary.Step: a canary step reached or left, its weight, pods and traffic share
+	TypeCanary        Type = "canary.step"         // canary.Step, Analysis, Comparison, Ending, Revert: a canary step reached or left (weight, pods, traffic share), an analysis' result, a comparison with stable, the promotion or abort, the switch back to the previous pods
 	TypeBlueGreen     Type = "bluegreen.switch"    // bluegreen.Switch: the active Service switched to the new color, or back
+	TypeBlueGreenStep Type = "bluegreen.step"      // bluegreen.Phase: the preview ready, an analysis' result, the old color removed
 	TypeDecision      Type = "decision"            // none: abort, rollback, verdict
 	TypeLog           Type = "log"                 // none
 )

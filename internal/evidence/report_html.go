@@ -35,14 +35,18 @@ func ReportHTML(b *Bundle) string {
 		s.WriteString("</ul>")
 	}
 	s.WriteString("<h2>Timeline</h2>")
-	s.WriteString(timelineSVG(b))
+	rows := steps(b.Events)
+	s.WriteString(timelineSVG(b, rows))
+	if len(rows) > 0 {
+		s.WriteString(stepsTable(b, rows))
+	}
 	for _, series := range gateSeries(b.Events) {
 		fmt.Fprintf(&s, "<h2>Gate %s</h2><p><code>%s</code> threshold %s</p>", esc(series.name), esc(series.query), esc(series.threshold))
 		s.WriteString(gateSVG(b, series))
 	}
 	s.WriteString("<h2>Events</h2><table><tr><th>time</th><th>stage</th><th>type</th><th>object</th><th>message</th><th>times</th></tr>")
-	rows, omitted := reportRows(groupEvents(b.Events), reportObjectRows)
-	for _, g := range rows {
+	eventRows, omitted := reportRows(groupEvents(b.Events), reportObjectRows)
+	for _, g := range eventRows {
 		e := g.first
 		cls := ""
 		if e.Type == event.TypeFailure {
@@ -108,11 +112,18 @@ var stageRow = map[event.Stage]int{
 }
 
 // timelineSVG draws one band per stage, each stage on its own row in
-// workflow order, and a mark per failure or decision below them.
-func timelineSVG(b *Bundle) string {
-	const height = 225.0
+// workflow order, the steps of a canary or blue-green release on lanes
+// below them, and a mark per failure or decision below those.
+func timelineSVG(b *Bundle, rows []stepRow) string {
+	lanes, lh := stepLanes(b, rows, 154)
+	if lh > 0 {
+		lanes = `<text x="2" y="166" font-size="11">steps</text>` + lanes
+		lh += 6
+	}
+	height := 225.0 + lh
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%.0f" height="%.0f">`, svgW, height)
+	s.WriteString(lanes)
 	starts := map[event.Stage]time.Time{}
 	for _, e := range b.Events {
 		switch e.Type {
@@ -135,12 +146,12 @@ func timelineSVG(b *Bundle) string {
 			if e.Type == event.TypeFailure {
 				color = "#c00"
 			}
-			fmt.Fprintf(&s, `<line x1="%.1f" y1="158" x2="%.1f" y2="198" stroke="%s" stroke-width="2"><title>%s</title></line>`, x, x, color, esc(e.Message))
+			fmt.Fprintf(&s, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="%s" stroke-width="2"><title>%s</title></line>`, x, 158+lh, x, 198+lh, color, esc(e.Message))
 		}
 	}
-	fmt.Fprintf(&s, `<line x1="%.0f" y1="203" x2="%.0f" y2="203" stroke="#999"/>`, svgPad, svgW-svgPad)
-	fmt.Fprintf(&s, `<text x="%.0f" y="220" font-size="11">0s</text><text x="%.0f" y="220" font-size="11" text-anchor="end">%s</text>`,
-		svgPad, svgW-svgPad, b.FinishedAt.Sub(b.StartedAt).Round(time.Second))
+	fmt.Fprintf(&s, `<line x1="%.0f" y1="%.0f" x2="%.0f" y2="%.0f" stroke="#999"/>`, svgPad, 203+lh, svgW-svgPad, 203+lh)
+	fmt.Fprintf(&s, `<text x="%.0f" y="%.0f" font-size="11">0s</text><text x="%.0f" y="%.0f" font-size="11" text-anchor="end">%s</text>`,
+		svgPad, 220+lh, svgW-svgPad, 220+lh, b.FinishedAt.Sub(b.StartedAt).Round(time.Second))
 	s.WriteString("</svg>")
 	return s.String()
 }

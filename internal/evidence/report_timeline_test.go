@@ -21,7 +21,7 @@ func TestTimelineOneRowPerStage(t *testing.T) {
 			event.Event{Time: at, Stage: st, Type: event.TypeStageStarted},
 			event.Event{Time: at.Add(5 * time.Second), Stage: st, Type: event.TypeStageFinished})
 	}
-	svg := timelineSVG(b)
+	svg := timelineSVG(b, nil)
 	for i, st := range stages {
 		want := fmt.Sprintf(`y="%.1f" width=`, 20+float64(i)*22)
 		idx := strings.Index(svg, "<title>"+string(st)+" ")
