@@ -104,60 +104,13 @@ func gitRun(t *testing.T, dir string, args ...string) string {
 // with the given credentials lines, and its manifests.
 func gitopsCredRelease(t *testing.T, env *testenv.Env, dir, ns, repo, version, credentials string) string {
 	t.Helper()
-	files := map[string]string{
-		version + "/app.yaml": fmt.Sprintf(`apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {DEMO_VERSION: %[1]s}
----
-apiVersion: v1
-kind: Service
-metadata: {name: app}
-spec:
-  selector: {app: app}
-  ports: [{name: http, port: 80, targetPort: http}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 1
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata: {labels: {app: app}}
-    spec:
-      containers:
-        - name: app
-          image: app:%[1]s
-          ports: [{name: http, containerPort: 8080}]
-          envFrom: [{configMapRef: {name: app-config}}]
-          readinessProbe: {httpGet: {path: /healthz, port: http}}
-          resources: {requests: {cpu: 10m, memory: 16Mi}}
-`, version),
-		"kship-" + version + ".yaml": fmt.Sprintf(`apiVersion: kship.dev/v1alpha1
-kind: Release
-metadata: {name: app}
-spec:
-  namespace: %[1]s
-  source: {path: ./%[2]s}
-  mechanism: gitops
-  gitops:
-    repository: %[3]s
-    path: apps/app
-    kustomization: {namespace: %[1]s, name: app}
-    credentials: %[4]s
-  verify:
-    rolloutTimeout: 2m
-    smoke:
-      - name: health
-        http: {url: "http://%[5]s/healthz", headers: {Host: app.%[1]s}, expectStatus: 200}
-        retries: 5
-        backoff: 1s
-        timeout: 3s
-  stabilize: {window: 0s}
-`, ns, version, repo, credentials, env.Ingress),
-	}
-	writeFiles(t, dir, files)
+	spec := fmt.Sprintf("  mechanism: gitops\n  gitops:\n    repository: %s\n    path: apps/app\n    kustomization: {namespace: %s, name: app}\n    credentials: %s\n",
+		repo, ns, credentials)
+	rel := testenv.DemoRelease{Namespace: ns, Source: "./" + version, Spec: spec, Retries: 5, Backoff: "1s", Timeout: "3s"}
+	writeFiles(t, dir, map[string]string{
+		version + "/app.yaml":        testenv.DemoApp{Version: version, Readiness: true}.Manifests(),
+		"kship-" + version + ".yaml": rel.YAML(env),
+	})
 	return filepath.Join(dir, "kship-"+version+".yaml")
 }
 

@@ -96,75 +96,9 @@ func (f *fixture) create(gvr schema.GroupVersionResource, obj map[string]any) {
 // the pods' sim.kship.dev/behavior ("" for healthy).
 func (f *fixture) release(version, behavior string) string {
 	f.t.Helper()
-	dir := filepath.Join(f.dir, version)
-	if err := os.MkdirAll(filepath.Join(dir, "manifests"), 0o755); err != nil {
-		f.t.Fatal(err)
-	}
-	write(f.t, filepath.Join(dir, "kship.yaml"), fmt.Sprintf(`apiVersion: kship.dev/v1alpha1
-kind: Release
-metadata: {name: app}
-spec:
-  namespace: %[1]s
-  source: {path: ./manifests}
-  mechanism: gitops
-  gitops:
-    repository: %[2]s
-    path: %[3]s
-    %[5]s
-  verify:
-    rolloutTimeout: 2m
-    smoke:
-      - name: health
-        http: {url: "http://%[4]s/healthz", headers: {Host: app.%[1]s}, expectStatus: 200}
-        retries: 3
-        backoff: 500ms
-        timeout: 2s
-  stabilize: {window: 0s}
-  rollback: {method: auto}
-  detector: {restartThreshold: 2}
-`, f.ns, f.repo, repoPath, f.env.Ingress, f.engineLines()))
-	labels := ""
-	if behavior != "" {
-		labels = "\n        sim.kship.dev/behavior: " + behavior
-	}
-	write(f.t, filepath.Join(dir, "manifests", "app.yaml"), fmt.Sprintf(`apiVersion: v1
-kind: ConfigMap
-metadata: {name: app-config}
-data: {DEMO_VERSION: %[1]s}
----
-apiVersion: v1
-kind: ConfigMap
-metadata: {name: only-%[1]s}
-data: {owner: %[1]s}
----
-apiVersion: v1
-kind: Service
-metadata:
-  name: app
-  labels: {sim.kship.dev/load: "true"}
-spec:
-  selector: {app: app}
-  ports: [{name: http, port: 80, targetPort: http}]
----
-apiVersion: apps/v1
-kind: Deployment
-metadata: {name: app}
-spec:
-  replicas: 2
-  selector: {matchLabels: {app: app}}
-  template:
-    metadata:
-      labels:
-        app: app%[2]s
-    spec:
-      containers:
-        - name: app
-          image: app:%[1]s
-          ports: [{name: http, containerPort: 8080}]
-          envFrom: [{configMapRef: {name: app-config}}]
-          resources: {requests: {cpu: 10m, memory: 16Mi}}
-`, version, labels))
-	return filepath.Join(dir, "kship.yaml")
+	spec := fmt.Sprintf("  mechanism: gitops\n  gitops:\n    repository: %s\n    path: %s\n    %s\n", f.repo, repoPath, f.engineLines())
+	return f.env.WriteDemo(f.t, filepath.Join(f.dir, version), testenv.DemoRelease{Namespace: f.ns, Spec: spec, Rollback: "auto", RestartThreshold: 2},
+		testenv.DemoApp{Version: version, Replicas: 2, Behavior: behavior, Load: true, ConfigMaps: []string{"only-" + version}})
 }
 
 func (f *fixture) engineLines() string {
