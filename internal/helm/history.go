@@ -40,6 +40,10 @@ type Revision struct {
 	// RollbackTo is the revision a rollback revision restored (0 for an
 	// install or upgrade).
 	RollbackTo int `json:"rollbackTo,omitempty"`
+	// ServerSide says Helm applied the revision server-side (Helm 4's
+	// "ssa"); a Helm 3 client, or Helm 4 with --server-side=false, applies
+	// client-side.
+	ServerSide bool `json:"serverSide,omitempty"`
 }
 
 // Pending reports whether an operation on the release is in progress or
@@ -89,7 +93,7 @@ func (c *Client) releases(ctx context.Context) ([]*release.Release, error) {
 }
 
 func revisionOf(r *release.Release) Revision {
-	rev := Revision{Number: r.Version}
+	rev := Revision{Number: r.Version, ServerSide: r.ApplyMethod == string(release.ApplyMethodServerSideApply)}
 	if r.Info != nil {
 		rev.Status, rev.Description, rev.Updated, rev.RollbackTo = string(r.Info.Status), r.Info.Description, r.Info.LastDeployed, r.Info.RollbackRevision
 	}
@@ -120,6 +124,25 @@ func lastGood(hist []Revision, before int) *Revision {
 		}
 	}
 	return nil
+}
+
+// upgradesClientSide reports whether the next write, an upgrade, first
+// moves the fields Helm owns through client-side updates to its
+// server-side apply: Helm 4 does so when the release it upgrades (the
+// deployed revision, else the last) was applied client-side, as a Helm 3
+// client applies.
+func upgradesClientSide(hist []Revision) bool {
+	if act, _ := Next(hist); act != ActionUpgrade {
+		return false
+	}
+	cur := last(hist)
+	for i := len(hist) - 1; i >= 0; i-- {
+		if hist[i].Status == StatusDeployed {
+			cur = &hist[i]
+			break
+		}
+	}
+	return !cur.ServerSide
 }
 
 // ForKship returns the newest revision that kship revision n wrote (an

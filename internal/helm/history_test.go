@@ -79,3 +79,27 @@ func TestPinnedTemplate(t *testing.T) {
 		}
 	}
 }
+
+// Helm 4 moves its client-side fields to server-side apply when the
+// revision it upgrades (the deployed one, else the last) was applied
+// client-side (a Helm 3 client's), and only then.
+func TestUpgradesClientSide(t *testing.T) {
+	ssa, csa := Revision{Number: 1, Status: StatusSuperseded, ServerSide: true}, Revision{Number: 1, Status: StatusSuperseded}
+	for _, tc := range []struct {
+		name string
+		hist []Revision
+		want bool
+	}{
+		{"no release: an install", nil, false},
+		{"kship's server-side revision deployed", []Revision{ssa, {Number: 2, Status: StatusDeployed, ServerSide: true}}, false},
+		{"helm3 rollback deployed", []Revision{ssa, {Number: 2, Status: StatusDeployed}}, true},
+		{"helm3 install deployed", []Revision{{Number: 1, Status: StatusDeployed}}, true},
+		{"a failed server-side revision after a client-side deployed one", []Revision{{Number: 1, Status: StatusDeployed}, {Number: 2, Status: StatusFailed, ServerSide: true}}, true},
+		{"none deployed: the last, client-side", []Revision{ssa, {Number: 2, Status: StatusFailed}}, true},
+		{"uninstalled: an install", []Revision{csa, {Number: 2, Status: StatusUninstalled}}, false},
+	} {
+		if got := upgradesClientSide(tc.hist); got != tc.want {
+			t.Errorf("%s: upgradesClientSide = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}

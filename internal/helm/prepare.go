@@ -41,6 +41,9 @@ func (m *Mechanism) Prepare(ctx context.Context, t rollout.Target) (*rollout.Pre
 	act, number := Next(hist)
 	p.Plan = fmt.Sprintf("Helm revision %d of release %s/%s (%s%s) with these %d objects; Helm runs the chart's hooks and keeps %d revisions",
 		number, t.Namespace, name, act, since(hist), len(t.Objects), c.maxHistory())
+	if p.UpgradesClientSide = upgradesClientSide(hist); p.UpgradesClientSide {
+		p.Plan += "; the release was applied client-side (a Helm 3 client, or --server-side=false): Helm first moves the fields it owns that way to its server-side apply"
+	}
 	p.Checks = append(p.Checks, m.pendingCheck(ctx, c, t, hist))
 	return p, nil
 }

@@ -32,6 +32,12 @@ type Planner struct {
 	// (default kube.FieldManager; the helm mechanism writes as Helm does):
 	// the dry-runs use it, so they predict the write's conflicts exactly.
 	FieldManager string
+	// UpgradesClientSide says the write first moves the fields its field
+	// manager owns through client-side updates (Update operations) to its
+	// server-side apply, as Helm 4 does when it upgrades a release a Helm 3
+	// client (or --server-side=false) wrote: a conflict with those fields
+	// alone is not a conflict of the write.
+	UpgradesClientSide bool
 }
 
 func (p *Planner) fieldManager() string {

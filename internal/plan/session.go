@@ -137,7 +137,9 @@ func (s *session) observe(ctx context.Context, o manifest.Object) (observed, err
 	ob.change.LiveDigest = LiveDigestOf(live)
 	result, err := s.dryRunApply(ctx, m, o.Obj, s.c.ForceConflicts)
 	if err != nil && apierrors.IsConflict(err) && !s.c.ForceConflicts {
-		ob.change.Conflict = Scrub(err.Error(), s.secrets)
+		if !s.c.UpgradesClientSide || !ownClientSide(err, s.c.fieldManager()) {
+			ob.change.Conflict = Scrub(err.Error(), s.secrets)
+		}
 		result, err = s.dryRunApply(ctx, m, o.Obj, true)
 	}
 	if err != nil {
@@ -227,6 +229,25 @@ func (s *session) resource(m *meta.RESTMapping, ns string) dynamic.ResourceInter
 		return r.Namespace(ns)
 	}
 	return r
+}
+
+// ownClientSide reports whether every conflict of the apply conflict err
+// is with fields manager owns through client-side updates of the object
+// itself (`conflict with "helm" using v1`: an Update, no subresource), the
+// ones a writer that upgrades its client-side field manager
+// (Planner.UpgradesClientSide) takes over before it applies.
+func ownClientSide(err error, manager string) bool {
+	var st apierrors.APIStatus
+	if !errors.As(err, &st) || st.Status().Details == nil || len(st.Status().Details.Causes) == 0 {
+		return false
+	}
+	prefix := fmt.Sprintf("conflict with %q using ", manager)
+	for _, c := range st.Status().Details.Causes {
+		if c.Type != metav1.CauseTypeFieldManagerConflict || !strings.HasPrefix(c.Message, prefix) {
+			return false
+		}
+	}
+	return true
 }
 
 // isAccess reports errors that mean the credentials cannot do the dry-run

@@ -84,8 +84,10 @@ type PrepareOptions struct {
 	// (not offline); nil means a default probe.Prober.
 	Prober *probe.Prober
 
-	// fieldManager is the one the mechanism writes with (set by load).
-	fieldManager string
+	// fieldManager is the one the mechanism writes with (set by load);
+	// upgradesClientSide says the write takes over its client-side fields.
+	fieldManager       string
+	upgradesClientSide bool
 	// denied are the permissions the release needs that the identity
 	// lacks (reviewAccess).
 	denied []access.Missing
@@ -237,7 +239,7 @@ func load(ctx context.Context, o *PrepareOptions) (*Prepared, error) {
 		return nil, &InputError{Err: err}
 	}
 	if mech != nil {
-		objs, o.fieldManager = mech.Objects, mech.FieldManager
+		objs, o.fieldManager, o.upgradesClientSide = mech.Objects, mech.FieldManager, mech.UpgradesClientSide
 	}
 	pl, err := computePlan(ctx, *o, rel, objs)
 	if err != nil {
@@ -282,7 +284,8 @@ func computePlan(ctx context.Context, o PrepareOptions, rel *config.Release, obj
 	if o.Clients == nil {
 		return plan.Offline(rel, objs), nil
 	}
-	pl, err := (&plan.Planner{Clients: o.Clients, PreviousRevision: o.PreviousRevision, ForceConflicts: o.ForceConflicts, FieldManager: o.fieldManager}).Compute(ctx, rel, objs, o.Previous)
+	pl, err := (&plan.Planner{Clients: o.Clients, PreviousRevision: o.PreviousRevision, ForceConflicts: o.ForceConflicts,
+		FieldManager: o.fieldManager, UpgradesClientSide: o.upgradesClientSide}).Compute(ctx, rel, objs, o.Previous)
 	if err != nil {
 		return nil, &InputError{Err: err}
 	}

@@ -136,6 +136,11 @@ type Preparation struct {
 	Objects []manifest.Object
 	// FieldManager is the field manager the mechanism writes with.
 	FieldManager string
+	// UpgradesClientSide says the write first moves the fields
+	// FieldManager owns through client-side updates to its server-side
+	// apply (Helm 4 upgrading a release a Helm 3 client wrote), so the
+	// plan does not count them as another manager's.
+	UpgradesClientSide bool
 	// Plan says in one line what the write will do ("Helm revision 4 of
 	// release shop/web (upgrade) with these 6 objects").
 	Plan string
