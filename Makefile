@@ -12,7 +12,7 @@ STATE       := $(CURDIR)/.localcluster
 KWOK_VERSION := v0.8.0
 GOTEST_FLAGS ?= -count=1 -timeout 45m
 
-.PHONY: help build helm localcluster flux kwok cluster-up cluster-down cluster-status test test-unit fuzz test-fuzz-short demo demo-gitops demo-helm demo-progressive
+.PHONY: help build helm helm3 localcluster flux kwok cluster-up cluster-down cluster-status test test-unit fuzz test-fuzz-short demo demo-gitops demo-helm demo-progressive
 
 help: ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -35,6 +35,17 @@ HELM_VERSION = $(shell $(GO) list -m -f '{{.Version}}' helm.sh/helm/v4 2>/dev/nu
 helm: ## build bin/helm, the Helm CLI of the same Helm module kship uses
 	@mkdir -p $(BIN)
 	$(GO) build -trimpath -ldflags='-s -w -X helm.sh/helm/v4/internal/version.version=$(HELM_VERSION)' -o $(BIN)/helm helm.sh/helm/v4/cmd/helm
+
+# The Helm 3 CLI, for the e2e tests that show a team moving between Helm 3
+# and kship keeps its history (helm3 list, history, rollback and install
+# against kship's releases). helm.sh/helm/v3 has no replace directives, so
+# `go install module@version` builds it without a wrapper module; GOBIN is a
+# folder of its own because the binary is named helm, like Helm 4's.
+HELM3_VERSION := v3.22.0
+helm3: ## build bin/helm3, the Helm 3 CLI (HELM3_VERSION)
+	@mkdir -p $(BIN)/.helm3
+	GOBIN=$(BIN)/.helm3 $(GO) install -trimpath -ldflags='-s -w -X helm.sh/helm/v3/internal/version.version=$(HELM3_VERSION)' helm.sh/helm/v3/cmd/helm@$(HELM3_VERSION)
+	mv $(BIN)/.helm3/helm $(BIN)/helm3
 
 # The control-plane binary is big: the first build takes ~9 minutes, later
 # ones reuse the Go build cache (what is left is a 10-30 s check and link).
@@ -119,7 +130,7 @@ test-unit: ## unit tests only (go test -short, no cluster)
 # stays up), then fuzzes each fuzz target for FUZZ_SHORT. go test runs with
 # -v so the log shows every e2e test that ran; the summary at the end counts
 # passes, failures and skips.
-test: build helm localcluster kwok ## unit + e2e tests against the local environment
+test: build helm helm3 localcluster kwok ## unit + e2e tests against the local environment
 	@was_up=0; $(BIN)/localcluster status --state-dir $(STATE) >/dev/null 2>&1 && was_up=1; \
 	mkdir -p $(STATE)/logs; rm -f $(STATE)/logs/test-*.log; status=0; \
 	$(MAKE) --no-print-directory cluster-up || status=1; \

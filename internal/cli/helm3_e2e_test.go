@@ -1,0 +1,291 @@
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/kship/kship/internal/exitcode"
+	"github.com/kship/kship/internal/helm"
+	"github.com/kship/kship/internal/release"
+)
+
+// helm3Bin is the Helm 3 CLI (bin/helm3 from make helm3), or, when it is
+// missing, the same version the Makefile pins installed into the test's
+// temporary folder.
+func helm3Bin(t *testing.T, root string) string {
+	t.Helper()
+	bin := filepath.Join(root, "bin", "helm3")
+	if _, err := os.Stat(bin); err == nil {
+		return bin
+	}
+	mk, err := os.ReadFile(filepath.Join(root, "Makefile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := regexp.MustCompile(`(?m)^HELM3_VERSION\s*:?=\s*(\S+)`).FindSubmatch(mk)
+	if m == nil {
+		t.Fatal("the Makefile pins no HELM3_VERSION")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command("go", "install", "helm.sh/helm/v3/cmd/helm@"+string(m[1]))
+	cmd.Env = append(os.Environ(), "GOBIN="+dir)
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("install the Helm 3 CLI: %v\n%s", err, out)
+	}
+	return filepath.Join(dir, "helm")
+}
+
+// helm3 runs the Helm 3 CLI against the release's namespace, with its
+// configuration and cache in the test's own folders; it fails the test
+// when the command fails.
+func (r *helmRelease) helm3(args ...string) string {
+	r.t.Helper()
+	out, err := r.helm3Cmd(args...)
+	if err != nil {
+		r.t.Fatalf("helm3 %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+	return out
+}
+
+func (r *helmRelease) helm3Cmd(args ...string) (string, error) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	home := filepath.Join(r.dir, "helm3-home")
+	cmd := exec.CommandContext(ctx, helm3Bin(r.t, r.env.RepoRoot), append(args, "--kubeconfig", r.env.Kubeconfig, "-n", r.ns)...)
+	cmd.Env = append(os.Environ(), "HELM_CONFIG_HOME="+home+"/config", "HELM_CACHE_HOME="+home+"/cache", "HELM_DATA_HOME="+home+"/data")
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// helm3Row is one revision as `helm3 history -o json` prints it.
+type helm3Row struct {
+	Revision    int    `json:"revision"`
+	Status      string `json:"status"`
+	Chart       string `json:"chart"`
+	Description string `json:"description"`
+}
+
+// helm3History is the release's history as the Helm 3 CLI reads it.
+func (r *helmRelease) helm3History() []helm3Row {
+	r.t.Helper()
+	var rows []helm3Row
+	out := r.helm3("history", "web", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		r.t.Fatalf("helm3 history -o json: %v\n%s", err, out)
+	}
+	return rows
+}
+
+// helm3List is the release as `helm3 list -o json` lists it: revision and
+// status ("" when it lists no release web).
+func (r *helmRelease) helm3List() (revision, status, chart string) {
+	r.t.Helper()
+	var rows []struct {
+		Name, Revision, Status, Chart string
+	}
+	out := r.helm3("list", "-a", "-o", "json")
+	if err := json.Unmarshal([]byte(out), &rows); err != nil {
+		r.t.Fatalf("helm3 list -o json: %v\n%s", err, out)
+	}
+	for _, row := range rows {
+		if row.Name == "web" {
+			return row.Revision, row.Status, row.Chart
+		}
+	}
+	return "", "", ""
+}
+
+// checkHelm3History compares the Helm 3 CLI's history with want, one
+// "status description-prefix" per revision, oldest first.
+func (r *helmRelease) checkHelm3History(when string, want ...string) []helm3Row {
+	r.t.Helper()
+	rows := r.helm3History()
+	var got []string
+	ok := len(rows) == len(want)
+	for i, row := range rows {
+		got = append(got, fmt.Sprintf("%d %s %q", row.Revision, row.Status, row.Description))
+		if ok {
+			st, desc, _ := strings.Cut(want[i], " ")
+			ok = row.Revision == i+1 && row.Status == st && strings.HasPrefix(row.Description, desc) && row.Chart == "web-1.0.0"
+		}
+	}
+	if !ok {
+		r.t.Fatalf("%s: helm3 history =\n  %s\nwant (status, description prefix)\n  %s", when, strings.Join(got, "\n  "), strings.Join(want, "\n  "))
+	}
+	return rows
+}
+
+// kshipStatus is `kship status web -o json`.
+func (r *helmRelease) kshipStatus() release.StatusReport {
+	r.t.Helper()
+	out, code := run(r.t, "status", "web", "-n", r.ns, "--kubeconfig", r.env.Kubeconfig, "-o", "json")
+	var st release.StatusReport
+	if code != exitcode.OK || json.Unmarshal([]byte(out), &st) != nil {
+		r.t.Fatalf("kship status: exit %d\n%s", code, out)
+	}
+	return st
+}
+
+// kshipRevisions is kship's record, newest first: "number outcome".
+func (r *helmRelease) kshipRevisions() string {
+	r.t.Helper()
+	out, code := run(r.t, "history", "web", "-n", r.ns, "--kubeconfig", r.env.Kubeconfig, "-o", "json")
+	var revs []release.RevisionInfo
+	if code != exitcode.OK || json.Unmarshal([]byte(out), &revs) != nil {
+		r.t.Fatalf("kship history: exit %d\n%s", code, out)
+	}
+	var s []string
+	for _, rev := range revs {
+		s = append(s, fmt.Sprintf("%d %s", rev.Number, rev.Outcome))
+	}
+	return strings.Join(s, ", ")
+}
+
+// kshipOf is the kship revision that wrote each Helm revision (labels on
+// Helm's storage), 0 for another client's: "helm:kship" pairs.
+func (r *helmRelease) kshipOf() string {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := helm.Open(r.kc, r.ns, "web").History(ctx)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	var s []string
+	for _, rev := range h {
+		s = append(s, fmt.Sprintf("%d:%d", rev.Number, rev.KshipRevision))
+	}
+	return strings.Join(s, " ")
+}
+
+// The Helm 3 CLI sees kship's Helm releases: after kship's install, upgrade
+// and a crash-looping upgrade it rolled back, `helm3 list` and `helm3
+// history` show each revision with Helm's status and kship's description.
+// A `helm3 rollback` a human runs afterwards is another client's revision,
+// and the next kship deploy continues from it: the Helm revision numbers,
+// the kship revision each one records and kship's own history agree, and
+// kship status names the revision and image that run.
+func TestHelm3CLISeesKshipReleases(t *testing.T) {
+	r := newHelmRelease(t, "cli-helm3-")
+	for _, v := range []string{"v1.yaml", "v2.yaml"} {
+		if out, code, _ := r.deploy(r.file(v, nil)); code != exitcode.OK {
+			t.Fatalf("deploy %s: exit %d\n%s", v, code, out)
+		}
+	}
+	if out, code, _ := r.deploy(r.file("v3-crashloop.yaml", nil)); code != exitcode.RolledBack {
+		t.Fatalf("deploy v3 (crash loop): exit %d, want %d\n%s", code, exitcode.RolledBack, out)
+	}
+	if rev, st, chart := r.helm3List(); rev != "4" || st != "deployed" || chart != "web-1.0.0" {
+		t.Errorf("helm3 list: release web at revision %q, %q, chart %q; want revision 4, deployed, web-1.0.0", rev, st, chart)
+	}
+	r.checkHelm3History("after kship's v1, v2 and the rolled-back v3",
+		"superseded kship revision 1",
+		"superseded kship revision 2",
+		"failed kship: revision 3 failed, kship rolls back to revision 2: Deployment ",
+		"deployed kship: rollback of revision 3 to revision 2 (Helm revision 2)")
+	if got := r.kshipRevisions(); got != "4 deployed, 3 rolled-back, 2 superseded, 1 superseded" {
+		t.Errorf("kship history = %s", got)
+	}
+	if got := r.kshipOf(); got != "1:1 2:2 3:3 4:4" {
+		t.Errorf("kship revision of each Helm revision = %s, want 1:1 2:2 3:3 4:4", got)
+	}
+
+	// A human rolls back with the Helm 3 CLI, to v1.
+	r.helm3("rollback", "web", "1")
+	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v1" {
+		t.Fatalf("ConfigMap after helm3 rollback web 1 = %q, want v1", got)
+	}
+	r.checkHelm3History("after helm3 rollback web 1",
+		"superseded kship revision 1",
+		"superseded kship revision 2",
+		"failed kship: revision 3 failed",
+		"superseded kship: rollback of revision 3",
+		"deployed Rollback to 1")
+	if got := r.kshipOf(); got != "1:1 2:2 3:3 4:4 5:0" {
+		t.Errorf("after helm3 rollback: kship revision of each Helm revision = %s, want 5:0 (another client's)", got)
+	}
+
+	// kship's next deploy continues Helm's history from revision 5.
+	out, code, _ := r.deploy(r.file("v2.yaml", nil))
+	if code != exitcode.OK {
+		t.Fatalf("deploy v2 after helm3 rollback: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "Helm revision 6") {
+		t.Errorf("deploy v2 does not name Helm revision 6:\n%s", out)
+	}
+	r.checkHelm3History("after kship deployed v2 again",
+		"superseded kship revision 1",
+		"superseded kship revision 2",
+		"failed kship: revision 3 failed",
+		"superseded kship: rollback of revision 3",
+		"superseded Rollback to 1",
+		"deployed kship revision 5")
+	if got := r.kshipOf(); got != "1:1 2:2 3:3 4:4 5:0 6:5" {
+		t.Errorf("kship revision of each Helm revision = %s, want …, 5:0 6:5", got)
+	}
+	if got := r.kshipRevisions(); got != "5 deployed, 4 superseded, 3 rolled-back, 2 superseded, 1 superseded" {
+		t.Errorf("kship history after the deploy = %s", got)
+	}
+	st := r.kshipStatus()
+	if st.State != "deployed" || st.Deployed == nil || st.Deployed.Number != 5 || strings.Join(st.Deployed.Images, ",") != "demo:v2" {
+		t.Errorf("kship status: %s, %+v; want revision 5 deployed running demo:v2", st.State, st.Deployed)
+	}
+	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v2" {
+		t.Errorf("ConfigMap after kship's deploy = %q, want v2", got)
+	}
+}
+
+// A release the Helm 3 CLI installed is adopted by the next kship deploy,
+// which continues its history (Helm revision 2 is kship's revision 1, the
+// Helm 3 CLI sees both), and a failed kship upgrade after it is rolled
+// back by Helm to kship's revision, as the Helm 3 CLI then shows.
+func TestHelm3InstallIsAdopted(t *testing.T) {
+	r := newHelmRelease(t, "cli-helm3-adopt-")
+	r.helm3("install", "web", filepath.Join(r.root, "chart"), "-f", filepath.Join(r.root, "v1.yaml"))
+	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v1" {
+		t.Fatalf("ConfigMap after helm3 install = %q, want v1", got)
+	}
+	out, code, _ := r.deploy(r.file("v2.yaml", nil))
+	if code != exitcode.OK {
+		t.Fatalf("kship deploy over the Helm 3 CLI's release: exit %d\n%s", code, out)
+	}
+	if !strings.Contains(out, "Helm revision 2") {
+		t.Errorf("deploy does not name Helm revision 2:\n%s", out)
+	}
+	r.checkHelm3History("after kship adopted the release", "superseded Install complete", "deployed kship revision 1")
+	if got := r.kshipOf(); got != "1:0 2:1" {
+		t.Errorf("kship revision of each Helm revision = %s, want 1:0 2:1", got)
+	}
+	if rev, st, _ := r.helm3List(); rev != "2" || st != "deployed" {
+		t.Errorf("helm3 list: revision %q %q, want 2 deployed", rev, st)
+	}
+	if got := r.data("ConfigMap", "web-extra", "ADDED_IN"); got != "v2" {
+		t.Errorf("web-extra after kship's v2 = %q", got)
+	}
+
+	out, code, _ = r.deploy(r.file("v3-crashloop.yaml", nil))
+	if code != exitcode.RolledBack {
+		t.Fatalf("deploy v3 (crash loop): exit %d, want %d\n%s", code, exitcode.RolledBack, out)
+	}
+	r.checkHelm3History("after the rolled-back v3",
+		"superseded Install complete",
+		"superseded kship revision 1",
+		"failed kship: revision 2 failed, kship rolls back to revision 1: Deployment ",
+		"deployed kship: rollback of revision 2 to revision 1 (Helm revision 2)")
+	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v2" {
+		t.Errorf("ConfigMap after the rollback = %q, want v2", got)
+	}
+	st := r.kshipStatus()
+	if st.Deployed == nil || st.Deployed.Number != 3 || strings.Join(st.Deployed.Images, ",") != "demo:v2" {
+		t.Errorf("kship status: %s, %+v; want revision 3 (the rollback) running demo:v2", st.State, st.Deployed)
+	}
+}
