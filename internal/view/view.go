@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"sort"
 	"strings"
 	"sync"
 	"time"
@@ -57,12 +58,16 @@ type View struct {
 	// shown counts Kubernetes Events by object and reason: a screen shows
 	// the first of each, evidence.json keeps them all.
 	shown map[string]int
+	// bound is what each stage shows and holds back of its lines about
+	// single objects (bound.go); last is the latest event's time.
+	bound map[event.Stage]*objectLines
+	last  time.Time
 }
 
 // New returns a View writing to w in mode; start is the run's start time
 // (plain lines show the time since it).
 func New(w io.Writer, mode Mode, start time.Time) *View {
-	return &View{w: w, mode: mode, start: start, state: newState(), shown: map[string]int{}}
+	return &View{w: w, mode: mode, start: start, state: newState(), shown: map[string]int{}, bound: map[event.Stage]*objectLines{}}
 }
 
 // Emit renders one event.
@@ -75,14 +80,23 @@ func (v *View) Emit(e event.Event) {
 	case Live:
 		v.state.apply(e)
 		v.clearFooter()
-		if line := v.line(e); line != "" {
-			fmt.Fprintln(v.w, line)
-		}
+		v.print(e)
 		v.drawFooter()
 	default:
-		if line := v.line(e); line != "" {
-			fmt.Fprintln(v.w, line)
+		v.print(e)
+	}
+}
+
+// print writes e's line, after what its stage held back when e ends it.
+func (v *View) print(e event.Event) {
+	v.last = e.Time
+	if e.Type == event.TypeStageFinished {
+		for _, l := range v.summary(e.Stage) {
+			fmt.Fprintln(v.w, v.format(e.Time, e.Stage, l))
 		}
+	}
+	if line := v.line(e); line != "" {
+		fmt.Fprintln(v.w, line)
 	}
 }
 
@@ -96,6 +110,16 @@ func (v *View) Result(outcome any, summary string) {
 		return
 	}
 	v.clearFooter()
+	stages := make([]string, 0, len(v.bound))
+	for st := range v.bound {
+		stages = append(stages, string(st))
+	}
+	sort.Strings(stages)
+	for _, st := range stages {
+		for _, l := range v.summary(event.Stage(st)) {
+			fmt.Fprintln(v.w, v.format(v.last, event.Stage(st), l))
+		}
+	}
 	fmt.Fprint(v.w, summary)
 }
 
@@ -116,8 +140,9 @@ func (v *View) line(e event.Event) string {
 	if e.Type == event.TypeKubeEvent && v.repeated(e) {
 		return ""
 	}
-	at := e.Time.Sub(v.start).Round(100 * time.Millisecond)
-	tag := string(e.Stage)
+	if perObject(e) && !v.admit(e) {
+		return ""
+	}
 	msg := e.Message
 	if e.Object != "" && !strings.HasPrefix(msg, e.Object) {
 		msg = e.Object + ": " + msg
@@ -133,10 +158,17 @@ func (v *View) line(e event.Event) string {
 	case event.TypeDecision:
 		mark = "→ "
 	}
+	return v.format(e.Time, e.Stage, mark+msg)
+}
+
+// format is one line: the time (plain lines: also the clock), the stage,
+// the message.
+func (v *View) format(t time.Time, stage event.Stage, msg string) string {
+	at := t.Sub(v.start).Round(100 * time.Millisecond)
 	if v.mode == Plain {
-		return fmt.Sprintf("%s +%-7s %-9s %s%s", e.Time.UTC().Format("15:04:05.000"), at, tag, mark, msg)
+		return fmt.Sprintf("%s +%-7s %-9s %s", t.UTC().Format("15:04:05.000"), at, stage, msg)
 	}
-	return fmt.Sprintf("+%-7s %-9s %s%s", at, tag, mark, msg)
+	return fmt.Sprintf("+%-7s %-9s %s", at, stage, msg)
 }
 
 // repeated reports whether a Kubernetes Event with the same object and

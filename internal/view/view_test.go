@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,5 +140,71 @@ func TestRepeatedKubeEventsShownOnce(t *testing.T) {
 	out := buf.String()
 	if !strings.Contains(out, "first") || strings.Contains(out, "second") || !strings.Contains(out, "quota") {
 		t.Errorf("want the first Event of each reason and no repeat, got:\n%s", out)
+	}
+}
+
+// TestPlainOutputOfALargeReleaseIsBounded: 10,000 Deployments applied and
+// watched to Current print 40 lines about them, the first line of each
+// other kind and namespace, every failure, and a count of the rest per kind
+// and namespace when the stage ends; a stage that never ends is summed up
+// before the summary. A small release prints every line (TestPlainLines).
+func TestPlainOutputOfALargeReleaseIsBounded(t *testing.T) {
+	var buf bytes.Buffer
+	v := New(&buf, Plain, t0)
+	at := t0
+	emit := func(stage event.Stage, typ event.Type, object, msg string, data event.Payload) {
+		at = at.Add(time.Millisecond)
+		v.Emit(event.Event{Time: at, Stage: stage, Type: typ, Object: object, Message: msg, Data: data})
+	}
+	const n = 10000
+	emit(event.StageRollout, event.TypeStageStarted, "", "apply 10006 objects of revision 2", nil)
+	for i := range n {
+		emit(event.StageRollout, event.TypeApplied, fmt.Sprintf("Deployment shop/app%d", i), "configured", nil)
+	}
+	for i := range 5 {
+		emit(event.StageRollout, event.TypeApplied, fmt.Sprintf("ConfigMap shop/cfg%d", i), "created", nil)
+	}
+	emit(event.StageRollout, event.TypeApplied, "Namespace shop", "unchanged", nil)
+	emit(event.StageRollout, event.TypeApplied, "Secret shop/creds", "failed: forbidden", nil)
+	for i := range n {
+		ref := fmt.Sprintf("Deployment shop/app%d", i)
+		emit(event.StageRollout, event.TypeStatus, ref, "InProgress", event.ObjectStatus{Status: "InProgress"})
+		emit(event.StageRollout, event.TypeStatus, ref, "Current", event.ObjectStatus{Status: "Current"})
+	}
+	emit(event.StageRollout, event.TypeStatus, "Deployment shop/app9999", "Failed: ProgressDeadlineExceeded", event.ObjectStatus{Status: "Failed"})
+	emit(event.StageRollout, event.TypeStageFinished, "", "rollout done", nil)
+	emit(event.StageVerify, event.TypeStageStarted, "", "verify", nil)
+	for i := range 100 {
+		emit(event.StageVerify, event.TypeKubeEvent, fmt.Sprintf("Deployment other/app%d", i), "Warning FailedCreate", event.KubeEvent{Reason: "FailedCreate"})
+	}
+	v.Result(nil, "summary\n")
+
+	out := buf.String()
+	lines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(lines) > 120 {
+		t.Errorf("%d lines for %d objects, want a bounded view:\n%s", len(lines), n, out)
+	}
+	for _, want := range []string{
+		"Deployment shop/app0: configured",
+		"ConfigMap shop/cfg0: created", // past the first 40: the first of its kind and namespace
+		"Namespace shop: unchanged",
+		"Secret shop/creds: failed: forbidden", // a failure is always shown
+		"Deployment shop/app9999: Failed: ProgressDeadlineExceeded",
+		// 10,000 applied + 20,000 statuses + 5 ConfigMaps + the Namespace, less the 40
+		// shown and the first ConfigMap and Namespace lines
+		"rollout   29964 more lines about objects not shown (evidence.json has every one), by kind and namespace:",
+		"  Deployment shop: 29960 (applied configured 9960, status Current 10000, status InProgress 10000)",
+		"  ConfigMap shop: 4 (applied created 4)",
+		"verify    60 more lines about objects not shown", // never finished: before the summary
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if !strings.HasSuffix(out, "summary\n") || strings.Index(out, "■ rollout done") < strings.Index(out, "29964 more") {
+		t.Errorf("the held-back count comes just before its stage's end, the summary last:\n%s", out)
+	}
+	if strings.Contains(out, "Deployment shop/app40: configured") {
+		t.Errorf("the 41st line about a Deployment in shop was shown:\n%s", out)
 	}
 }
