@@ -64,7 +64,17 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 		return writeAndWait(ctx, r, r.Target)
 	case equality.Semantic.DeepEqual(templateOf(prev), templateOf(d)):
 		s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: the pod template of %s is unchanged: nothing to run a canary of, written at once", d.Ref()))
+		if err := s.handOver(ctx, d); err != nil {
+			return err
+		}
 		return writeAndWait(ctx, r, r.Target)
+	}
+	// An autoscaler that scales stable now owns its replicas: stable is
+	// written without them during the steps too.
+	_, live := s.autoscalers(ctx, nil, d)
+	scaled := len(live) > 0 || len(rollout.AutoscalersOf(r.Live, d.Obj.GetName())) > 0
+	if scaled {
+		prev = rollout.WithoutReplicas(prev)
 	}
 	c := &run{s: s, r: r, cfg: r.Release.Spec.Strategy.Canary, next: d, stable: prev, stableReplicas: s.stableReplicas(ctx, prev)}
 	if err := c.prepare(); err != nil {
@@ -189,6 +199,10 @@ func (c *run) steps(ctx context.Context, first int) error {
 // setWeight scales the canary to weight and waits until its pods are
 // Available; stable is written exactly as the previous revision had it.
 func (c *run) setWeight(ctx context.Context, i, weight int) error {
+	if err := c.s.handOver(ctx, c.stable); err != nil {
+		return err
+	}
+	c.stableReplicas = c.s.stableReplicas(ctx, c.stable)
 	n := Count(c.stableReplicas, weight)
 	obj, err := CanaryObject(c.next, n)
 	if err != nil {
@@ -197,7 +211,7 @@ func (c *run) setWeight(ctx context.Context, i, weight int) error {
 	c.leave(ctx)
 	c.canary = &obj
 	t := c.r.Target
-	t.Objects = replace(c.r.Objects, c.next.Ref(), c.stable, obj)
+	t.Objects = c.stepObjects(c.stable, obj)
 	if err := writeAndWait(ctx, c.r, t); err != nil {
 		return err
 	}
@@ -262,7 +276,11 @@ func (c *run) promote(ctx context.Context) error {
 		t.Objects = append(append([]manifest.Object(nil), c.r.Objects...), *c.canary)
 	}
 	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: promoting: %s gets the new template (its own rolling update), the canary keeps serving until it is Available", c.next.Ref()))
-	if err := writeAndWait(ctx, c.r, t); err != nil {
+	err := c.s.handOver(ctx, c.next)
+	if err == nil {
+		err = writeAndWait(ctx, c.r, t)
+	}
+	if err != nil {
 		c.abort(ctx, err)
 		return fmt.Errorf("canary: promotion of %s failed: %w", c.next.Ref(), err)
 	}

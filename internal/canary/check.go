@@ -22,10 +22,11 @@ type Finding = rollout.Finding
 // break a canary: not exactly one Deployment; a Deployment whose selector
 // and template lack the track label (stable and canary pods would overlap:
 // selectors are immutable, so kship cannot add it later); a Service that
-// selects one track only; a PodDisruptionBudget or HorizontalPodAutoscaler
-// that would cover both tracks. typed, when not nil, adds what the cluster
-// shows: a live Deployment whose selector lacks the track label, and
-// autoscalers that target the Deployment.
+// selects one track only; a PodDisruptionBudget that would cover both
+// tracks; a HorizontalPodAutoscaler of the canary or previous Deployment
+// (one of the stable Deployment is handled: kship never writes the
+// replicas it owns). typed, when not nil, adds what the cluster shows: a
+// live Deployment whose selector lacks the track label.
 func Check(ctx context.Context, typed kubernetes.Interface, objs []manifest.Object) []Finding {
 	ds := deployments(objs)
 	if len(ds) != 1 {
@@ -84,19 +85,16 @@ func checkNeighbour(d manifest.Object, labels map[string]string, o manifest.Obje
 	case gvk.Group == "autoscaling" && gvk.Kind == "HorizontalPodAutoscaler":
 		kind, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "scaleTargetRef", "kind")
 		name, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "scaleTargetRef", "name")
-		if kind == "Deployment" && name == d.Obj.GetName() {
-			return []Finding{hpaFinding(o.Ref(), d)}
+		if own := d.Obj.GetName(); kind == "Deployment" && (name == Name(own) || name == PreviousName(own)) {
+			return []Finding{{Object: o.Ref(), Source: o.Source, Message: fmt.Sprintf("it scales Deployment %s, which kship creates and scales itself during a canary: set spec.scaleTargetRef.name of %s to %s (the stable Deployment; kship never writes the replicas an autoscaler owns) (%s)",
+				name, o.Ref(), own, o.Source)}}
 		}
 	}
 	return nil
 }
 
-func hpaFinding(hpa manifest.Ref, d manifest.Object) Finding {
-	return Finding{Object: hpa, Message: fmt.Sprintf("it scales %s, and kship does not run a canary beside an autoscaler yet (the replica counts would fight): remove the HorizontalPodAutoscaler for this release, or use strategy RollingUpdate", d.Ref())}
-}
-
 // checkLive checks what the cluster has: the live Deployment's selector
-// (immutable) and autoscalers the bundle does not have.
+// (immutable).
 func checkLive(ctx context.Context, typed kubernetes.Interface, d manifest.Object) []Finding {
 	var out []Finding
 	ns, name := d.Obj.GetNamespace(), d.Obj.GetName()
@@ -108,14 +106,6 @@ func checkLive(ctx context.Context, typed kubernetes.Interface, d manifest.Objec
 	case live.Spec.Selector == nil || live.Spec.Selector.MatchLabels[TrackLabel] != TrackStable:
 		out = append(out, Finding{Object: d.Ref(), Message: fmt.Sprintf("the live Deployment's selector has no %s: %s, and a Deployment's selector is immutable: recreate it once (kubectl -n %s delete deployment %s, then kship deploy; its pods are replaced) or keep strategy RollingUpdate",
 			TrackLabel, TrackStable, ns, name)})
-	}
-	hpas, err := typed.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
-	if err == nil {
-		for _, h := range hpas.Items {
-			if h.Spec.ScaleTargetRef.Kind == "Deployment" && h.Spec.ScaleTargetRef.Name == name {
-				out = append(out, hpaFinding(manifest.Ref{Group: "autoscaling", Kind: "HorizontalPodAutoscaler", Namespace: ns, Name: h.Name}, d))
-			}
-		}
 	}
 	return out
 }

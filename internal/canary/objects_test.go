@@ -84,7 +84,8 @@ func TestCheckRefusesWhatWouldBreakACanary(t *testing.T) {
 		{"no track label", []string{untracked}, []string{"Deployment shop/web: the stable and canary pods must have disjoint selectors: add kship.dev/track: stable to spec.selector.matchLabels and to spec.template.metadata.labels"}},
 		{"service on one track", []string{deployment, sprintf(service, ", kship.dev/track: stable")}, []string{"Service shop/web: its selector has kship.dev/track: stable, so it would send no traffic to the canary"}},
 		{"pdb over both", []string{deployment, sprintf(pdb, "")}, []string{"PodDisruptionBudget shop/web: its selector covers the stable and the canary pods", "add kship.dev/track: stable to spec.selector.matchLabels"}},
-		{"hpa", []string{deployment, hpa}, []string{"HorizontalPodAutoscaler shop/web: it scales Deployment shop/web"}},
+		{"hpa of stable is handled", []string{deployment, hpa}, nil},
+		{"hpa of the canary", []string{deployment, strings.Replace(hpa, "name: web}", "name: web-canary}", 1)}, []string{"HorizontalPodAutoscaler shop/web: it scales Deployment web-canary, which kship creates and scales itself", "set spec.scaleTargetRef.name of HorizontalPodAutoscaler shop/web to web"}},
 		{"two deployments", []string{deployment, strings.Replace(deployment, "name: web,", "name: api,", 1)}, []string{"exactly one Deployment", "Deployment shop/web, Deployment shop/api"}},
 		{"none", []string{sprintf(service, "")}, []string{"this release has none"}},
 	}

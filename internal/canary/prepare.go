@@ -28,17 +28,46 @@ func (s *Strategy) PrepareStrategy(ctx context.Context, t rollout.Target) (*roll
 		return p, nil
 	}
 	d := ds[0]
+	bundle, live := s.autoscalers(ctx, t.Objects, d)
+	as := append(bundle, live...)
+	p.Objects = unscaled(t.Objects, d, len(as) > 0)
 	prev, ok := find(t.Live, d.Ref())
 	switch {
 	case !ok:
 		p.Steps = []string{fmt.Sprintf("%s has no stable version yet (first release): written at once, no canary", d.Ref())}
-		return p, nil
 	case equality.Semantic.DeepEqual(templateOf(prev), templateOf(d)):
 		p.Steps = []string{fmt.Sprintf("the pod template of %s is unchanged: written at once, no canary", d.Ref())}
+	default:
+		stable := s.stableReplicas(ctx, prev)
+		p.Steps = append(Steps(d, cfg, stable, t.Objects), Autoscaling(d, dedupe(as), stable, t.Objects)...)
 		return p, nil
 	}
-	p.Steps = Steps(d, cfg, s.stableReplicas(ctx, prev), t.Objects)
+	if len(as) > 0 {
+		p.Steps = append(p.Steps, fmt.Sprintf("autoscaled: %s scales %s: kship never writes its replicas", refsOf(dedupe(as)), d.Ref()))
+	}
 	return p, nil
+}
+
+// dedupe is as without a second entry of one autoscaler (the release's
+// and the cluster's), the release's kept.
+func dedupe(as []rollout.Autoscaler) []rollout.Autoscaler {
+	var out []rollout.Autoscaler
+	seen := map[manifest.Ref]bool{}
+	for _, a := range as {
+		if !seen[a.Ref] {
+			seen[a.Ref] = true
+			out = append(out, a)
+		}
+	}
+	return out
+}
+
+func refsOf(as []rollout.Autoscaler) string {
+	names := make([]string, 0, len(as))
+	for _, a := range as {
+		names = append(names, a.String())
+	}
+	return strings.Join(names, ", ")
 }
 
 // Steps describes a canary's steps for the plan, with stable at stable
