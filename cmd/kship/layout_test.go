@@ -88,8 +88,8 @@ func readPackages(t *testing.T, dir string) map[string]*pkgInfo {
 }
 
 // TestArchitectureNamesExist keeps docs/architecture.md true: every
-// `pkg.Name` or `pkg.Type.Method` it writes is declared in that kship
-// package, and every `pkg/file.go` it names exists under internal/.
+// `pkg.Name` or `pkg.Type.Method` (or field) it writes is declared in that
+// kship package, and every `pkg/file.go` it names exists under internal/.
 func TestArchitectureNamesExist(t *testing.T) {
 	doc, err := os.ReadFile(filepath.Join("..", "..", "docs", "architecture.md"))
 	if err != nil {
@@ -128,7 +128,7 @@ func TestArchitectureNamesExist(t *testing.T) {
 }
 
 // declared is every top-level name of the non-test files of a package
-// folder, methods as Type.Method.
+// folder, methods and struct fields as Type.Name.
 func declared(t *testing.T, dir string) map[string]bool {
 	t.Helper()
 	pkgs, err := parser.ParseDir(token.NewFileSet(), dir, func(fi os.FileInfo) bool { return !strings.HasSuffix(fi.Name(), "_test.go") }, 0)
@@ -151,6 +151,13 @@ func declared(t *testing.T, dir string) map[string]bool {
 						switch s := s.(type) {
 						case *ast.TypeSpec:
 							out[s.Name.Name] = true
+							if st, ok := s.Type.(*ast.StructType); ok {
+								for _, f := range st.Fields.List {
+									for _, id := range f.Names {
+										out[s.Name.Name+"."+id.Name] = true
+									}
+								}
+							}
 						case *ast.ValueSpec:
 							for _, id := range s.Names {
 								out[id.Name] = true
