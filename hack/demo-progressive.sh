@@ -23,7 +23,10 @@ canary_steps='    type: Canary
         - analysis: {duration: 6s, interval: 2s}
         - setWeight: 50
         - analysis: {duration: 6s, interval: 2s}
-        - setWeight: 100'
+        - setWeight: 100
+      # the share of requests the canary pods answered, measured from
+      # Prometheus as each weight is left (the steps table of report.html)
+      trafficShare: sum(rate(http_requests_total{namespace="{{.Namespace}}",pod_template_hash=~"{{.PodTemplateHash}}"}[10s])) / sum(rate(http_requests_total{namespace="{{.Namespace}}"}[10s]))'
 bluegreen='    type: BlueGreen
     blueGreen:
       scaleDownDelay: 15s

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/kship/kship/internal/config"
@@ -48,7 +49,8 @@ func (p Phase) StepReading() event.StepReading {
 	r := event.StepReading{Strategy: config.StrategyBlueGreen, Key: p.Phase, Name: p.Phase, From: p.Started, To: p.Finished,
 		Gates: p.Gates, Verdict: string(p.Verdict), Detail: p.Message}
 	if p.Pods > 0 {
-		r.Pods = fmt.Sprintf("%d of %s", p.Pods, p.Deployment)
+		name := p.Deployment[strings.LastIndex(p.Deployment, "/")+1:]
+		r.Pods = fmt.Sprintf("%d pods of %s", p.Pods, name)
 	}
 	live := 0
 	if p.Phase == PhasePostSwitch || p.Phase == PhaseOldRemoved {

@@ -69,13 +69,14 @@ func (a Analysis) StepReading() event.StepReading {
 
 // StepReading is the promotion's or the abort's row.
 func (e Ending) StepReading() event.StepReading {
-	r := event.StepReading{Strategy: config.StrategyCanary, Key: "end", Name: "aborted", From: e.Started, To: e.Finished, Detail: e.Message}
+	w := 0
+	r := event.StepReading{Strategy: config.StrategyCanary, Key: "end", Name: "aborted", From: e.Started, To: e.Finished, Weight: &w, Detail: e.Message}
 	if e.Promoted {
-		w := 100
-		r.Name, r.Weight = "promoted", &w
+		w = 100
+		r.Name = "promoted"
 	}
 	if e.Failed != "" {
-		r.Verdict, r.Detail = string(gate.Fail), e.Failed+"; "+e.Message
+		r.Verdict = string(gate.Fail)
 	}
 	return r
 }

@@ -288,14 +288,17 @@ func rolloutMarks(b *Bundle, sr series) string {
 		if w == nil || seen[w.RolloutDone] {
 			continue
 		}
+		// each rollout's labels on their own line, so a rollback's do
+		// not overwrite the release's
+		ly := svgPad/2 + 8 + 10*float64(len(seen))
 		seen[w.RolloutDone] = true
 		x0, x1 := xOf(b, w.RolloutDone), xOf(b, w.HonestFrom)
 		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#555"><title>rollout done %s</title></line>`,
 			x0, svgPad/2, x0, svgH-svgPad, w.RolloutDone.UTC().Format("15:04:05"))
-		fmt.Fprintf(&s, `<text x="%.1f" y="%.0f" font-size="10" text-anchor="end">rollout done</text>`, x0-2, svgPad/2+8)
+		fmt.Fprintf(&s, `<text x="%.1f" y="%.0f" font-size="10" text-anchor="end">rollout done</text>`, x0-2, ly)
 		fmt.Fprintf(&s, `<line x1="%.1f" y1="%.0f" x2="%.1f" y2="%.0f" stroke="#070" stroke-dasharray="2 2"><title>honest from %s</title></line>`,
 			x1, svgPad/2, x1, svgH-svgPad, w.HonestFrom.UTC().Format("15:04:05"))
-		fmt.Fprintf(&s, `<text x="%.1f" y="%.0f" font-size="10" fill="#070">honest from</text>`, x1+2, svgPad/2+8)
+		fmt.Fprintf(&s, `<text x="%.1f" y="%.0f" font-size="10" fill="#070">honest from</text>`, x1+2, ly)
 	}
 	return s.String()
 }

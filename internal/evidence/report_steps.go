@@ -52,7 +52,7 @@ func (r stepRow) end(b *Bundle) time.Time {
 // it, each analysis' gates and verdict.
 func stepsTable(b *Bundle, rows []stepRow) string {
 	var s strings.Builder
-	s.WriteString(`<h2>Steps</h2><table class="steps"><tr><th>at</th><th>step</th><th>weight requested</th><th>pods</th><th>traffic share (Prometheus)</th><th>lasted</th><th>analysis</th><th>detail</th></tr>`)
+	s.WriteString(`<h2>Steps</h2><style>.steps td{white-space:nowrap}.steps td:last-child{white-space:normal;min-width:20em}</style><table class="steps"><tr><th>at</th><th>step</th><th>weight requested</th><th>pods</th><th>traffic share (Prometheus)</th><th>lasted</th><th>analysis</th><th>detail</th></tr>`)
 	for _, r := range rows {
 		cls := ""
 		switch r.Verdict {
@@ -118,6 +118,18 @@ func stepLanes(b *Bundle, rows []stepRow, y0 float64) (string, float64) {
 	for _, r := range rows {
 		x0, x1 := xOf(b, r.From), xOf(b, r.end(b))
 		w := maxf(x1-x0, 3)
+		label := r.Name
+		if r.Weight != nil && strings.HasPrefix(r.Name, "setWeight") {
+			label = fmt.Sprintf("%d%%", *r.Weight)
+		}
+		// A label that does not fit in its band is written after it, and
+		// the lane is taken up to its end.
+		labelW := float64(len(label))*5.5 + 4
+		inside := labelW < w
+		used := w
+		if !inside {
+			used = w + labelW
+		}
 		lane := 0
 		for lane < len(ends) && ends[lane] > x0 {
 			lane++
@@ -125,7 +137,7 @@ func stepLanes(b *Bundle, rows []stepRow, y0 float64) (string, float64) {
 		if lane == len(ends) {
 			ends = append(ends, 0)
 		}
-		ends[lane] = x0 + w + 1
+		ends[lane] = x0 + used + 2
 		y := y0 + float64(lane)*laneH
 		fill := "#adf"
 		switch r.Verdict {
@@ -135,15 +147,13 @@ func stepLanes(b *Bundle, rows []stepRow, y0 float64) (string, float64) {
 		default:
 			fill = "#e77"
 		}
-		label := r.Name
-		if r.Weight != nil && strings.HasPrefix(r.Name, "setWeight") {
-			label = fmt.Sprintf("%d%%", *r.Weight)
-		}
 		fmt.Fprintf(&s, `<rect x="%.1f" y="%.1f" width="%.1f" height="16" fill="%s" stroke="#567" stroke-width="0.5"><title>%s</title></rect>`,
 			x0, y, w, fill, esc(stepTitle(b, r)))
-		if float64(len(label))*6 < w {
-			fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" font-size="10">%s</text>`, x0+2, y+12, esc(label))
+		lx := x0 + 2
+		if !inside {
+			lx = x0 + w + 2
 		}
+		fmt.Fprintf(&s, `<text x="%.1f" y="%.1f" font-size="10">%s</text>`, lx, y+12, esc(label))
 	}
 	return s.String(), float64(len(ends)) * laneH
 }

@@ -120,7 +120,7 @@ func TestReportShowsCanarySteps(t *testing.T) {
 	sameRows(t, stepsRows(t, html), []string{
 		"1. setWeight 25% | 25% | 1 canary + 3 stable (25% of ready pods) | not measured (set spec.strategy.canary.trafficShare) | 14s",
 		"2. analysis 8s | 25% |  |  | 14s | error-rate = 0.31: fail; fail | analysis: gate error-rate failed",
-		"aborted |  |  |  | 2s | fail | analysis: gate error-rate failed on the canary&#39;s pods: 0.31 &gt; max 0.05; aborted",
+		"aborted | 0% |  |  | 2s | fail | aborted: Deployment shop/app-canary removed",
 	})
 	if n := strings.Count(html, `fill="#e77"`); n != 2 {
 		t.Errorf("%d red step bands, want the failed analysis and the abort", n)
@@ -148,11 +148,11 @@ func TestReportShowsBlueGreenSteps(t *testing.T) {
 	}
 	b := &evidence.Bundle{Outcome: event.Outcome{StartedAt: t0, FinishedAt: at(60)}, Events: events}
 	sameRows(t, stepsRows(t, evidence.ReportHTML(b)), []string{
-		"preview | 0% | 3 of Deployment shop/app-green |  | 4s",
-		"preview analysis | 0% | 3 of Deployment shop/app-green |  | 15s | error-rate = 0: pass; pass",
+		"preview | 0% | 3 pods of app-green |  | 4s",
+		"preview analysis | 0% | 3 pods of app-green |  | 15s | error-rate = 0: pass; pass",
 		"switch | 100% |  |  | 0s |  | Service shop/app selects {app: app, kship.dev/color: green} (was {app: app, kship.dev/color: blue})",
-		"post-switch analysis | 100% | 3 of Deployment shop/app-green |  | 15s | error-rate = 0: pass; pass",
-		"old color removed | 100% | 3 of Deployment shop/app-green |  | 2s |  | Deployment shop/app-blue kept 15s",
+		"post-switch analysis | 100% | 3 pods of app-green |  | 15s | error-rate = 0: pass; pass",
+		"old color removed | 100% | 3 pods of app-green |  | 2s |  | Deployment shop/app-blue kept 15s",
 	})
 
 	bad := 0.3
@@ -162,7 +162,7 @@ func TestReportShowsBlueGreenSteps(t *testing.T) {
 		ev(31, bluegreen.Switch{Service: "Service shop/app", From: green, To: blue, At: at(31), Back: true, Failed: at(30), Took: config.Duration{Duration: time.Second}, Reason: "after the switch: gate error-rate failed"}))
 	b.Events = events
 	sameRows(t, stepsRows(t, evidence.ReportHTML(b))[3:], []string{
-		"post-switch analysis | 100% | 3 of Deployment shop/app-green |  | 9s | error-rate = 0.3: fail; fail",
+		"post-switch analysis | 100% | 3 pods of app-green |  | 9s | error-rate = 0.3: fail; fail",
 		"switched back | 0% |  |  | 1s |  | Service shop/app selects {app: app, kship.dev/color: blue} (was {app: app, kship.dev/color: green}), 1s after the failing evaluation",
 	})
 }
