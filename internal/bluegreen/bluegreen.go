@@ -56,6 +56,9 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 	switch b.mode {
 	case ModeFirst, ModeSame:
 		s.Env.Decide(event.StageRollout, fmt.Sprintf("blue-green: %s: %s and the Services written at once, no switch", b.modeWords(), b.newD.Ref()))
+		if err := b.handOver(ctx); err != nil {
+			return err
+		}
 		return writeAndWait(ctx, r, r.Target)
 	}
 	if err := b.prepare(); err != nil {
@@ -138,6 +141,11 @@ type run struct {
 	// switched is when the active Service switched; failed when the
 	// post-switch check that switches it back failed.
 	switched, failed time.Time
+	// autoscalers scale the new color in the revision's objects;
+	// oldReplicas is the old color's live count, the new color's until
+	// the switch.
+	autoscalers []rollout.Autoscaler
+	oldReplicas int
 }
 
 // newRun finds the colors in the revision's objects and what the
@@ -184,6 +192,13 @@ func (s *Strategy) newRun(ctx context.Context, r rollout.Run) (*run, error) {
 		b.oldSelector = with(stringMap(prevActive.Obj, "spec", "selector"), HashLabel, hash)
 	default:
 		b.mode = ModeFirst
+	}
+	b.autoscalers = rollout.AutoscalersOf(r.Objects, b.newD.Obj.GetName())
+	if len(b.autoscalers) > 0 && b.oldD.Obj != nil {
+		b.oldReplicas = s.liveReplicas(ctx, b.oldD)
+		if len(rollout.AutoscalersOf(r.Live, b.oldD.Obj.GetName())) > 0 {
+			b.oldD = rollout.WithoutReplicas(b.oldD)
+		}
 	}
 	return b, nil
 }
@@ -244,6 +259,7 @@ func (b *run) prepare() error {
 // old Deployment kept, removing what Live has and they lack.
 func (b *run) target(sel map[string]string, objs []manifest.Object) rollout.Target {
 	t := b.r.Target
+	objs = b.autoscaledObjects(sel, objs)
 	t.Objects = replace(objs, b.active.Ref(), WithSelector(b.active, sel, ActiveOfAnnotation, b.name))
 	t.Objects = append(t.Objects, b.oldD)
 	t.Live = manifest.Union(b.r.Live, []manifest.Object{b.oldD})

@@ -32,6 +32,8 @@ type e2eBG struct {
 	clients *kube.Clients
 	ns, dir string
 	client  *client
+	// extra are manifests added to the release's.
+	extra string
 }
 
 func newE2E(t *testing.T, prefix string) *e2eBG {
@@ -124,7 +126,7 @@ spec:
             - {name: DEMO_VERSION, value: %[1]s}
             - {name: DEMO_ERROR_RATE, value: %[2]q}
           resources: {requests: {cpu: 10m, memory: 16Mi}}
-`, version, errorRate)
+`, version, errorRate) + b.extra
 	for name, data := range map[string]string{"kship.yaml": spec, "manifests/app.yaml": app} {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(data), 0o644); err != nil {
 			b.t.Fatal(err)

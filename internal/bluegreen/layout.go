@@ -46,6 +46,9 @@ type Input struct {
 	// MigrationHash is the pod-template-hash of the rolling Deployment's
 	// current ReplicaSet, when the cluster was read.
 	MigrationHash string
+	// LiveReplicas is the live color's replica count, when the cluster
+	// was read (the plan names it when an autoscaler scales the colors).
+	LiveReplicas int
 }
 
 // Layout is a blue-green revision: the objects kship writes (what the
@@ -68,8 +71,13 @@ type Layout struct {
 	// in Verify, after the switch).
 	PreviewSmoke     []config.SmokeCheck
 	SmokeAfterSwitch []string
+	// Autoscalers are the release's HorizontalPodAutoscalers of the
+	// Deployment, retargeted at the new color in Objects (whose replicas
+	// they own: the color Deployment has none).
+	Autoscalers []rollout.Autoscaler
 
 	migrationHash string
+	liveReplicas  int
 }
 
 // Compute derives the blue-green revision from the rendered objects, or
@@ -112,7 +120,7 @@ func Compute(in Input) (*Layout, []rollout.Finding) {
 	if old.Obj != nil {
 		l.Old = old.Ref()
 	}
-	l.migrationHash = in.MigrationHash
+	l.migrationHash, l.liveReplicas = in.MigrationHash, in.LiveReplicas
 	colored, err := ColorObject(d, l.Color)
 	if err != nil {
 		return nil, []rollout.Finding{{Object: d.Ref(), Source: d.Source, Message: err.Error()}}
@@ -122,7 +130,7 @@ func Compute(in Input) (*Layout, []rollout.Finding) {
 	l.ActiveSelector = sel
 	objs := replace(in.Objects, d.Ref(), colored)
 	objs = replace(objs, active.Ref(), WithSelector(active, sel, ActiveOfAnnotation, l.Name), PreviewObject(active, preview, l.Name, sel))
-	l.Objects = objs
+	l.Objects, l.Autoscalers = autoscale(objs, l.Name, colored)
 	l.PreviewSmoke, l.SmokeAfterSwitch = Aim(in.Smoke, active.Obj.GetName(), preview)
 	return l, nil
 }

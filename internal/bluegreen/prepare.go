@@ -2,11 +2,8 @@ package bluegreen
 
 import (
 	"context"
-	"fmt"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
-	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/rollout"
@@ -26,6 +23,12 @@ func (s *Strategy) PrepareStrategy(ctx context.Context, t rollout.Target) (*roll
 		in.LiveColor = s.liveColor(ctx, l.Active)
 		if in.LiveColor != "" {
 			l, fs = Compute(in)
+		}
+		if len(fs) == 0 && len(l.Autoscalers) > 0 {
+			if old, ok := find(t.Live, l.Old); ok {
+				in.LiveReplicas = s.liveReplicas(ctx, old)
+				l, fs = Compute(in)
+			}
 		}
 		if len(fs) == 0 && l.Mode == ModeMigrate {
 			if old, ok := find(t.Live, l.Old); ok {
@@ -55,41 +58,22 @@ func (s *Strategy) liveColor(ctx context.Context, active manifest.Ref) string {
 	return svc.Spec.Selector[ColorLabel]
 }
 
-// autoscalers refuses a HorizontalPodAutoscaler on the Deployment, in the
-// bundle or the cluster: two colors under one autoscaler are not supported
-// yet.
+// autoscalers refuses what an autoscaler of the release's Deployment
+// would break (autoscalerFindings): one of a color, one only the cluster
+// has.
 func (s *Strategy) autoscalers(ctx context.Context, objs []manifest.Object) []rollout.Finding {
 	d, _ := theDeployment(objs)
 	if d.Obj == nil {
 		return nil
 	}
 	name, ns := d.Obj.GetName(), d.Obj.GetNamespace()
-	msg := func() string {
-		return fmt.Sprintf("it scales %s, and kship does not run two colors under an autoscaler yet (the replica counts would fight): remove the HorizontalPodAutoscaler for this release, or use strategy RollingUpdate", d.Ref())
-	}
-	var out []rollout.Finding
-	for _, o := range objs {
-		gvk := o.GVK()
-		kind, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "scaleTargetRef", "kind")
-		target, _, _ := unstructured.NestedString(o.Obj.Object, "spec", "scaleTargetRef", "name")
-		if gvk.Group == "autoscaling" && gvk.Kind == "HorizontalPodAutoscaler" && kind == "Deployment" && target == name {
-			out = append(out, rollout.Finding{Object: o.Ref(), Source: o.Source, Message: msg()})
+	var live []rollout.Autoscaler
+	if s.Env.Clients != nil {
+		var err error
+		live, err = rollout.LiveAutoscalers(ctx, s.Env.Clients.Typed, ns, name, ColorName(name, Blue), ColorName(name, Green))
+		if err != nil {
+			return []rollout.Finding{{Object: d.Ref(), Message: err.Error()}}
 		}
 	}
-	if s.Env.Clients == nil {
-		return out
-	}
-	hpas, err := s.Env.Clients.Typed.AutoscalingV2().HorizontalPodAutoscalers(ns).List(ctx, metav1.ListOptions{})
-	if err != nil && !apierrors.IsNotFound(err) {
-		return append(out, rollout.Finding{Object: d.Ref(), Message: "list the HorizontalPodAutoscalers: " + err.Error()})
-	}
-	if hpas != nil {
-		for _, h := range hpas.Items {
-			t := h.Spec.ScaleTargetRef
-			if t.Kind == "Deployment" && (t.Name == name || t.Name == ColorName(name, Blue) || t.Name == ColorName(name, Green)) {
-				out = append(out, rollout.Finding{Object: manifest.Ref{Group: "autoscaling", Kind: "HorizontalPodAutoscaler", Namespace: ns, Name: h.Name}, Message: msg()})
-			}
-		}
-	}
-	return out
+	return autoscalerFindings(objs, live, name)
 }

@@ -18,8 +18,8 @@ func (l *Layout) Steps(bg *config.BlueGreen) []string {
 	var out []string
 	switch l.Mode {
 	case ModeFirst:
-		return []string{fmt.Sprintf("first release: %s (%d replicas, %s), %s and %s (both selecting %s) are written at once, no preview (nothing runs yet to keep live); Verify and Stabilize follow",
-			newD, l.Replicas, sel, active, preview, sel)}
+		return withLine([]string{fmt.Sprintf("first release: %s (%d replicas, %s), %s and %s (both selecting %s) are written at once, no preview (nothing runs yet to keep live); Verify and Stabilize follow",
+			newD, l.Replicas, sel, active, preview, sel)}, l.autoscalingStep(0))
 	case ModeSame:
 		return []string{fmt.Sprintf("the pod template is unchanged: %s (the live color) and the Services are written again, no switch", newD)}
 	case ModeMigrate:
@@ -27,14 +27,26 @@ func (l *Layout) Steps(bg *config.BlueGreen) []string {
 			ns, l.Old.Name, active, HashLabel, orUnknown(l.migrationHash)))
 	}
 	old := fmt.Sprintf("Deployment %s/%s", ns, l.Old.Name)
-	out = append(out, fmt.Sprintf("create %s (%d replicas, %s) beside %s, and %s selecting only %s; %s keeps sending live traffic to %s; the release's other objects are written",
-		newD, l.Replicas, sel, old, preview, sel, active, old))
+	replicas := fmt.Sprintf("%d replicas", l.Replicas)
+	if len(l.Autoscalers) > 0 {
+		replicas = "the live color's count"
+	}
+	out = append(out, fmt.Sprintf("create %s (%s, %s) beside %s, and %s selecting only %s; %s keeps sending live traffic to %s; the release's other objects are written",
+		newD, replicas, sel, old, preview, sel, active, old))
+	out = withLine(out, l.autoscalingStep(l.liveReplicas))
 	out = append(out, "preview: "+l.previewChecks(bg))
 	out = append(out, fmt.Sprintf("switch: %s selector %s → %s (live traffic moves to %s)", active, l.oldSelector(), sel, newD))
 	out = append(out, fmt.Sprintf("hold %s (scaled as it is) for %s while %s; a failure switches the selector back to %s at once, then the rollback removes %s",
 		old, bg.ScaleDownDelay, postChecks(bg), l.oldSelector(), newD))
 	out = append(out, fmt.Sprintf("remove %s; then Verify and Stabilize run on %s as for any release", old, newD))
 	return out
+}
+
+func withLine(lines []string, l string) []string {
+	if l == "" {
+		return lines
+	}
+	return append(lines, l)
 }
 
 // migrationHash is filled by the strategy when it read the cluster.

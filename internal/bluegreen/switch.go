@@ -41,6 +41,9 @@ func (b *run) emit(sw Switch, msg string) {
 // switchTo moves the active Service's selector to the new color, the old
 // color kept running.
 func (b *run) switchTo(ctx context.Context) error {
+	if err := b.handOver(ctx); err != nil {
+		return err
+	}
 	t := b.target(stringMap(b.active.Obj, "spec", "selector"), b.r.Objects)
 	if _, err := b.r.Writer.Write(ctx, t); err != nil {
 		return fmt.Errorf("blue-green: switch %s to %s: %w", b.active.Ref(), b.newColor, err)
@@ -49,6 +52,9 @@ func (b *run) switchTo(ctx context.Context) error {
 	b.switched = sw.At
 	b.emit(sw, fmt.Sprintf("blue-green: switched: %s selects %s (was %s); %s kept for %s",
 		b.active.Ref(), describe(sw.To), describe(sw.From), b.oldD.Ref(), b.bg.ScaleDownDelay))
+	if len(b.autoscalers) > 0 {
+		b.s.Env.Decide(event.StageRollout, fmt.Sprintf("blue-green: %s scales %s from this write on (it scaled %s, which keeps its count while it is kept)", autoscalerNames(b.autoscalers), b.newD.Ref(), b.oldD.Ref()))
+	}
 	return nil
 }
 
@@ -89,6 +95,9 @@ func (b *run) switchBack(ctx context.Context, why error) error {
 	sw.Took = config.Duration{Duration: sw.At.Sub(sw.Failed)}
 	b.emit(sw, fmt.Sprintf("blue-green: switched back: %s selects %s again, %s after the failing evaluation (%v); the rollback removes %s",
 		b.active.Ref(), describe(sw.To), sw.Took.Round(time.Millisecond), why, b.newD.Ref()))
+	if len(b.autoscalers) > 0 {
+		b.s.Env.Decide(event.StageRollout, fmt.Sprintf("blue-green: %s scales %s again, as the previous revision had it", autoscalerNames(b.autoscalers), b.oldD.Ref()))
+	}
 	return fmt.Errorf("blue-green: after the switch: %w; switched back to %s in %s", why, describe(b.oldSelector), sw.Took.Round(time.Millisecond))
 }
 
