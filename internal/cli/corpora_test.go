@@ -91,6 +91,20 @@ var (
 	fileLineRE  = regexp.MustCompile(`\.(yaml|yml|json):\d+`)
 )
 
+// corpusAllowNamespaces are the namespaces outside the release's that a
+// row's objects name (kube-system, another team's) and that its release
+// file allows, as a user deploying that bundle writes them: without them
+// kship check refuses it (the namespace guardrail), naming this exact
+// spec.allowNamespaces line (TestCorporaNamespaceGuardrail).
+var corpusAllowNamespaces = map[string][]string{
+	"kube-prometheus/manifests":                                         {"default", "kube-system"},
+	"kubeconform-fixtures/full_domain_group.yaml":                       {"dev2"},
+	"kubeconform-fixtures/int_or_string.yaml":                           {"kube-system"},
+	"kubeconform-fixtures/null_array.yaml":                              {"kube-system"},
+	"kubeconform-fixtures/same-object-different-namespace.yaml":         {"a", "b"},
+	"kubeconform-fixtures/same-object-different-namespace-default.yaml": {"a"},
+}
+
 // releaseFor writes the release file of one row: a Helm chart with its
 // values ("chart + values.yaml"), else a path (one release per fixture).
 func releaseFor(t *testing.T, corpora string, row corpusRow, namespace string) string {
@@ -107,6 +121,9 @@ func releaseFor(t *testing.T, corpora string, row corpusRow, namespace string) s
 	dir := t.TempDir()
 	file := filepath.Join(dir, "kship.yaml")
 	rel := fmt.Sprintf("apiVersion: kship.dev/v1alpha1\nkind: Release\nmetadata: {name: corpus}\nspec:\n  namespace: %s\n  source: {%s}\n", namespace, src)
+	if allow := corpusAllowNamespaces[row.path]; allow != nil {
+		rel += "  allowNamespaces: [" + strings.Join(allow, ", ") + "]\n"
+	}
 	if err := os.WriteFile(file, []byte(rel), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -229,6 +246,46 @@ func assertVerdict(t *testing.T, row corpusRow, res checkResult) {
 		}
 	default:
 		t.Fatalf("unknown verdict %q in expectations.tsv", row.verdict)
+	}
+}
+
+// TestCorporaNamespaceGuardrail: kube-prometheus writes RoleBindings into
+// kube-system and default; a release file that does not allow them is
+// refused before any write, each object named with the exact line to add,
+// and the same file with that line passes (TestCorporaOffline).
+func TestCorporaNamespaceGuardrail(t *testing.T) {
+	corpora := corporaDir(t)
+	row := corpusRow{path: "kube-prometheus/manifests"}
+	file := releaseFor(t, corpora, row, "shop")
+	data, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	without := strings.Replace(string(data), "  allowNamespaces: [default, kube-system]\n", "", 1)
+	if without == string(data) {
+		t.Fatalf("the release file allows no namespaces:\n%s", data)
+	}
+	if err := os.WriteFile(file, []byte(without), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	res := kshipCheck(t, "--offline", "-f", file)
+	var found []string
+	for _, f := range res.failures() {
+		if strings.Contains(f, "which the release file does not allow") {
+			found = append(found, f)
+			if !strings.Contains(f, "add to the release file spec.allowNamespaces: [default, kube-system]") || !fileLineRE.MatchString(f) {
+				t.Errorf("the finding does not give the exact fix with its file and line: %s", f)
+			}
+		}
+	}
+	if res.code != exitcode.Refused || len(found) != len(res.failures()) || len(found) < 3 {
+		t.Fatalf("without spec.allowNamespaces: exit %d, %d namespace findings of %d failures:\n%s", res.code, len(found), len(res.failures()), strings.Join(res.failures(), "\n"))
+	}
+	if err := os.WriteFile(file, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if res := kshipCheck(t, "--offline", "-f", file); res.code != exitcode.OK {
+		t.Errorf("with spec.allowNamespaces: exit %d: %q", res.code, res.failures())
 	}
 }
 

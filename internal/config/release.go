@@ -55,6 +55,13 @@ type Spec struct {
 	Migrations []Migration `json:"migrations,omitempty"`
 	Detector   Detector    `json:"detector"`
 	Check      Check       `json:"check,omitempty"`
+	// AllowNamespaces are the namespaces other than Namespace the
+	// release may put objects in: an object anywhere else (kube-system,
+	// kube-public and kube-node-lease always, even when the bundle
+	// creates them or the release lives there; another namespace unless
+	// the bundle creates it with a Namespace object) is a blocking
+	// guardrail finding of kship check.
+	AllowNamespaces []string `json:"allowNamespaces,omitempty"`
 }
 
 // Check is what kship check (and the checks of plan and deploy) read

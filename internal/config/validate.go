@@ -81,6 +81,15 @@ func (v *validator) release(r *Release) {
 		}
 		v.exists(fmt.Sprintf("spec.check.crds[%d]", i), p)
 	}
+	seen := map[string]bool{}
+	for i, ns := range r.Spec.AllowNamespaces {
+		p := fmt.Sprintf("spec.allowNamespaces[%d]", i)
+		v.dnsLabel(p, ns)
+		if seen[ns] {
+			v.fail(p, "%q is listed twice; keep one", ns)
+		}
+		seen[ns] = true
+	}
 	if r.Spec.Detector.RestartThreshold < 1 {
 		v.fail("spec.detector.restartThreshold", "must be at least 1")
 	}

@@ -33,7 +33,8 @@ func (r *run) checkGuardrails() {
 		r.warn(IDGuardrail, nil, keys("spec", "verify"), "unverifiable: no smoke check and no metric gate, so deploy will end with exit 5, never 0: add spec.verify.smoke or spec.verify.metrics.gates")
 	}
 	r.checkGateWaits(rel)
-	r.summarize(IDGuardrail, start, "rollback method %s; %s and %s verify the release", method,
+	r.checkNamespaces()
+	r.summarize(IDGuardrail, start, "rollback method %s; %s and %s verify the release; every object in a namespace the release owns or allows", method,
 		plural(smoke, "smoke check"), plural(gates, "metric gate"))
 }
 
