@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
 	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/helm"
 	"github.com/kship/kship/internal/release"
@@ -288,4 +290,139 @@ func TestHelm3InstallIsAdopted(t *testing.T) {
 	if st.Deployed == nil || st.Deployed.Number != 3 || strings.Join(st.Deployed.Images, ",") != "demo:v2" {
 		t.Errorf("kship status: %s, %+v; want revision 3 (the rollback) running demo:v2", st.State, st.Deployed)
 	}
+}
+
+// runsImage waits (up to a minute: kship already waited for readiness)
+// until the live Deployment web runs image with every replica ready: its
+// template's image, its status (observed, updated and ready replicas) and
+// ready pods of that image, read from the cluster, not from kship.
+func (r *helmRelease) runsImage(when, image string) {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	var last string
+	for {
+		last = r.deploymentState(ctx, image)
+		if last == "" {
+			return
+		}
+		select {
+		case <-ctx.Done():
+			r.t.Fatalf("%s: Deployment %s/web does not run %s with every replica ready: %s", when, r.ns, image, last)
+		case <-time.After(time.Second):
+		}
+	}
+}
+
+// deploymentState says what keeps Deployment web from running image with
+// every replica ready ("" when nothing does).
+func (r *helmRelease) deploymentState(ctx context.Context, image string) string {
+	d, err := r.cs.AppsV1().Deployments(r.ns).Get(ctx, "web", metav1.GetOptions{})
+	if err != nil {
+		return err.Error()
+	}
+	want := int32(1)
+	if d.Spec.Replicas != nil {
+		want = *d.Spec.Replicas
+	}
+	if got := d.Spec.Template.Spec.Containers[0].Image; got != image {
+		return "its template runs " + got
+	}
+	st := d.Status
+	if st.ObservedGeneration < d.Generation || st.UpdatedReplicas != want || st.ReadyReplicas != want || st.Replicas != want {
+		return fmt.Sprintf("status: generation %d/%d, replicas %d, updated %d, ready %d, want %d", st.ObservedGeneration, d.Generation, st.Replicas, st.UpdatedReplicas, st.ReadyReplicas, want)
+	}
+	pods, err := r.cs.CoreV1().Pods(r.ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		return err.Error()
+	}
+	ready := int32(0)
+	for _, p := range pods.Items {
+		ok := p.DeletionTimestamp == nil && p.Spec.Containers[0].Image == image
+		for _, c := range p.Status.Conditions {
+			if ok && c.Type == "Ready" && c.Status == "True" {
+				ready++
+			}
+		}
+	}
+	if ready < want {
+		return fmt.Sprintf("%d of %d pods of %s ready", ready, want, image)
+	}
+	return ""
+}
+
+// A release another client installed (helm3 install, v1) whose first kship
+// deploy fails is rolled back to that client's Helm revision, not
+// uninstalled: the Deployment still runs v1 with every pod ready, helm3
+// history shows kship's failed revision and a rollback to revision 1,
+// deployed, and kship records that rollback as the deployed revision,
+// which status names and the next failed deploy restores again.
+func TestHelm3InstallKeptWhenFirstKshipDeployFails(t *testing.T) {
+	r := newHelmRelease(t, "cli-helm3-keep-")
+	r.helm3("install", "web", filepath.Join(r.root, "chart"), "-f", filepath.Join(r.root, "v1.yaml"))
+	r.runsImage("after helm3 install", "demo:v1")
+
+	out, code, _ := r.deploy(r.file("v3-crashloop.yaml", nil))
+	if code != exitcode.RolledBack {
+		t.Fatalf("first kship deploy (v3, crash loop): exit %d, want %d\n%s", code, exitcode.RolledBack, out)
+	}
+	if strings.Contains(out, "deleted") || !strings.Contains(out, "Helm revision 1") {
+		t.Errorf("the rollback does not say it restored Helm revision 1, or says it deleted:\n%s", out)
+	}
+	r.runsImage("after the failed first kship deploy", "demo:v1")
+	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v1" {
+		t.Errorf("ConfigMap after the rollback = %q, want v1", got)
+	}
+	r.checkHelm3History("after the failed first kship deploy",
+		"superseded Install complete",
+		"failed kship: revision 1 failed, kship rolls back to Helm revision 1: Deployment ",
+		"deployed kship: rollback of revision 1 to Helm revision 1 (installed by another client")
+	if to := r.rollbackTo(3); to != 1 {
+		t.Errorf("Helm revision 3 rolls back to revision %d, want 1", to)
+	}
+	if got := r.kshipRevisions(); got != "2 deployed, 1 rolled-back" {
+		t.Errorf("kship history = %s, want 2 deployed, 1 rolled-back", got)
+	}
+	if got := r.kshipOf(); got != "1:0 2:1 3:2" {
+		t.Errorf("kship revision of each Helm revision = %s, want 1:0 2:1 3:2", got)
+	}
+	st := r.kshipStatus()
+	if st.Deployed == nil || st.Deployed.Number != 2 || strings.Join(st.Deployed.Images, ",") != "demo:v1" || !strings.Contains(st.Deployed.Message, "Helm revision 1") {
+		t.Errorf("kship status: %s, %+v; want revision 2 (the rollback to Helm revision 1) running demo:v1", st.State, st.Deployed)
+	}
+
+	// A second failing deploy restores kship's revision 2: v1 again.
+	out, code, _ = r.deploy(r.file("v3-crashloop.yaml", nil))
+	if code != exitcode.RolledBack {
+		t.Fatalf("second kship deploy (v3, crash loop): exit %d, want %d\n%s", code, exitcode.RolledBack, out)
+	}
+	r.runsImage("after the second failed kship deploy", "demo:v1")
+	r.checkHelm3History("after the second failed kship deploy",
+		"superseded Install complete",
+		"failed kship: revision 1 failed",
+		"superseded kship: rollback of revision 1 to Helm revision 1",
+		"failed kship: revision 3 failed, kship rolls back to revision 2: Deployment ",
+		"deployed kship: rollback of revision 3 to revision 2 (Helm revision 3)")
+	st = r.kshipStatus()
+	if st.Deployed == nil || st.Deployed.Number != 4 || strings.Join(st.Deployed.Images, ",") != "demo:v1" {
+		t.Errorf("kship status after the second failure: %s, %+v; want revision 4 running demo:v1", st.State, st.Deployed)
+	}
+}
+
+// rollbackTo is the revision Helm revision n rolled back to (0: none), as
+// Helm's storage records it.
+func (r *helmRelease) rollbackTo(n int) int {
+	r.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	h, err := helm.Open(r.kc, r.ns, "web").History(ctx)
+	if err != nil {
+		r.t.Fatal(err)
+	}
+	for _, rev := range h {
+		if rev.Number == n {
+			return rev.RollbackTo
+		}
+	}
+	return 0
 }

@@ -17,7 +17,9 @@ import (
 // back its ConfigMaps and Secrets, recreates what From deleted and deletes
 // what From added. With no Target (a failed first release) the release is
 // uninstalled, history kept. It returns Target's objects, whose readiness
-// shows the rollback took effect.
+// shows the rollback took effect. A Target that is r.Origin (what another
+// client ran before kship's first revision) is restored by Helm's
+// rollback to that Helm revision.
 func (m *Mechanism) Restore(ctx context.Context, r rollout.Restore) ([]manifest.Object, error) {
 	rel := r.FromRelease
 	if r.TargetRelease != nil {
@@ -45,23 +47,44 @@ func (m *Mechanism) Restore(ctx context.Context, r rollout.Restore) ([]manifest.
 		m.report(event.StageRollback, op)
 		return nil, err
 	}
-	to := ForKship(hist, r.Target.Number)
-	if to == nil {
-		return nil, fmt.Errorf("%s keeps no Helm revision of kship revision %d (pruned by maxHistory %d?): roll back by hand with `helm history %s -n %s` and `helm rollback`",
-			c, r.Target.Number, c.maxHistory(), c.Name, r.Namespace)
+	to, is, err := m.restored(c, hist, r)
+	if err != nil {
+		return nil, err
 	}
 	if l := last(hist); l != nil && l.Number == to.Number && l.Status == StatusDeployed {
-		m.Env.Decide(event.StageRollback, fmt.Sprintf("Helm revision %d (kship revision %d) is already the deployed one: nothing to roll back in Helm", to.Number, r.Target.Number))
+		m.Env.Decide(event.StageRollback, fmt.Sprintf("Helm revision %d (%s) is already the deployed one: nothing to roll back in Helm", to.Number, is))
 		return r.Target.Objects, nil
 	}
-	m.Env.Decide(event.StageRollback, fmt.Sprintf("helm rollback %s %d -n %s: Helm revision %d is kship revision %d", c.Name, to.Number, r.Namespace, to.Number, r.Target.Number))
-	op, err := c.Rollback(ctx, RollbackRequest{To: to.Number, KshipRevision: r.Number,
-		Description: fmt.Sprintf("kship: rollback of revision %d to revision %d (Helm revision %d)", r.From.Number, r.Target.Number, to.Number)})
+	m.Env.Decide(event.StageRollback, fmt.Sprintf("helm rollback %s %d -n %s: Helm revision %d is %s", c.Name, to.Number, r.Namespace, to.Number, is))
+	desc := fmt.Sprintf("kship: rollback of revision %d to revision %d (Helm revision %d)", r.From.Number, r.Target.Number, to.Number)
+	if r.Origin != nil {
+		desc = fmt.Sprintf("kship: rollback of revision %d to Helm revision %d (%s)", r.From.Number, to.Number, r.Origin.By)
+	}
+	op, err := c.Rollback(ctx, RollbackRequest{To: to.Number, KshipRevision: r.Number, Description: desc})
 	m.report(event.StageRollback, op)
 	if err != nil {
 		return r.Target.Objects, err
 	}
 	return r.Target.Objects, nil
+}
+
+// restored is the Helm revision a rollback to r.Target restores and what
+// it is ("kship revision N", or the origin another client wrote).
+func (m *Mechanism) restored(c *Client, hist []Revision, r rollout.Restore) (*Revision, string, error) {
+	if o := r.Origin; o != nil {
+		for i := range hist {
+			if hist[i].Number == o.Number {
+				return &hist[i], "what ran before kship, " + o.By, nil
+			}
+		}
+		return nil, "", fmt.Errorf("%s keeps no Helm revision %d any more: roll back by hand with `helm history %s -n %s` and `helm rollback`", c, o.Number, c.Name, r.Namespace)
+	}
+	to := ForKship(hist, r.Target.Number)
+	if to == nil {
+		return nil, "", fmt.Errorf("%s keeps no Helm revision of kship revision %d (pruned by maxHistory %d?): roll back by hand with `helm history %s -n %s` and `helm rollback`",
+			c, r.Target.Number, c.maxHistory(), c.Name, r.Namespace)
+	}
+	return to, fmt.Sprintf("kship revision %d", r.Target.Number), nil
 }
 
 // failFrom marks the Helm revision of the revision rolled back failed
@@ -91,7 +114,11 @@ func failedDescription(r rollout.Restore) string {
 	why := fmt.Sprintf("kship: revision %d failed", r.From.Number)
 	switch {
 	case r.Trigger != "" && r.Target != nil:
-		return fmt.Sprintf("%s, kship rolls back to revision %d: %s", why, r.Target.Number, r.Trigger)
+		to := fmt.Sprintf("revision %d", r.Target.Number)
+		if r.Origin != nil {
+			to = r.Origin.Name
+		}
+		return fmt.Sprintf("%s, kship rolls back to %s: %s", why, to, r.Trigger)
 	case r.Trigger != "":
 		return why + ": " + r.Trigger
 	case r.From.Message != "" && r.From.Outcome != record.OutcomePending:

@@ -65,7 +65,14 @@ func (x *Runner) AfterFailure(ctx context.Context, a Attempt, f Failure) {
 	in := Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: rev, FromRelease: f.Release, Target: f.Previous,
 		Live: manifest.Union(rev.Objects, a.Live), Number: number, Dir: evidence.Folder(x.EvidenceRoot, a.Out.Release, number, start),
 		Trigger: a.Out.Trigger}
-	res := x.Restore(ctx, in)
+	in, err := x.withOrigin(ctx, in)
+	var res Result
+	if err != nil {
+		x.decide("rollback not started: %v", err)
+		res.Err = err
+	} else {
+		res = x.Restore(ctx, in)
+	}
 	recordFailure(a, in, res, f.ended())
 	if res.Revision != nil {
 		x.writeBundle(ctx, a, in, res, first, start)
@@ -107,35 +114,35 @@ func recordFailure(a Attempt, in Input, res Result, ended string) {
 		out.Summary = fmt.Sprintf("revision %d %s; it was the first revision, so its objects were deleted", rev.Number, ended)
 		return
 	}
-	out.RollbackRevision, out.RestoredRevision = res.Revision.Number, in.Target.Number
+	out.RollbackRevision, out.RestoredRevision = res.Revision.Number, in.Target.Number // 0 for an origin: no kship revision
 	if res.Unverified != "" {
 		// Exit 4: the release failed and nothing proves the rollback
 		// worked; the restored revision is recorded as deployed (it is
 		// what runs), marked unverified.
 		out.Verdict = event.RollbackFailed
-		rev.Message = fmt.Sprintf("%s and rolled back to revision %d (recorded as revision %d); the rollback was NOT verified", ended, in.Target.Number, res.Revision.Number)
-		out.Summary = fmt.Sprintf("revision %d %s and was rolled back to revision %d (recorded as revision %d), applied and ready, but the rollback could NOT be verified: %s",
-			rev.Number, ended, in.Target.Number, res.Revision.Number, res.Unverified)
+		rev.Message = fmt.Sprintf("%s and rolled back to %s (recorded as revision %d); the rollback was NOT verified", ended, in.target(), res.Revision.Number)
+		out.Summary = fmt.Sprintf("revision %d %s and was rolled back to %s (recorded as revision %d), applied and ready, but the rollback could NOT be verified: %s",
+			rev.Number, ended, in.target(), res.Revision.Number, res.Unverified)
 		out.ManualSteps = ManualSteps(out.EvidenceDir, a.Steps)
 		return
 	}
-	rev.Message = fmt.Sprintf("%s and rolled back to revision %d (recorded as revision %d)", ended, in.Target.Number, res.Revision.Number)
-	out.Summary = fmt.Sprintf("revision %d %s and was rolled back to revision %d (recorded as revision %d); the rollback was verified",
-		rev.Number, ended, in.Target.Number, res.Revision.Number)
+	rev.Message = fmt.Sprintf("%s and rolled back to %s (recorded as revision %d)", ended, in.target(), res.Revision.Number)
+	out.Summary = fmt.Sprintf("revision %d %s and was rolled back to %s (recorded as revision %d); the rollback was verified",
+		rev.Number, ended, in.target(), res.Revision.Number)
 }
 
 // writeBundle writes the rollback revision's own evidence, the events from
 // index first on (the rollback started at start), and records its digest.
 func (x *Runner) writeBundle(ctx context.Context, a Attempt, in Input, res Result, first int, start time.Time) {
 	events, _ := x.Recorder.Since(first)
-	verdict, summary := event.Verified, fmt.Sprintf("rollback of revision %d to revision %d, verified", in.From.Number, in.Target.Number)
+	verdict, summary := event.Verified, fmt.Sprintf("rollback of revision %d to %s, verified", in.From.Number, in.target())
 	switch {
 	case res.Stopped != nil:
-		verdict, summary = event.RollbackFailed, fmt.Sprintf("rollback of revision %d to revision %d STOPPED (%v): %s", in.From.Number, in.Target.Number, res.Stopped, res.where(in))
+		verdict, summary = event.RollbackFailed, fmt.Sprintf("rollback of revision %d to %s STOPPED (%v): %s", in.From.Number, in.target(), res.Stopped, res.where(in))
 	case res.Err != nil:
-		verdict, summary = event.RollbackFailed, fmt.Sprintf("rollback of revision %d to revision %d FAILED: %v", in.From.Number, in.Target.Number, res.Err)
+		verdict, summary = event.RollbackFailed, fmt.Sprintf("rollback of revision %d to %s FAILED: %v", in.From.Number, in.target(), res.Err)
 	case res.Unverified != "":
-		verdict, summary = event.Unverified, fmt.Sprintf("rollback of revision %d to revision %d, applied and ready, NOT verified: %s", in.From.Number, in.Target.Number, res.Unverified)
+		verdict, summary = event.Unverified, fmt.Sprintf("rollback of revision %d to %s, applied and ready, NOT verified: %s", in.From.Number, in.target(), res.Unverified)
 	}
 	b := &evidence.Bundle{Kind: evidence.KindRollback, Outcome: event.Outcome{Release: a.Out.Release, Namespace: a.Out.Namespace,
 		Revision: res.Revision.Number, StartedAt: start, FinishedAt: x.Env.Now(), Verdict: verdict, ExitCode: verdict.ExitCode(),
@@ -158,12 +165,16 @@ func (x *Runner) writeBundle(ctx context.Context, a Attempt, in Input, res Resul
 // was removed).
 func (x *Runner) Manual(ctx context.Context, a Attempt, from, target *record.Revision, number int) *record.Revision {
 	fromRel := ReleaseOf(from, nil)
-	res := x.Restore(ctx, Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: from, FromRelease: fromRel, Target: target,
+	in, err := x.withOrigin(ctx, Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: from, FromRelease: fromRel, Target: target,
 		Live: manifest.Union(from.Objects, a.Live), Number: number, Dir: a.Dir})
+	res := Result{Err: err}
+	if err == nil {
+		res = x.Restore(ctx, in)
+	}
+	target = in.Target
 	out := a.Out
 	out.Checked = res.Checked
 	fromChanged := true
-	in := Input{From: from, Target: target}
 	switch {
 	case res.Stopped != nil:
 		out.Verdict = event.RollbackFailed
@@ -187,13 +198,13 @@ func (x *Runner) Manual(ctx context.Context, a Attempt, from, target *record.Rev
 		from.Outcome, from.Message = record.OutcomeRolledBack, "rolled back: the release was removed"
 	case res.Unverified != "":
 		out.Verdict, out.RestoredRevision, out.RollbackRevision = event.Unverified, target.Number, number
-		out.Summary = fmt.Sprintf("rolled back from revision %d to revision %d (recorded as revision %d), applied and ready but NOT verified: %s",
-			from.Number, target.Number, number, res.Unverified)
-		from.Outcome, from.Message = record.OutcomeRolledBack, fmt.Sprintf("rolled back to revision %d by revision %d (not verified)", target.Number, number)
+		out.Summary = fmt.Sprintf("rolled back from revision %d to %s (recorded as revision %d), applied and ready but NOT verified: %s",
+			from.Number, in.target(), number, res.Unverified)
+		from.Outcome, from.Message = record.OutcomeRolledBack, fmt.Sprintf("rolled back to %s by revision %d (not verified)", in.target(), number)
 	default:
 		out.Verdict, out.RestoredRevision, out.RollbackRevision = event.Verified, target.Number, number
-		out.Summary = fmt.Sprintf("rolled back from revision %d to revision %d (recorded as revision %d), verified", from.Number, target.Number, number)
-		from.Outcome, from.Message = record.OutcomeRolledBack, fmt.Sprintf("rolled back to revision %d by revision %d", target.Number, number)
+		out.Summary = fmt.Sprintf("rolled back from revision %d to %s (recorded as revision %d), verified", from.Number, in.target(), number)
+		from.Outcome, from.Message = record.OutcomeRolledBack, fmt.Sprintf("rolled back to %s by revision %d", in.target(), number)
 	}
 	if res.Err == nil && len(res.Checked) <= 1 && target != nil {
 		out.Verdict = event.Unverified

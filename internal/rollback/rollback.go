@@ -34,6 +34,15 @@ type Restorer interface {
 	Restore(ctx context.Context, r rollout.Restore) ([]manifest.Object, error)
 }
 
+// OriginReader is the optional part of a Restorer whose mechanism keeps a
+// history of its own (Helm's): what ran before kship's first revision.
+type OriginReader interface {
+	// Origin returns what ran before r.From when kship has no earlier
+	// revision (r.Target nil): another client's release kship's first
+	// deploy adopted; nil when nothing ran before it.
+	Origin(ctx context.Context, r rollout.Restore) (*rollout.Origin, error)
+}
+
 // History is the release history a rollback reads and records in
 // (record.Store).
 type History interface {
@@ -94,6 +103,47 @@ type Input struct {
 	Forward bool
 	// Trigger is why From failed (rollout.Restore.Trigger).
 	Trigger string
+	// Origin is what ran before kship's first revision when Target holds
+	// its objects (withOrigin), nil when Target is a kship revision.
+	Origin *rollout.Origin
+}
+
+// target names what in restores: "revision N", or the origin.
+func (in Input) target() string { return in.Origin.NameOr(in.Target) }
+
+// restored is the revision number a restored target's checks run as: the
+// target's, or the rollback revision's for an origin (its pods carry no
+// kship revision of their own).
+func (in Input) restored() int {
+	if in.Origin != nil {
+		return in.Number
+	}
+	return in.Target.Number
+}
+
+// withOrigin completes an Input with no Target: when the mechanism says
+// what ran before kship's first revision (another client's release),
+// Target becomes a revision with its objects, checked with From's release
+// file, so the rollback restores it instead of removing the release. The
+// Input is unchanged when there is none, or for a drill's roll-forward.
+func (x *Runner) withOrigin(ctx context.Context, in Input) (Input, error) {
+	or, ok := x.Mechanism.(OriginReader)
+	if in.Target != nil || in.Forward || !ok {
+		return in, nil
+	}
+	o, err := or.Origin(ctx, rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease, Live: in.Live, Number: in.Number, Trigger: in.Trigger})
+	if err != nil {
+		return in, fmt.Errorf("find what ran before revision %d: %w (nothing was changed)", in.From.Number, err)
+	}
+	if o == nil {
+		return in, nil
+	}
+	in.Origin = o
+	in.Target = &record.Revision{Release: in.Release, Namespace: in.Namespace, Objects: o.Objects, Message: o.Name + ", " + o.By}
+	if in.FromRelease != nil {
+		in.Target.ReleaseFile = in.FromRelease.Raw // the checks it is verified with
+	}
+	return in, nil
 }
 
 // Result is what a rollback did.
@@ -121,9 +171,9 @@ func (res Result) where(in Input) string {
 	case in.Target == nil:
 		return fmt.Sprintf("the removal of revision %d's objects did not finish: some may still run", in.From.Number)
 	case res.Restored:
-		return fmt.Sprintf("revision %d's objects were applied and ready, their verification did not finish", in.Target.Number)
+		return fmt.Sprintf("%s's objects were applied and ready, their verification did not finish", in.target())
 	}
-	return fmt.Sprintf("the restore did not finish: the cluster may run objects of revision %d and of revision %d", in.From.Number, in.Target.Number)
+	return fmt.Sprintf("the restore did not finish: the cluster may run objects of revision %d and of %s", in.From.Number, in.target())
 }
 
 // Restore rolls a release back through the mechanism (down Jobs of
@@ -133,7 +183,7 @@ func (res Result) where(in Input) string {
 func (x *Runner) Restore(ctx context.Context, in Input) Result {
 	what := "remove the release (it has no previous revision)"
 	if in.Target != nil {
-		what = fmt.Sprintf("restore revision %d", in.Target.Number)
+		what = "restore " + in.target()
 	}
 	done := x.begin(fmt.Sprintf("roll %s back from revision %d: %s", in.Release, in.From.Number, what))
 	started := x.Env.Now()
@@ -176,7 +226,7 @@ func (x *Runner) open(ctx context.Context, in Input, started time.Time) (*record
 	rev := &record.Revision{
 		Release: in.Release, Namespace: in.Namespace, Number: in.Number, Objects: in.Target.Objects,
 		ReleaseFile: in.Target.ReleaseFile, Outcome: record.OutcomePending, RollbackOf: in.From.Number, By: x.Holder,
-		Message:     fmt.Sprintf("rolling back revision %d to revision %d", in.From.Number, in.Target.Number),
+		Message:     fmt.Sprintf("rolling back revision %d to %s", in.From.Number, in.target()),
 		EvidenceDir: in.Dir, StartedAt: started, ConfigKey: in.Target.ConfigKey, // the key Target's config digests were made with
 	}
 	if err := x.History.Save(ctx, rev); err != nil {
@@ -196,12 +246,12 @@ func (x *Runner) close(ctx context.Context, in Input, res *Result) {
 		return
 	}
 	rev.FinishedAt = x.Env.Now()
-	rev.Outcome, rev.Message = record.OutcomeDeployed, fmt.Sprintf("rollback of revision %d to revision %d", in.From.Number, in.Target.Number)
+	rev.Outcome, rev.Message = record.OutcomeDeployed, fmt.Sprintf("rollback of revision %d to %s", in.From.Number, in.target())
 	switch {
 	case res.Stopped != nil:
-		rev.Outcome, rev.Message = record.OutcomeInterrupted, fmt.Sprintf("rollback of revision %d to revision %d %v: %s", in.From.Number, in.Target.Number, res.Stopped, res.where(in))
+		rev.Outcome, rev.Message = record.OutcomeInterrupted, fmt.Sprintf("rollback of revision %d to %s %v: %s", in.From.Number, in.target(), res.Stopped, res.where(in))
 	case res.Err != nil:
-		rev.Outcome, rev.Message = record.OutcomeFailed, fmt.Sprintf("rollback of revision %d to revision %d failed: %v", in.From.Number, in.Target.Number, res.Err)
+		rev.Outcome, rev.Message = record.OutcomeFailed, fmt.Sprintf("rollback of revision %d to %s failed: %v", in.From.Number, in.target(), res.Err)
 	case res.Unverified != "":
 		rev.Unverified = true
 		rev.Message += ", NOT verified: " + res.Unverified
@@ -233,7 +283,7 @@ func (x *Runner) close(ctx context.Context, in Input, res *Result) {
 func (x *Runner) steps(ctx context.Context, in Input) Result {
 	rel := ReleaseOf(in.Target, in.FromRelease)
 	r := rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease,
-		Target: in.Target, TargetRelease: rel, Live: in.Live, Number: in.Number, Forward: in.Forward, Trigger: in.Trigger}
+		Target: in.Target, TargetRelease: rel, Live: in.Live, Number: in.Number, Forward: in.Forward, Trigger: in.Trigger, Origin: in.Origin}
 	if err := x.stage(ctx, r); err != nil {
 		return Result{Err: err}
 	}
@@ -245,15 +295,15 @@ func (x *Runner) steps(ctx context.Context, in Input) Result {
 		return Result{Checked: []string{"every object the release created deleted"}}
 	}
 	if err := x.Check.Ready(ctx, rel, in.Namespace, objs); err != nil {
-		return Result{Err: fmt.Errorf("restored revision %d is not ready: %w", in.Target.Number, err)}
+		return Result{Err: fmt.Errorf("restored %s is not ready: %w", in.target(), err)}
 	}
-	checked, unverified, err := x.Check.Verify(ctx, rel, in.Namespace, in.Target.Number)
-	checked = append([]string{fmt.Sprintf("restored revision %d: all objects ready", in.Target.Number)}, checked...)
+	checked, unverified, err := x.Check.Verify(ctx, rel, in.Namespace, in.restored())
+	checked = append([]string{fmt.Sprintf("restored %s: all objects ready", in.target())}, checked...)
 	if err == nil && ctx.Err() != nil {
 		err = context.Cause(ctx) // stopped while the gates were pending: not a verification
 	}
 	if err != nil {
-		return Result{Checked: checked, Restored: true, Err: fmt.Errorf("restored revision %d failed verification: %w", in.Target.Number, err)}
+		return Result{Checked: checked, Restored: true, Err: fmt.Errorf("restored %s failed verification: %w", in.target(), err)}
 	}
 	return Result{Checked: checked, Unverified: unverified, Restored: true}
 }

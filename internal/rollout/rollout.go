@@ -85,6 +85,39 @@ type Restore struct {
 	// attempt's trigger), for a mechanism's own history; "" for kship
 	// rollback and drills.
 	Trigger string
+	// Origin is set when Target is not a kship revision but what ran
+	// before kship's first one (Target then holds Origin's objects).
+	Origin *Origin
+}
+
+// TargetName names what r restores: "revision N", or the origin's name.
+func (r Restore) TargetName() string { return r.Origin.NameOr(r.Target) }
+
+// Origin is what a release ran before kship's first revision of it, as the
+// mechanism's own history keeps it: a release another client wrote, which
+// kship's first deploy adopted. A failed first deploy goes back to it
+// instead of removing what the other client created.
+type Origin struct {
+	// Number is its number in the mechanism's history (a Helm revision).
+	Number int
+	// Name names it in messages and records ("Helm revision 1").
+	Name string
+	// By says who wrote it ("another client: Install complete").
+	By string
+	// Objects are its objects, as the mechanism recorded them.
+	Objects []manifest.Object
+}
+
+// NameOr is o's name with who wrote it, or "revision N" of rev when o is
+// nil (no origin).
+func (o *Origin) NameOr(rev *record.Revision) string {
+	if o != nil {
+		return o.Name + " (" + o.By + ")"
+	}
+	if rev == nil {
+		return "no revision"
+	}
+	return "revision " + strconv.Itoa(rev.Number)
 }
 
 // Writer is the part of a mechanism a strategy writes through.
