@@ -57,6 +57,11 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 		return fmt.Errorf("canary: the release has %d Deployments; a canary release has exactly one", len(ds))
 	}
 	d := ds[0]
+	// A run killed before Settle or Revert left its previous Deployment:
+	// it goes before the first write, which selects as the release does.
+	if err := s.removeLeftovers(ctx, event.StageRollout, ds); err != nil {
+		return err
+	}
 	prev, ok := find(r.Live, d.Ref())
 	switch {
 	case !ok:
