@@ -13,8 +13,8 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
-	discoveryv1 "k8s.io/api/discovery/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kship/kship/internal/canary"
 )
@@ -24,7 +24,7 @@ import (
 // template; the next kship deploy removes it before its first write, and
 // so does kship rollback after a second such kill. After each, no previous
 // Deployment or pod is left, the app runs the expected image with its pods
-// Ready, and the Service's ready endpoints are only those pods (on the old
+// Ready, and the Service's endpoints are only those pods (on the old
 // code the previous pods, carrying the Service's labels, served again).
 func TestE2ECanaryKilledInStabilizeLeavesNoPrevious(t *testing.T) {
 	c := newE2ECanary(t, "canary-kill-")
@@ -103,9 +103,9 @@ func (c *e2eCanary) saysRemoved(text string) {
 }
 
 // settled checks that no previous Deployment or pod is left, the app
-// runs image with all its pods Ready, and the Service's ready endpoints
-// come to be only those pods (the endpoints controller follows the pods
-// with a delay, so it is waited for).
+// runs image with all its pods Ready, and the Service's endpoints (the Ready
+// pods it selects) come to be only those pods (old pods take a while to
+// terminate, so it is waited for).
 func (c *e2eCanary) settled(image string) {
 	c.t.Helper()
 	ctx := c.t.Context()
@@ -127,7 +127,7 @@ func (c *e2eCanary) settled(image string) {
 		return len(current) == int(*d.Spec.Replicas) && slices.Equal(current, serving)
 	})
 	if !ok {
-		c.t.Errorf("the Service's ready endpoints are not the current pods of %s: %s", image, last)
+		c.t.Errorf("the Service's endpoints are not the current pods of %s: %s", image, last)
 	}
 }
 
@@ -146,18 +146,23 @@ func (c *e2eCanary) currentPods(image string) []string {
 	return out
 }
 
-// servingPods are the pods of the Service app's ready endpoints.
+// servingPods are the Ready pods the live Service app selects: its
+// endpoints as the local environment's ingress (and kube-proxy) route to
+// them (the environment's EndpointSlices hold no addresses: SIM.md).
 func (c *e2eCanary) servingPods() []string {
-	slices_, err := c.clients.Typed.DiscoveryV1().EndpointSlices(c.ns).List(c.t.Context(), metav1.ListOptions{LabelSelector: discoveryv1.LabelServiceName + "=app"})
+	ctx := c.t.Context()
+	svc, err := c.clients.Typed.CoreV1().Services(c.ns).Get(ctx, "app", metav1.GetOptions{})
+	if err != nil || len(svc.Spec.Selector) == 0 {
+		return nil
+	}
+	pods, err := c.clients.Typed.CoreV1().Pods(c.ns).List(ctx, metav1.ListOptions{LabelSelector: labels.SelectorFromSet(svc.Spec.Selector).String()})
 	if err != nil {
 		return nil
 	}
 	var out []string
-	for _, s := range slices_.Items {
-		for _, e := range s.Endpoints {
-			if e.TargetRef != nil && e.Conditions.Ready != nil && *e.Conditions.Ready {
-				out = append(out, e.TargetRef.Name)
-			}
+	for _, p := range pods.Items {
+		if podReady(p) {
+			out = append(out, p.Name)
 		}
 	}
 	return out
