@@ -281,8 +281,11 @@ func TestE2EObjectOfAnotherReleaseRefused(t *testing.T) {
 		t.Fatal(err)
 	}
 	other := filepath.Join(filepath.Dir(first), "other.yaml")
-	if err := os.WriteFile(other, []byte(strings.Replace(string(data), "name: app\n", "name: other\n", 1)), 0o644); err != nil {
+	if err := os.WriteFile(other, []byte(strings.Replace(string(data), "metadata: {name: app}\n", "metadata: {name: other}\n", 1)), 0o644); err != nil {
 		t.Fatal(err)
+	}
+	if data2, _ := os.ReadFile(other); !strings.Contains(string(data2), "metadata: {name: other}") {
+		t.Fatalf("the second release file does not name release other:\n%s", data2)
 	}
 	out := r.deploy(other)
 	r.expect(out, 2)
