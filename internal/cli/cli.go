@@ -38,9 +38,16 @@ func version() string {
 
 // Main runs kship with os.Args and returns the process exit code.
 func Main() int {
-	root := NewCmdRoot(NewFactory())
+	return runRoot(NewCmdRoot(NewFactory()), os.Stderr)
+}
+
+// runRoot executes root and returns the exit code, writing the error to
+// stderr unless the command's view printed it already (printed).
+func runRoot(root *cobra.Command, stderr io.Writer) int {
 	if err := root.Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		if !printed(err) {
+			fmt.Fprintln(stderr, "error:", err)
+		}
 		return ExitCode(err)
 	}
 	return exitcode.OK

@@ -103,7 +103,7 @@ func finish(v *view.View, kind string, out *release.Outcome, err error) error {
 	if out == nil {
 		return inputErr(err)
 	}
-	v.Result(out, view.Summary(kind, out))
+	v.Result(out, v.Summary(kind, out))
 	if err == nil && out.ExitCode == exitcode.OK {
 		return nil
 	}

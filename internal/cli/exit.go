@@ -33,6 +33,14 @@ func (e *outcomeError) Error() string {
 
 func (e *outcomeError) Unwrap() error { return e.err }
 
+// printed reports whether err is an outcome the command's view already
+// printed whole (its summary says why), so Main does not say it again on
+// stderr; an attempt that could not finish still gets its error line.
+func printed(err error) bool {
+	var oe *outcomeError
+	return errors.As(err, &oe) && oe.err == nil
+}
+
 // ExitCode maps an error returned by a command to kship's exit code; it is
 // the one place where that happens. nil is success; a deploy's or
 // rollback's outcome exits with its verdict's code (release.Verdict

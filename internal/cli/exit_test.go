@@ -1,14 +1,19 @@
 package cli
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
 	"io"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/spf13/cobra"
+
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/exitcode"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/view"
@@ -99,5 +104,41 @@ func TestFinishMapsEveryVerdict(t *testing.T) {
 	out := &release.Outcome{Verdict: release.Verified, ExitCode: exitcode.OK}
 	if got := ExitCode(finish(v, "deploy", out, errors.New("evidence: disk full"))); got != exitcode.RollbackFailed {
 		t.Errorf("outcome with error: exit %d, want 4", got)
+	}
+}
+
+// TestRefusalIsPrintedOnce: a refused rollback prints its reason once: the
+// decision line says it, the summary after it does not repeat it, and no
+// "error:" line on stderr says it a third time; an attempt that could not
+// finish still gets its error line.
+func TestRefusalIsPrintedOnce(t *testing.T) {
+	const reason = "nothing to roll back to: revision 1 has no earlier revision that was deployed; nothing was changed"
+	var stdout, stderr bytes.Buffer
+	root := newRoot(NewFactory(), &cobra.Command{Use: "rollback", RunE: func(*cobra.Command, []string) error {
+		v := view.New(&stdout, view.Plain, time.Now())
+		out := &release.Outcome{Release: "shop", Namespace: "tour", Verdict: release.Refused, ExitCode: exitcode.Refused,
+			Summary: "refused, nothing applied: " + reason}
+		v.Emit(event.Event{Time: time.Now(), Stage: event.StagePrepare, Type: event.TypeDecision, Message: out.Summary})
+		return finish(v, "rollback", out, nil)
+	}})
+	root.SetArgs([]string{"rollback"})
+	if code := runRoot(root, &stderr); code != exitcode.Refused {
+		t.Fatalf("exit %d, want 2", code)
+	}
+	all := stdout.String() + stderr.String()
+	if n := strings.Count(all, reason); n != 1 {
+		t.Errorf("the reason is printed %d times, want once:\n%s", n, all)
+	}
+	if !strings.Contains(stdout.String(), "rollback tour/shop: refused (exit 2)") {
+		t.Errorf("no summary line:\n%s", stdout.String())
+	}
+
+	stderr.Reset()
+	root = newRoot(NewFactory(), &cobra.Command{Use: "deploy", RunE: func(*cobra.Command, []string) error {
+		return finish(view.New(io.Discard, view.Plain, time.Now()), "deploy", &release.Outcome{Verdict: release.Verified}, errors.New("evidence: disk full"))
+	}})
+	root.SetArgs([]string{"deploy"})
+	if code := runRoot(root, &stderr); code != exitcode.RollbackFailed || !strings.Contains(stderr.String(), "error: evidence: disk full") {
+		t.Errorf("an attempt that could not finish: exit %d, stderr %q", code, stderr.String())
 	}
 }

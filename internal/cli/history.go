@@ -43,19 +43,42 @@ func printHistory(w io.Writer, revs []release.RevisionInfo) {
 		if !r.FinishedAt.IsZero() && !r.StartedAt.IsZero() {
 			dur = r.FinishedAt.Sub(r.StartedAt).Round(time.Second).String()
 		}
-		images := strings.Join(r.Images, ",")
-		if images == "" {
-			images = "-"
-		}
 		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n", r.Number, r.Outcome, r.StartedAt.UTC().Format("2006-01-02 15:04:05"),
-			dur, images, r.By, truncate(r.Message, 80), r.EvidenceDir)
+			dur, imagesColumn(r.Images), byColumn(r.By), truncate(r.Message, 80), r.EvidenceDir)
 	}
 	tw.Flush()
 }
 
+// byColumn is who ran a revision as the table shows it: user@host, at most
+// 32 characters; the process, boot and PID namespace that make the lock
+// holder exact are in -o json and the revision's evidence.
+func byColumn(by string) string {
+	if i := strings.Index(by, " pid "); i > 0 {
+		by = by[:i]
+	}
+	if by == "" {
+		return "-"
+	}
+	return truncate(by, 32)
+}
+
+// imagesColumn is a revision's images as the table shows them: the first
+// three, then how many more (-o json lists every one).
+func imagesColumn(images []string) string {
+	switch {
+	case len(images) == 0:
+		return "-"
+	case len(images) > 3:
+		return fmt.Sprintf("%s (+%d more)", strings.Join(images[:3], ","), len(images)-3)
+	}
+	return strings.Join(images, ",")
+}
+
+// truncate cuts s to at most n characters, the last one "…" when cut.
 func truncate(s string, n int) string {
-	if len(s) <= n {
+	r := []rune(s)
+	if len(r) <= n {
 		return s
 	}
-	return s[:n-1] + "…"
+	return string(r[:n-1]) + "…"
 }

@@ -226,8 +226,10 @@ func (r *run) refusedOrErr(ctx context.Context, a *attempt, err error) (*Outcome
 	if !errors.As(err, &refused) {
 		return nil, err
 	}
-	r.decide(event.StagePrepare, "refused: %s", refused.Reason)
+	// The decision and the summary say the same words, so a view that
+	// printed the one says them once (view.View.Summary).
 	a.out.Verdict, a.out.Summary = Refused, "refused, nothing applied: "+refused.Reason
+	r.decide(event.StagePrepare, "%s", a.out.Summary)
 	if a.dir == "" {
 		a.out.EvidenceDir = ""
 	}

@@ -61,8 +61,25 @@ func Refusal(revs []record.Revision, from *record.Revision) string {
 			why += fmt.Sprintf(" or is revision %d, which it rolled back", from.RollbackOf)
 		}
 	}
-	return fmt.Sprintf("nothing to roll back to: %s; nothing was changed. A rollback never removes a deployed release; pick a revision with --to-revision N (kship history %s -n %s)",
-		why, from.Release, from.Namespace)
+	msg := fmt.Sprintf("nothing to roll back to: %s; nothing was changed. A rollback never removes a deployed release", why)
+	if n := newestEarlier(revs, from); n > 0 {
+		msg += fmt.Sprintf("; to restore an earlier revision all the same: kship rollback %s -n %s --to-revision %d (kship history %s -n %s lists them)",
+			from.Release, from.Namespace, n, from.Release, from.Namespace)
+	}
+	return msg
+}
+
+// newestEarlier is the number of the newest revision kept before from,
+// other than the one from rolled back (0: none), the only kind of revision
+// --to-revision can restore.
+func newestEarlier(revs []record.Revision, from *record.Revision) int {
+	n := 0
+	for _, rev := range revs {
+		if rev.Number < from.Number && rev.Number != from.RollbackOf && rev.Number > n {
+			n = rev.Number
+		}
+	}
+	return n
 }
 
 // everDeployed reports whether any revision of revs was deployed (running

@@ -2,6 +2,7 @@ package rollback
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
@@ -41,5 +42,27 @@ func TestRollbackTargetSkipsUndoneAndIdenticalRevisions(t *testing.T) {
 	got, err = Target(context.TODO(), nil, revs[3:], &revs[3], 0)
 	if err != nil || got != nil {
 		t.Fatalf("a first release has no target, got %+v, %v", got, err)
+	}
+}
+
+func TestRefusalSuggestsOnlyRevisionsThatExist(t *testing.T) {
+	v1 := []manifest.Object{obj("ConfigMap", "cfg", map[string]any{"data": map[string]any{"v": "1"}})}
+	first := []record.Revision{{Release: "shop", Namespace: "tour", Number: 1, Outcome: record.OutcomeDeployed, Objects: v1}}
+	msg := Refusal(first, &first[0])
+	if !strings.Contains(msg, "revision 1 has no earlier revision that was deployed") {
+		t.Errorf("refusal of a first revision does not say why: %q", msg)
+	}
+	if strings.Contains(msg, "--to-revision") {
+		t.Errorf("refusal of the only revision suggests --to-revision, and there is no other revision: %q", msg)
+	}
+	// Revision 2 deployed the very objects of revision 1: a rollback is
+	// refused, and revision 1 exists to be named.
+	same := []record.Revision{
+		{Release: "shop", Namespace: "tour", Number: 2, Outcome: record.OutcomeDeployed, Objects: v1},
+		{Release: "shop", Namespace: "tour", Number: 1, Outcome: record.OutcomeSuperseded, Objects: v1},
+	}
+	msg = Refusal(same, &same[0])
+	if !strings.Contains(msg, "kship rollback shop -n tour --to-revision 1 ") || strings.Contains(msg, "--to-revision N") {
+		t.Errorf("refusal does not name the earlier revision that exists: %q", msg)
 	}
 }

@@ -12,9 +12,26 @@ import (
 // outcome, exit code, revision, duration, what was checked, where the
 // evidence is, and the manual steps when a human must act.
 func Summary(kind string, o *event.Outcome) string {
+	return summary(kind, o, true)
+}
+
+// Summary is the package's Summary without the outcome's summary line
+// when the last line the view printed was a decision in those very words
+// (a refusal: "→ refused, nothing applied: …" just above), so it is said
+// once.
+func (v *View) Summary(kind string, o *event.Outcome) string {
+	v.mu.Lock()
+	said := v.lastDecision
+	v.mu.Unlock()
+	return summary(kind, o, v.mode == JSON || said != o.Summary)
+}
+
+func summary(kind string, o *event.Outcome, withSummary bool) string {
 	var s strings.Builder
 	fmt.Fprintf(&s, "\n%s %s/%s: %s (exit %d)\n", kind, o.Namespace, o.Release, o.Verdict, o.ExitCode)
-	fmt.Fprintf(&s, "  %s\n", o.Summary)
+	if withSummary {
+		fmt.Fprintf(&s, "  %s\n", o.Summary)
+	}
 	if o.Revision > 0 {
 		fmt.Fprintf(&s, "  revision:  %d\n", o.Revision)
 	}

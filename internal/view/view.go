@@ -62,6 +62,9 @@ type View struct {
 	// single objects (bound.go); last is the latest event's time.
 	bound map[event.Stage]*objectLines
 	last  time.Time
+	// lastDecision is the message of the last line printed when that line
+	// was a decision ("" otherwise): Summary does not repeat it.
+	lastDecision string
 }
 
 // New returns a View writing to w in mode; start is the run's start time
@@ -97,6 +100,10 @@ func (v *View) print(e event.Event) {
 	}
 	if line := v.line(e); line != "" {
 		fmt.Fprintln(v.w, line)
+		v.lastDecision = ""
+		if e.Type == event.TypeDecision {
+			v.lastDecision = e.Message
+		}
 	}
 }
 
