@@ -426,3 +426,41 @@ func (r *helmRelease) rollbackTo(n int) int {
 	}
 	return 0
 }
+
+// A rollback drill of kship's first revision of a release the Helm 3 CLI
+// installed rolls back as a failed deploy of it would: Helm's rollback to
+// the other client's Helm revision 1 (demo:v1, verified with the release's
+// checks), then forward to kship's revision with Helm's rollback to its
+// Helm revision; the release is never uninstalled and ends running
+// kship's demo:v2. On the old code the drill uninstalled the release.
+func TestHelm3InstallDrilledToItsHelmRevision(t *testing.T) {
+	r := newHelmRelease(t, "cli-helm3-drill-")
+	r.helm3("install", "web", filepath.Join(r.root, "chart"), "-f", filepath.Join(r.root, "v1.yaml"))
+	r.runsImage("after helm3 install", "demo:v1")
+	if out, code, _ := r.deploy(r.file("v2.yaml", nil)); code != exitcode.OK {
+		t.Fatalf("kship deploy v2 over the Helm 3 CLI's release: exit %d\n%s", code, out)
+	}
+	out, code := run(t, "rollback", "web", "-n", r.ns, "--drill", "--kubeconfig", r.env.Kubeconfig, "--evidence-dir", filepath.Join(r.dir, "evidence"))
+	if code != exitcode.OK || !strings.Contains(out, "rolled back to Helm revision 1 (installed by another client") || strings.Contains(out, "removed") {
+		t.Fatalf("kship rollback --drill: exit %d, want 0, naming Helm revision 1 and removing nothing:\n%s", code, out)
+	}
+	r.checkHelm3History("after the drill",
+		"superseded Install complete",
+		"superseded kship revision 1",
+		"superseded kship: rollback of revision 1 to Helm revision 1 (installed by another client",
+		"deployed kship: rollback of revision 2 to revision 1 (Helm revision 2)")
+	if to3, to4 := r.rollbackTo(3), r.rollbackTo(4); to3 != 1 || to4 != 2 {
+		t.Errorf("Helm revisions 3 and 4 roll back to %d and %d, want 1 and 2", to3, to4)
+	}
+	if got := r.kshipOf(); got != "1:0 2:1 3:2 4:3" {
+		t.Errorf("kship revision of each Helm revision = %s, want 1:0 2:1 3:2 4:3", got)
+	}
+	r.runsImage("after the drill", "demo:v2")
+	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v2" {
+		t.Errorf("ConfigMap after the drill = %q, want v2", got)
+	}
+	st := r.kshipStatus()
+	if st.Deployed == nil || st.Deployed.Number != 3 || strings.Join(st.Deployed.Images, ",") != "demo:v2" {
+		t.Errorf("kship status after the drill: %s, %+v; want revision 3 running demo:v2", st.State, st.Deployed)
+	}
+}

@@ -65,14 +65,8 @@ func (x *Runner) AfterFailure(ctx context.Context, a Attempt, f Failure) {
 	in := Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: rev, FromRelease: f.Release, Target: f.Previous,
 		Live: manifest.Union(rev.Objects, a.Live), Number: number, Dir: evidence.Folder(x.EvidenceRoot, a.Out.Release, number, start),
 		Trigger: a.Out.Trigger}
-	in, err := x.withOrigin(ctx, in)
-	var res Result
-	if err != nil {
-		x.decide("rollback not started: %v", err)
-		res.Err = err
-	} else {
-		res = x.Restore(ctx, in)
-	}
+	res := x.Restore(ctx, in)
+	in = res.In
 	recordFailure(a, in, res, f.ended())
 	if res.Revision != nil {
 		x.writeBundle(ctx, a, in, res, first, start)
@@ -165,12 +159,9 @@ func (x *Runner) writeBundle(ctx context.Context, a Attempt, in Input, res Resul
 // was removed).
 func (x *Runner) Manual(ctx context.Context, a Attempt, from, target *record.Revision, number int) *record.Revision {
 	fromRel := ReleaseOf(from, nil)
-	in, err := x.withOrigin(ctx, Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: from, FromRelease: fromRel, Target: target,
+	res := x.Restore(ctx, Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: from, FromRelease: fromRel, Target: target,
 		Live: manifest.Union(from.Objects, a.Live), Number: number, Dir: a.Dir})
-	res := Result{Err: err}
-	if err == nil {
-		res = x.Restore(ctx, in)
-	}
+	in := res.In
 	target = in.Target
 	out := a.Out
 	out.Checked = res.Checked

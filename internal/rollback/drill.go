@@ -11,10 +11,17 @@ import (
 	"github.com/kship/kship/internal/record"
 )
 
-// Drill rolls the deployed revision from back to target (nil: removes the
-// release), verifies, rolls forward to from again, verifies, and completes
-// the attempt's outcome with the drill's verdict. It returns the drill, and
-// the last revision it recorded (to record the evidence digest in).
+// Drill rolls the deployed revision from back to target, verifies, rolls
+// forward to from again, verifies, and completes the attempt's outcome
+// with the drill's verdict. It returns the drill, and the last revision it
+// recorded (to record the evidence digest in).
+//
+// With no target (from is kship's first revision) the drill rolls back as
+// a failed deploy of from would: to what ran before kship when the
+// mechanism keeps it (another client's Helm revision, Restore's origin),
+// recorded as a rollback revision and verified with from's checks, then
+// forward to from; only when nothing ran before kship does it remove the
+// release and apply from again.
 func (x *Runner) Drill(ctx context.Context, a Attempt, from, target *record.Revision, number int) (*evidence.Drill, *record.Revision, error) {
 	if from.Outcome != record.OutcomeDeployed {
 		return nil, nil, fmt.Errorf("revision %d is %s: a drill starts from a deployed revision (kship deploy first)", from.Number, from.Outcome)
@@ -27,6 +34,10 @@ func (x *Runner) Drill(ctx context.Context, a Attempt, from, target *record.Revi
 	back := x.Restore(ctx, Input{Namespace: a.Out.Namespace, Release: a.Out.Release, From: from, FromRelease: fromRel, Target: target,
 		Live: manifest.Union(from.Objects, a.Live), Number: number, Dir: a.Dir})
 	a.Out.Checked = back.Checked
+	to := "nothing (first release removed)"
+	if back.In.Target != nil {
+		to = back.In.target()
+	}
 	if back.Err != nil {
 		d.Rollback = "failed: " + back.Err.Error()
 		x.finishDrill(a, d, fmt.Sprintf("drill FAILED: the rollback of revision %d failed: %v", from.Number, back.Err))
@@ -55,7 +66,7 @@ func (x *Runner) Drill(ctx context.Context, a Attempt, from, target *record.Revi
 	d.Verdict = evidence.DrillPassed
 	a.Out.RollbackRevision, a.Out.RestoredRevision = number, d.ToRevision
 	x.finishDrill(a, d, fmt.Sprintf("drill passed: revision %d was rolled back to %s and forward again (revision %d), both verified",
-		from.Number, targetName(target), fwdNumber))
+		from.Number, to, fwdNumber))
 	return d, fwd.Revision, nil
 }
 
@@ -68,11 +79,4 @@ func (x *Runner) finishDrill(a Attempt, d *evidence.Drill, summary string) {
 		a.Out.ManualSteps = ManualSteps(a.Dir, a.Steps)
 	}
 	x.decide("drill verdict: %s", d.Verdict)
-}
-
-func targetName(t *record.Revision) string {
-	if t == nil {
-		return "nothing (first release removed)"
-	}
-	return fmt.Sprintf("revision %d", t.Number)
 }

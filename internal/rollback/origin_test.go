@@ -69,3 +69,51 @@ func TestAfterFailureRestoresOrigin(t *testing.T) {
 		}
 	}
 }
+
+// A drill of kship's first revision of a release another client wrote
+// rolls back as a failed deploy would: to that client's revision (the
+// mechanism's origin), recorded as rollback revision 2 with its objects,
+// then forward to revision 1 as revision 3; with nothing before kship it
+// removes the release and applies revision 1 again, as before.
+func TestDrillRestoresOrigin(t *testing.T) {
+	installed := []manifest.Object{obj("ConfigMap", "cfg", nil)}
+	for _, tc := range []struct {
+		name     string
+		origin   *rollout.Origin
+		summary  string
+		restored [][]manifest.Object
+	}{
+		{"another client's install", &rollout.Origin{Number: 1, Name: "Helm revision 1", By: "installed by another client: Install complete", Objects: installed},
+			"drill passed: revision 1 was rolled back to Helm revision 1 (installed by another client: Install complete) and forward again (revision 3), both verified",
+			[][]manifest.Object{installed, nil}},
+		{"nothing before kship", nil,
+			"drill passed: revision 1 was rolled back to nothing (first release removed) and forward again (revision 2), both verified",
+			[][]manifest.Object{nil, nil}},
+	} {
+		h := &history{saved: map[int]record.Revision{}}
+		mech := &originRestorer{origin: tc.origin}
+		x := &Runner{Mechanism: mech, History: h, Check: checker{}, Env: rollout.Env{Sink: event.Discard, Now: time.Now},
+			Recorder: evidence.NewRecorder(nil), Redactor: evidence.NewRedactor(), EvidenceRoot: t.TempDir()}
+		from := &record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed, ReleaseFile: []byte("kind: Release"),
+			Objects: []manifest.Object{obj("ConfigMap", "cfg", map[string]any{"v": "2"})}}
+		tc.restored[1] = from.Objects
+		out := &event.Outcome{Release: "web", Namespace: "shop"}
+		d, _, err := x.Drill(context.Background(), Attempt{Out: out, Dir: t.TempDir()}, from, nil, 2)
+		if err != nil || d.Verdict != evidence.DrillPassed || out.Summary != tc.summary {
+			t.Errorf("%s: drill %+v (%v), summary\n  %q\nwant\n  %q", tc.name, d, err, out.Summary, tc.summary)
+		}
+		if len(mech.restored) != 2 {
+			t.Fatalf("%s: %d restores, want 2 (back, forward)", tc.name, len(mech.restored))
+		}
+		for i, want := range tc.restored {
+			if got := record.ObjectsOf(mech.restored[i]); !sameObjects(got, want) {
+				t.Errorf("%s: restore %d brought back %d objects, want %d", tc.name, i, len(got), len(want))
+			}
+		}
+		if tc.origin != nil {
+			if rb := h.saved[2]; rb.RollbackOf != 1 || !sameObjects(rb.Objects, installed) || !strings.Contains(rb.Message, "Helm revision 1") {
+				t.Errorf("%s: rollback revision 2 %+v", tc.name, rb)
+			}
+		}
+	}
+}

@@ -148,6 +148,10 @@ func (x *Runner) withOrigin(ctx context.Context, in Input) (Input, error) {
 
 // Result is what a rollback did.
 type Result struct {
+	// In is the Input as it was restored: with Target and Origin set when
+	// the mechanism said what ran before kship's first revision
+	// (withOrigin), which the caller's Input did not know.
+	In Input
 	// Revision is the rollback revision, recorded before the first write
 	// and updated with the result (nil when the release was removed).
 	Revision *record.Revision
@@ -179,8 +183,24 @@ func (res Result) where(in Input) string {
 // Restore rolls a release back through the mechanism (down Jobs of
 // reversible migrations, the target's manifests exactly, what the target
 // lacks deleted), waits with the detector, re-runs the target's smoke
-// checks and gates, and records the result as a revision.
+// checks and gates, and records the result as a revision. An Input
+// without a Target first asks the mechanism what ran before kship's first
+// revision (withOrigin): every caller (a failed deploy, kship rollback, a
+// drill) restores another client's release rather than removing it;
+// Result.In says what was restored.
 func (x *Runner) Restore(ctx context.Context, in Input) Result {
+	in, err := x.withOrigin(ctx, in)
+	if err != nil {
+		x.decide("rollback not started: %v", err)
+		return Result{In: in, Err: err}
+	}
+	res := x.restore(ctx, in)
+	res.In = in
+	return res
+}
+
+// restore is Restore of an Input whose Target is known.
+func (x *Runner) restore(ctx context.Context, in Input) Result {
 	what := "remove the release (it has no previous revision)"
 	if in.Target != nil {
 		what = "restore " + in.target()
