@@ -136,7 +136,7 @@ spec:
 }
 
 // deploy runs kship deploy and returns the outcome and the events.
-func (b *e2eBG) deploy(file string) (*release.Outcome, *events) {
+func (b *e2eBG) deploy(file string) (*event.Outcome, *events) {
 	b.t.Helper()
 	ctx, cancel := context.WithTimeout(b.t.Context(), 4*time.Minute)
 	defer cancel()
@@ -149,7 +149,7 @@ func (b *e2eBG) deploy(file string) (*release.Outcome, *events) {
 	return out, ev
 }
 
-func (b *e2eBG) expect(out *release.Outcome, ev *events, code int) {
+func (b *e2eBG) expect(out *event.Outcome, ev *events, code int) {
 	b.t.Helper()
 	if out.ExitCode != code {
 		b.t.Fatalf("exit %d (%s): %s; trigger %q; want exit %d\nevents:\n%s", out.ExitCode, out.Verdict, out.Summary, out.Trigger, code, ev.text())
@@ -644,7 +644,7 @@ func TestE2EBlueGreenManualPromotion(t *testing.T) {
 	if st.State != "paused" || !strings.Contains(st.Message, "preview ready, waiting for promote") || st.Paused == nil || len(st.Paused.Workloads) != 2 {
 		t.Errorf("status %s: %s (%+v)", st.State, st.Message, st.Paused)
 	}
-	cont := func(abort bool) *release.Outcome {
+	cont := func(abort bool) *event.Outcome {
 		ctx, cancel := context.WithTimeout(t.Context(), 4*time.Minute)
 		defer cancel()
 		o := release.ContinueOptions{Name: "app", Namespace: b.ns, RunOptions: release.RunOptions{Clients: b.clients, EvidenceDir: filepath.Join(b.dir, "evidence"), Sink: &events{}, Catalog: cli.Catalog(), Version: "e2e"}}

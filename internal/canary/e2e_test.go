@@ -133,7 +133,7 @@ spec:
 }
 
 // deploy runs kship deploy and returns the outcome and the events.
-func (c *e2eCanary) deploy(file string) (*release.Outcome, *events) {
+func (c *e2eCanary) deploy(file string) (*event.Outcome, *events) {
 	c.t.Helper()
 	ctx, cancel := context.WithTimeout(c.t.Context(), 4*time.Minute)
 	defer cancel()
@@ -146,7 +146,7 @@ func (c *e2eCanary) deploy(file string) (*release.Outcome, *events) {
 	return out, ev
 }
 
-func (c *e2eCanary) expect(out *release.Outcome, ev *events, code int) {
+func (c *e2eCanary) expect(out *event.Outcome, ev *events, code int) {
 	c.t.Helper()
 	if out.ExitCode != code {
 		c.t.Fatalf("exit %d (%s): %s; trigger %q; want exit %d\nevents:\n%s", out.ExitCode, out.Verdict, out.Summary, out.Trigger, code, ev.text())

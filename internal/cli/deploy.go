@@ -65,7 +65,7 @@ func (o *DeployOptions) Run(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, "deploy", func(ctx context.Context, ro release.RunOptions) (*release.Outcome, error) {
+	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, "deploy", func(ctx context.Context, ro release.RunOptions) (*event.Outcome, error) {
 		return release.Deploy(ctx, release.DeployOptions{
 			ReleaseFile: o.File, Namespace: o.Factory.Namespace(), ForceConflicts: o.ForceConflicts, RunOptions: ro,
 		})
@@ -78,7 +78,7 @@ func (o *DeployOptions) Run(ctx context.Context) error {
 // live view as the event sink and ticking, the executor's options built
 // once (runOptions), and the outcome printed by finish under kind.
 func execute(ctx context.Context, f *Factory, w io.Writer, clients *kube.Clients, forceUnlock bool, kind string,
-	run func(context.Context, release.RunOptions) (*release.Outcome, error)) error {
+	run func(context.Context, release.RunOptions) (*event.Outcome, error)) error {
 	sigs := make(chan os.Signal, 2)
 	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
 	defer signal.Stop(sigs)
@@ -99,7 +99,7 @@ func runOptions(f *Factory, clients *kube.Clients, sink event.Sink, forceUnlock 
 }
 
 // finish prints an outcome; ExitCode maps it to the exit code.
-func finish(v *view.View, kind string, out *release.Outcome, err error) error {
+func finish(v *view.View, kind string, out *event.Outcome, err error) error {
 	if out == nil {
 		return inputErr(err)
 	}

@@ -3,8 +3,8 @@ package cli
 import (
 	"errors"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/exitcode"
-	"github.com/kship/kship/internal/release"
 )
 
 // ExitError is an error with the exit code a command chose for it (a
@@ -20,7 +20,7 @@ func (e *ExitError) Unwrap() error { return e.Err }
 // outcomeError is the end of a deploy or rollback: its outcome, and the
 // error that stopped it from reaching a verdict (nil when it did).
 type outcomeError struct {
-	out *release.Outcome
+	out *event.Outcome
 	err error
 }
 
@@ -43,7 +43,7 @@ func printed(err error) bool {
 
 // ExitCode maps an error returned by a command to kship's exit code; it is
 // the one place where that happens. nil is success; a deploy's or
-// rollback's outcome exits with its verdict's code (release.Verdict
+// rollback's outcome exits with its verdict's code (event.Verdict
 // ExitCode), or 4 when the attempt could not finish; an ExitError with its code; every other error (bad
 // flags, unreadable files, an unreachable cluster, an unknown release) is
 // an input error.

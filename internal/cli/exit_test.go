@@ -15,7 +15,6 @@ import (
 
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/exitcode"
-	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/view"
 )
 
@@ -24,8 +23,8 @@ import (
 // of them "input error", and every code but 0 and 1 is some verdict's (the
 // code table and the verdicts cannot drift apart).
 func TestVerdictExitCodesAreTotal(t *testing.T) {
-	byCode := map[int]release.Verdict{}
-	for _, v := range release.Verdicts {
+	byCode := map[int]event.Verdict{}
+	for _, v := range event.Verdicts {
 		c := v.ExitCode()
 		if !slices.Contains(exitcode.All, c) || c == exitcode.Input {
 			t.Errorf("verdict %s exits %d: not a verdict's code of exitcode.All", v, c)
@@ -43,7 +42,7 @@ func TestVerdictExitCodesAreTotal(t *testing.T) {
 			t.Errorf("exit code %d has no meaning", c)
 		}
 	}
-	if got := release.Verdict("made-up").ExitCode(); got != exitcode.Input {
+	if got := event.Verdict("made-up").ExitCode(); got != exitcode.Input {
 		t.Errorf("an unknown verdict exits %d, want %d", got, exitcode.Input)
 	}
 	if exitcode.Meaning(42) != "" {
@@ -54,8 +53,8 @@ func TestVerdictExitCodesAreTotal(t *testing.T) {
 // TestExitCodeOfEveryError: each kind of error a command returns maps to
 // one code, wrapped or not.
 func TestExitCodeOfEveryError(t *testing.T) {
-	outcome := func(v release.Verdict) *release.Outcome {
-		return &release.Outcome{Verdict: v, ExitCode: v.ExitCode(), Summary: string(v)}
+	outcome := func(v event.Verdict) *event.Outcome {
+		return &event.Outcome{Verdict: v, ExitCode: v.ExitCode(), Summary: string(v)}
 	}
 	_, flagErr := parseWith(t, NewFactory(), NewCmdPlan, []string{"plan", "--no-such-flag"})
 	tests := []struct {
@@ -70,12 +69,12 @@ func TestExitCodeOfEveryError(t *testing.T) {
 		{"input", inputErr(errors.New("bad")), exitcode.Input},
 		{"refused", refused(errors.New("blocked")), exitcode.Refused},
 		{"wrapped refusal", fmt.Errorf("check: %w", refused(errors.New("blocked"))), exitcode.Refused},
-		{"outcome rolled back", &outcomeError{out: outcome(release.RolledBack)}, exitcode.RolledBack},
-		{"outcome refused", &outcomeError{out: outcome(release.Refused)}, exitcode.Refused},
-		{"outcome unverified", &outcomeError{out: outcome(release.Unverified)}, exitcode.Unverified},
-		{"outcome rollback failed", &outcomeError{out: outcome(release.RollbackFailed)}, exitcode.RollbackFailed},
-		{"outcome not finished", &outcomeError{out: outcome(release.Verified), err: errors.New("record revision 3: conflict")}, exitcode.RollbackFailed},
-		{"wrapped outcome", fmt.Errorf("deploy: %w", &outcomeError{out: outcome(release.RolledBack)}), exitcode.RolledBack},
+		{"outcome rolled back", &outcomeError{out: outcome(event.RolledBack)}, exitcode.RolledBack},
+		{"outcome refused", &outcomeError{out: outcome(event.Refused)}, exitcode.Refused},
+		{"outcome unverified", &outcomeError{out: outcome(event.Unverified)}, exitcode.Unverified},
+		{"outcome rollback failed", &outcomeError{out: outcome(event.RollbackFailed)}, exitcode.RollbackFailed},
+		{"outcome not finished", &outcomeError{out: outcome(event.Verified), err: errors.New("record revision 3: conflict")}, exitcode.RollbackFailed},
+		{"wrapped outcome", fmt.Errorf("deploy: %w", &outcomeError{out: outcome(event.RolledBack)}), exitcode.RolledBack},
 	}
 	for _, tt := range tests {
 		if got := ExitCode(tt.err); got != tt.want {
@@ -88,20 +87,20 @@ func TestExitCodeOfEveryError(t *testing.T) {
 // verdict comes out as its code, success as no error at all.
 func TestFinishMapsEveryVerdict(t *testing.T) {
 	v := view.New(io.Discard, view.Plain, time.Now())
-	for _, verdict := range release.Verdicts {
-		out := &release.Outcome{Verdict: verdict, ExitCode: verdict.ExitCode(), Summary: "s"}
+	for _, verdict := range event.Verdicts {
+		out := &event.Outcome{Verdict: verdict, ExitCode: verdict.ExitCode(), Summary: "s"}
 		err := finish(v, "deploy", out, nil)
 		if got := ExitCode(err); got != verdict.ExitCode() {
 			t.Errorf("%s: exit %d, want %d", verdict, got, verdict.ExitCode())
 		}
-		if (err == nil) != (verdict == release.Verified) {
+		if (err == nil) != (verdict == event.Verified) {
 			t.Errorf("%s: error %v", verdict, err)
 		}
 	}
 	if got := ExitCode(finish(v, "deploy", nil, errors.New("bad release file"))); got != exitcode.Input {
 		t.Errorf("no outcome: exit %d, want 1", got)
 	}
-	out := &release.Outcome{Verdict: release.Verified, ExitCode: exitcode.OK}
+	out := &event.Outcome{Verdict: event.Verified, ExitCode: exitcode.OK}
 	if got := ExitCode(finish(v, "deploy", out, errors.New("evidence: disk full"))); got != exitcode.RollbackFailed {
 		t.Errorf("outcome with error: exit %d, want 4", got)
 	}
@@ -116,7 +115,7 @@ func TestRefusalIsPrintedOnce(t *testing.T) {
 	var stdout, stderr bytes.Buffer
 	root := newRoot(NewFactory(), &cobra.Command{Use: "rollback", RunE: func(*cobra.Command, []string) error {
 		v := view.New(&stdout, view.Plain, time.Now())
-		out := &release.Outcome{Release: "shop", Namespace: "tour", Verdict: release.Refused, ExitCode: exitcode.Refused,
+		out := &event.Outcome{Release: "shop", Namespace: "tour", Verdict: event.Refused, ExitCode: exitcode.Refused,
 			Summary: "refused, nothing applied: " + reason}
 		v.Emit(event.Event{Time: time.Now(), Stage: event.StagePrepare, Type: event.TypeDecision, Message: out.Summary})
 		return finish(v, "rollback", out, nil)
@@ -135,7 +134,7 @@ func TestRefusalIsPrintedOnce(t *testing.T) {
 
 	stderr.Reset()
 	root = newRoot(NewFactory(), &cobra.Command{Use: "deploy", RunE: func(*cobra.Command, []string) error {
-		return finish(view.New(io.Discard, view.Plain, time.Now()), "deploy", &release.Outcome{Verdict: release.Verified}, errors.New("evidence: disk full"))
+		return finish(view.New(io.Discard, view.Plain, time.Now()), "deploy", &event.Outcome{Verdict: event.Verified}, errors.New("evidence: disk full"))
 	}})
 	root.SetArgs([]string{"deploy"})
 	if code := runRoot(root, &stderr); code != exitcode.RollbackFailed || !strings.Contains(stderr.String(), "error: evidence: disk full") {

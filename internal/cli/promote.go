@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -74,7 +75,7 @@ func (o *ContinueOptions) Run(ctx context.Context) error {
 	if o.Abort {
 		run, kind = release.Abort, "abort"
 	}
-	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, kind, func(ctx context.Context, ro release.RunOptions) (*release.Outcome, error) {
+	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, kind, func(ctx context.Context, ro release.RunOptions) (*event.Outcome, error) {
 		return run(ctx, release.ContinueOptions{Name: t.Name, Namespace: t.Namespace, RunOptions: ro})
 	})
 }

@@ -6,6 +6,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -63,7 +64,7 @@ func (o *RollbackOptions) Run(ctx context.Context) error {
 	if o.Drill {
 		kind = "rollback drill"
 	}
-	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, kind, func(ctx context.Context, ro release.RunOptions) (*release.Outcome, error) {
+	return execute(ctx, o.Factory, o.Out, clients, o.ForceUnlock, kind, func(ctx context.Context, ro release.RunOptions) (*event.Outcome, error) {
 		return release.Rollback(ctx, release.RollbackOptions{
 			Name: t.Name, Namespace: t.Namespace, ToRevision: o.ToRevision, Drill: o.Drill, RunOptions: ro,
 		})

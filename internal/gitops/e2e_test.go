@@ -109,7 +109,7 @@ func (f *fixture) engineLines() string {
 }
 
 // deploy runs the whole workflow on a release file, as kship deploy does.
-func (f *fixture) deploy(file string) *release.Outcome {
+func (f *fixture) deploy(file string) *event.Outcome {
 	f.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -128,7 +128,7 @@ func (f *fixture) deploy(file string) *release.Outcome {
 	return out
 }
 
-func (f *fixture) expect(out *release.Outcome, code int) {
+func (f *fixture) expect(out *event.Outcome, code int) {
 	f.t.Helper()
 	if out.ExitCode != code {
 		if b, err := os.ReadFile(filepath.Join(out.EvidenceDir, "release-checklist.md")); err == nil {
@@ -175,7 +175,7 @@ func (f *fixture) configMap(name string) map[string]string {
 }
 
 // evidence is the attempt's evidence.json.
-func evidence(t *testing.T, out *release.Outcome) string {
+func evidence(t *testing.T, out *event.Outcome) string {
 	t.Helper()
 	b, err := os.ReadFile(filepath.Join(out.EvidenceDir, "evidence.json"))
 	if err != nil {

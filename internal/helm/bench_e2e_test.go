@@ -63,7 +63,7 @@ func TestHelmVsAtomic(t *testing.T) {
 	f := newFixture(t, "helm-bench-kship-")
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
 	defer cancel()
-	deploy := func(values string, watch func(event.Event)) (*release.Outcome, time.Duration) {
+	deploy := func(values string, watch func(event.Event)) (*event.Outcome, time.Duration) {
 		var buf strings.Builder
 		v := view.New(&buf, view.JSON, time.Now())
 		sink := event.SinkFunc(func(e event.Event) { watch(e); v.Emit(e) })

@@ -25,7 +25,7 @@ import (
 // blindDeploy is a deploy running through the proxy, its plain view in out.
 type blindDeploy struct {
 	out  *syncBuffer
-	done chan *release.Outcome
+	done chan *event.Outcome
 }
 
 // deployVia starts release.Deploy of file with clients through the proxy.
@@ -41,7 +41,7 @@ func (r *e2eRelease) deployVia(p *testenv.APIProxy, file string) *blindDeploy {
 // startDeploy starts release.Deploy of file with clients.
 func (r *e2eRelease) startDeploy(clients *kube.Clients, file string) *blindDeploy {
 	r.t.Helper()
-	d := &blindDeploy{out: &syncBuffer{}, done: make(chan *release.Outcome, 1)}
+	d := &blindDeploy{out: &syncBuffer{}, done: make(chan *event.Outcome, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	r.t.Cleanup(cancel)
 	go func() {
@@ -60,7 +60,7 @@ func (r *e2eRelease) startDeploy(clients *kube.Clients, file string) *blindDeplo
 }
 
 // wait returns the deploy's outcome.
-func (d *blindDeploy) wait(t *testing.T) *release.Outcome {
+func (d *blindDeploy) wait(t *testing.T) *event.Outcome {
 	t.Helper()
 	select {
 	case out := <-d.done:

@@ -42,7 +42,7 @@ func TestEvidenceWriteErrorStillRecordsTheVerdict(t *testing.T) {
 	}
 	h.dir = file
 	out := mustDeploy(t, h, 0)
-	if got := h.hist.revs[1].Outcome; got != OutcomeDeployed {
+	if got := h.hist.revs[1].Outcome; got != record.OutcomeDeployed {
 		t.Errorf("revision 1 is %q, want deployed", got)
 	}
 	if !strings.Contains(out.Summary, "evidence bundle could NOT be written") || !logged(h, "write the evidence bundle") {
@@ -58,10 +58,10 @@ func TestFailedHistorySavesAreReported(t *testing.T) {
 	saveErr := errors.New("etcd unavailable")
 	t.Run("restored revision superseded", func(t *testing.T) {
 		h := newHarness(t.TempDir())
-		h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed, Objects: h.objs}
+		h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed, Objects: h.objs}
 		h.smoke.pass = []bool{false}
 		h.hist.failSave = func(r *record.Revision) error {
-			if r.Number == 1 && r.Outcome == OutcomeSuperseded {
+			if r.Number == 1 && r.Outcome == record.OutcomeSuperseded {
 				return saveErr
 			}
 			return nil
@@ -73,7 +73,7 @@ func TestFailedHistorySavesAreReported(t *testing.T) {
 	})
 	t.Run("rollback revision's evidence digest", func(t *testing.T) {
 		h := newHarness(t.TempDir())
-		h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed, Objects: h.objs}
+		h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed, Objects: h.objs}
 		h.smoke.pass = []bool{false}
 		h.hist.failSave = func(r *record.Revision) error {
 			if r.Number == 3 && r.EvidenceDigest != "" {
@@ -88,11 +88,11 @@ func TestFailedHistorySavesAreReported(t *testing.T) {
 	})
 	t.Run("drilled revision superseded", func(t *testing.T) {
 		h := newHarness(t.TempDir())
-		h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeSuperseded,
+		h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeSuperseded,
 			Objects: []manifest.Object{obj("ConfigMap", "cfg", map[string]any{"data": map[string]any{"v": "1"}})}}
-		h.hist.revs[2] = record.Revision{Release: "web", Namespace: "shop", Number: 2, Outcome: OutcomeDeployed, Objects: h.objs}
+		h.hist.revs[2] = record.Revision{Release: "web", Namespace: "shop", Number: 2, Outcome: record.OutcomeDeployed, Objects: h.objs}
 		h.hist.failSave = func(r *record.Revision) error {
-			if r.Number == 2 && r.Outcome == OutcomeSuperseded {
+			if r.Number == 2 && r.Outcome == record.OutcomeSuperseded {
 				return saveErr
 			}
 			return nil
@@ -112,7 +112,7 @@ func TestFailedHistorySavesAreReported(t *testing.T) {
 func TestDeployMasksThePreviousRevisionsSecrets(t *testing.T) {
 	h := newHarness(t.TempDir())
 	old := obj("Secret", "old-token", map[string]any{"stringData": map[string]any{"token": "old-secret-value-1"}})
-	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed,
+	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed,
 		Objects: append([]manifest.Object{old}, h.objs...)}
 	h.smoke.pass = []bool{false}
 	h.smoke.msg = "answer mentions old-secret-value-1"
@@ -139,7 +139,7 @@ func TestDeployMasksThePreviousRevisionsSecrets(t *testing.T) {
 func TestDeployMasksTheOutcomeAndStoredMessages(t *testing.T) {
 	h := newHarness(t.TempDir())
 	old := obj("Secret", "old-token", map[string]any{"stringData": map[string]any{"token": "Pl4ntOldSecretValue"}})
-	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed,
+	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed,
 		Objects:     append([]manifest.Object{old}, h.objs...),
 		ReleaseFile: []byte("spec:\n  verify:\n    metrics: {prometheus: {address: 'http://kship:Pl4ntOldPromPassword@prom:9090'}}\n")}
 	h.smoke.pass = []bool{false}
@@ -166,13 +166,13 @@ func TestDeployMasksTheOutcomeAndStoredMessages(t *testing.T) {
 func TestUnrecordedResultIsIncompleteEverywhere(t *testing.T) {
 	h := newHarness(t.TempDir())
 	h.hist.failSave = func(r *record.Revision) error {
-		if r.Outcome == OutcomeDeployed {
+		if r.Outcome == record.OutcomeDeployed {
 			return errors.New("connection refused")
 		}
 		return nil
 	}
 	out := mustDeploy(t, h, 4)
-	if out.Verdict != Incomplete || !strings.Contains(out.Summary, "could NOT be recorded") || !strings.Contains(out.Summary, "verified") {
+	if out.Verdict != event.Incomplete || !strings.Contains(out.Summary, "could NOT be recorded") || !strings.Contains(out.Summary, "verified") {
 		t.Errorf("outcome %s: %s", out.Verdict, out.Summary)
 	}
 	b, err := evidence.Read(out.EvidenceDir)

@@ -40,7 +40,7 @@ type DeployOptions struct {
 // Deploy runs the whole workflow for one release file. The error is
 // non-nil only for bad input or an unreachable cluster (exit 1); every
 // other result, refusals included, is an Outcome.
-func Deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
+func Deploy(ctx context.Context, o DeployOptions) (*event.Outcome, error) {
 	r := newRun(o.RunOptions)
 	r.forceConflicts = o.ForceConflicts
 	ctx, stop := r.watchInterrupts(ctx)
@@ -57,7 +57,7 @@ type attempt struct {
 	revs     []record.Revision
 	saved    bool // rev is recorded in the cluster
 	dir      string
-	out      *Outcome
+	out      *event.Outcome
 	steps    evidence.RollbackSteps
 	drill    *evidence.Drill // set by a rollback drill
 	// mechanism and strategy are the release file's, from the catalog.
@@ -75,7 +75,7 @@ type attempt struct {
 // newAttempt starts an attempt on release ns/name that a command about
 // its revisions runs (kship rollback, promote, abort).
 func (r *run) newAttempt(ns, name string) *attempt {
-	return &attempt{out: &Outcome{Release: name, Namespace: ns, StartedAt: r.now()}}
+	return &attempt{out: &event.Outcome{Release: name, Namespace: ns, StartedAt: r.now()}}
 }
 
 // kind is the evidence kind of an attempt that runs execute.
@@ -86,7 +86,7 @@ func (a *attempt) kind() string {
 	return evidence.KindDeploy
 }
 
-func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
+func (r *run) deploy(ctx context.Context, o DeployOptions) (*event.Outcome, error) {
 	rel, err := config.Load(o.ReleaseFile)
 	if err != nil {
 		return nil, err
@@ -96,7 +96,7 @@ func (r *run) deploy(ctx context.Context, o DeployOptions) (*Outcome, error) {
 		ns = o.Namespace
 	}
 	r.red.AddRelease(rel)
-	a := &attempt{rel: rel, out: &Outcome{Release: rel.Metadata.Name, Namespace: ns, StartedAt: r.now()}}
+	a := &attempt{rel: rel, out: &event.Outcome{Release: rel.Metadata.Name, Namespace: ns, StartedAt: r.now()}}
 	nsObj, err := apply.Namespace(ctx, r.clients, ns)
 	if err != nil {
 		return nil, err
@@ -221,14 +221,14 @@ func adopted(p *plan.Plan, revs []record.Revision) []manifest.Ref {
 
 // refusedOrErr turns a refusal into an exit-2 Outcome with its evidence;
 // other errors are returned as they are.
-func (r *run) refusedOrErr(ctx context.Context, a *attempt, err error) (*Outcome, error) {
+func (r *run) refusedOrErr(ctx context.Context, a *attempt, err error) (*event.Outcome, error) {
 	var refused *RefusedError
 	if !errors.As(err, &refused) {
 		return nil, err
 	}
 	// The decision and the summary say the same words, so a view that
 	// printed the one says them once (view.View.Summary).
-	a.out.Verdict, a.out.Summary = Refused, "refused, nothing applied: "+refused.Reason
+	a.out.Verdict, a.out.Summary = event.Refused, "refused, nothing applied: "+refused.Reason
 	r.decide(event.StagePrepare, "%s", a.out.Summary)
 	if a.dir == "" {
 		a.out.EvidenceDir = ""

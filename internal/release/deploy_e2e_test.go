@@ -13,6 +13,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kship/kship/internal/cli"
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/testenv"
@@ -94,7 +95,7 @@ func writeFile(t *testing.T, path, data string) {
 }
 
 // deploy runs release.Deploy with a JSON-lines view into r.outputs.
-func (r *e2eRelease) deploy(file string, opts ...func(*release.DeployOptions)) *release.Outcome {
+func (r *e2eRelease) deploy(file string, opts ...func(*release.DeployOptions)) *event.Outcome {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
@@ -112,7 +113,7 @@ func (r *e2eRelease) deploy(file string, opts ...func(*release.DeployOptions)) *
 }
 
 // expect fails the test unless the outcome has the exit code.
-func (r *e2eRelease) expect(out *release.Outcome, code int) {
+func (r *e2eRelease) expect(out *event.Outcome, code int) {
 	r.t.Helper()
 	if out.ExitCode != code {
 		r.t.Fatalf("exit %d (%s): %s; trigger %q; want exit %d", out.ExitCode, out.Verdict, out.Summary, out.Trigger, code)

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/kship/kship/internal/config"
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/manifest"
@@ -19,7 +20,7 @@ import (
 	"github.com/kship/kship/internal/wait"
 )
 
-func mustDeploy(t *testing.T, h *harness, wantExit int) *Outcome {
+func mustDeploy(t *testing.T, h *harness, wantExit int) *event.Outcome {
 	t.Helper()
 	out, err := h.deploy()
 	if err != nil {
@@ -54,7 +55,7 @@ func noCall(t *testing.T, calls []string, prefix string) {
 
 func TestDeployVerifiedRunsStagesInOrder(t *testing.T) {
 	h := newHarness(t.TempDir())
-	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed,
+	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed,
 		Objects: []manifest.Object{obj("ConfigMap", "cfg", nil), obj("Service", "old", nil)}}
 	out := mustDeploy(t, h, 0)
 	calls := h.s.list()
@@ -68,7 +69,7 @@ func TestDeployVerifiedRunsStagesInOrder(t *testing.T) {
 		}
 		last = i
 	}
-	if out.Revision != 2 || out.Verdict != Verified {
+	if out.Revision != 2 || out.Verdict != event.Verified {
 		t.Fatalf("outcome %+v", out)
 	}
 	if _, err := os.Stat(filepath.Join(out.EvidenceDir, evidence.EvidenceFile)); err != nil {
@@ -114,7 +115,7 @@ func TestDeployTakesOverLockOfDeadLocalProcess(t *testing.T) {
 	// and PID namespace.
 	dead := strings.Replace(record.Identity(), fmt.Sprintf(" pid %d ", os.Getpid()), " pid 4194305 ", 1)
 	h.hist.locked = &record.LockedError{Holder: dead, Since: time.Now()}
-	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomePending}
+	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomePending}
 	mustDeploy(t, h, 0)
 	calls := h.s.list()
 	indexOf(t, calls, "lock refused")
@@ -141,7 +142,7 @@ func TestDeployWithoutChecksIsUnverified(t *testing.T) {
 	h := newHarness(t.TempDir())
 	h.rel.Spec.Verify = config.Verify{}
 	out := mustDeploy(t, h, 5)
-	if h.hist.revs[1].Outcome != OutcomeDeployed {
+	if h.hist.revs[1].Outcome != record.OutcomeDeployed {
 		t.Fatalf("revision outcome %q", h.hist.revs[1].Outcome)
 	}
 	if !strings.Contains(out.Summary, "NOT verified") {
@@ -175,7 +176,7 @@ func TestDeployTriggersRollBackToPrevious(t *testing.T) {
 	for name, setup := range cases {
 		t.Run(name, func(t *testing.T) {
 			h := newHarness(t.TempDir())
-			h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed,
+			h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed,
 				Objects: []manifest.Object{obj("ConfigMap", "cfg", nil), obj("Deployment", "web", nil), obj("Service", "pruned", nil)}}
 			h.objs = append(h.objs, obj("Secret", "added", nil))
 			setup(h)
@@ -185,7 +186,7 @@ func TestDeployTriggersRollBackToPrevious(t *testing.T) {
 			if del := indexOf(t, calls, "reapply-prune Secret/added"); del < re {
 				t.Fatalf("added object deleted before the re-apply:\n%s", strings.Join(calls, "\n"))
 			}
-			if h.hist.revs[2].Outcome != OutcomeRolledBack || h.hist.revs[3].Outcome != OutcomeDeployed || h.hist.revs[3].RollbackOf != 2 {
+			if h.hist.revs[2].Outcome != record.OutcomeRolledBack || h.hist.revs[3].Outcome != record.OutcomeDeployed || h.hist.revs[3].RollbackOf != 2 {
 				t.Fatalf("revisions: 2 %q, 3 %q rollbackOf %d", h.hist.revs[2].Outcome, h.hist.revs[3].Outcome, h.hist.revs[3].RollbackOf)
 			}
 			if out.Trigger == "" || out.RestoredRevision != 1 || out.RollbackRevision != 3 {
@@ -200,7 +201,7 @@ func TestFirstReleaseRollbackDeletesWhatItCreated(t *testing.T) {
 	h.smoke.pass = []bool{false}
 	out := mustDeploy(t, h, 3)
 	indexOf(t, h.s.list(), "reapply-prune Deployment/web,ConfigMap/cfg")
-	if h.hist.revs[1].Outcome != OutcomeRolledBack || len(h.hist.revs) != 1 {
+	if h.hist.revs[1].Outcome != record.OutcomeRolledBack || len(h.hist.revs) != 1 {
 		t.Fatalf("revisions %+v", h.hist.revs)
 	}
 	if !strings.Contains(out.Summary, "first revision") {
@@ -214,17 +215,17 @@ func TestManualMethodDoesNotRollBack(t *testing.T) {
 	h.smoke.pass = []bool{false}
 	out := mustDeploy(t, h, 4)
 	noCall(t, h.s.list(), "reapply")
-	if h.hist.revs[1].Outcome != OutcomeFailed || !strings.Contains(out.ManualSteps, "kship rollback web -n shop") {
+	if h.hist.revs[1].Outcome != record.OutcomeFailed || !strings.Contains(out.ManualSteps, "kship rollback web -n shop") {
 		t.Fatalf("outcome %+v revision %q", out, h.hist.revs[1].Outcome)
 	}
 }
 
 func TestFailedRollbackExits4(t *testing.T) {
 	h := newHarness(t.TempDir())
-	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeDeployed, Objects: h.objs}
+	h.hist.revs[1] = record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeDeployed, Objects: h.objs}
 	h.smoke.pass = []bool{false, false} // the release's smoke check, then the restored revision's
 	out := mustDeploy(t, h, 4)
-	if h.hist.revs[2].Outcome != OutcomeFailed || out.ManualSteps == "" {
+	if h.hist.revs[2].Outcome != record.OutcomeFailed || out.ManualSteps == "" {
 		t.Fatalf("revision %q, outcome %+v", h.hist.revs[2].Outcome, out)
 	}
 	data, err := os.ReadFile(filepath.Join(out.EvidenceDir, evidence.RollbackFile))

@@ -8,6 +8,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -34,7 +35,7 @@ func TestE2ERollbackDrill(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hist[0].Outcome != release.OutcomeDeployed || hist[0].Number != 4 {
+	if hist[0].Outcome != record.OutcomeDeployed || hist[0].Number != 4 {
 		t.Errorf("history after the drill: %+v", hist[0])
 	}
 	r.noSecret("drill-one-9a9a", "drill-two-8b8b")

@@ -27,12 +27,12 @@ type trigger struct {
 
 // execute runs Rollout → Verify → Stabilize for a prepared attempt under
 // the lock, then records the result or rolls back.
-func (r *run) execute(ctx context.Context, a *attempt) (*Outcome, error) {
+func (r *run) execute(ctx context.Context, a *attempt) (*event.Outcome, error) {
 	gates, err := r.gatesFor(a.rel)
 	if err != nil {
 		return nil, err
 	}
-	a.rev.Outcome = OutcomePending
+	a.rev.Outcome = record.OutcomePending
 	a.rev.Message = "being deployed by " + r.holder
 	a.rev.By = r.holder
 	if a.resume == nil {
@@ -153,18 +153,18 @@ func (r *run) baseline(ctx context.Context, a *attempt, gates evaluator) map[str
 
 // succeed records a verified (or unverified) deploy.
 func (r *run) succeed(ctx context.Context, a *attempt, v verification) {
-	a.rev.Outcome = OutcomeDeployed
-	a.out.Verdict = Verified
+	a.rev.Outcome = record.OutcomeDeployed
+	a.out.Verdict = event.Verified
 	a.out.Summary = fmt.Sprintf("revision %d is deployed and verified", a.rev.Number)
 	if why := v.unverified(); why != "" {
-		a.out.Verdict = Unverified
+		a.out.Verdict = event.Unverified
 		a.out.Summary = fmt.Sprintf("revision %d is deployed but NOT verified: %s", a.rev.Number, why)
 		a.rev.Unverified = true
 	}
 	a.rev.Message = a.out.Summary
 	r.decide(event.StageStabilize, "verdict: %s", a.out.Verdict)
 	if a.previous != nil {
-		a.previous.Outcome = OutcomeSuperseded
+		a.previous.Outcome = record.OutcomeSuperseded
 		a.previous.Message = fmt.Sprintf("superseded by revision %d", a.rev.Number)
 		sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), record.DefaultSaveWithin+30*time.Second)
 		defer cancel()
@@ -177,8 +177,8 @@ func (r *run) succeed(ctx context.Context, a *attempt, v verification) {
 // paused records a revision its strategy stopped part way for a human:
 // nothing is rolled back, the previous revision stays the deployed one.
 func (r *run) paused(a *attempt, p *rollout.Pause) {
-	a.rev.Outcome, a.rev.Pause = OutcomePaused, p
-	a.out.Verdict = Paused
+	a.rev.Outcome, a.rev.Pause = record.OutcomePaused, p
+	a.out.Verdict = event.Paused
 	prev := "the release has no deployed revision yet"
 	if a.previous != nil {
 		prev = fmt.Sprintf("revision %d stays the deployed one", a.previous.Number)
@@ -195,9 +195,9 @@ func (r *run) paused(a *attempt, p *rollout.Pause) {
 // (exit 4, incomplete).
 func (r *run) interrupted(ctx context.Context, a *attempt) {
 	stage, _ := r.intr.current()
-	a.rev.Outcome = OutcomeInterrupted
+	a.rev.Outcome = record.OutcomeInterrupted
 	a.rev.Message = fmt.Sprintf("interrupted during %s: %v; nothing was rolled back, the cluster runs what revision %d's %s had reached", stage, context.Cause(ctx), a.rev.Number, stage)
-	a.out.Verdict = Incomplete
+	a.out.Verdict = event.Incomplete
 	a.out.Summary = fmt.Sprintf("revision %d was interrupted during %s before it was verified (%v); nothing was rolled back", a.rev.Number, stage, context.Cause(ctx))
 	a.out.ManualSteps = a.steps.Command
 	r.decide(stage, "%s", a.out.Summary)
@@ -208,7 +208,7 @@ func (r *run) interrupted(ctx context.Context, a *attempt) {
 // (record.DefaultSaveWithin). What it returns is what is printed, what the
 // process exits with and what evidence.json says: when the result could
 // not be recorded, the verdict becomes Incomplete (exit 4) in all three.
-func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, error) {
+func (r *run) finish(ctx context.Context, a *attempt, kind string) (*event.Outcome, error) {
 	if lost := r.lockLost(); lost != nil {
 		r.lostLock(a, lost)
 	}
@@ -239,11 +239,11 @@ func (r *run) finish(ctx context.Context, a *attempt, kind string) (*Outcome, er
 // did not finish, whatever it measured.
 func (r *run) notRecorded(a *attempt, err error) {
 	was := a.out.Verdict
-	a.out.Verdict = Incomplete
-	a.out.ExitCode = Incomplete.ExitCode()
+	a.out.Verdict = event.Incomplete
+	a.out.ExitCode = event.Incomplete.ExitCode()
 	a.out.Summary = r.red.String(fmt.Sprintf("%s — but this result (%s) could NOT be recorded in the cluster: %v; "+
 		"revision %d stays recorded as %s there, and the next kship deploy or rollback marks it interrupted",
-		a.out.Summary, was, err, a.rev.Number, OutcomePending))
+		a.out.Summary, was, err, a.rev.Number, record.OutcomePending))
 	a.out.FinishedAt = r.now()
 	r.decide(event.StageStabilize, "record revision %d: %v", a.rev.Number, err)
 }

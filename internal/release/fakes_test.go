@@ -279,12 +279,12 @@ func (h *harness) run() *run {
 	return r
 }
 
-func (h *harness) rollback(o RollbackOptions) (*Outcome, error) {
+func (h *harness) rollback(o RollbackOptions) (*event.Outcome, error) {
 	o.Name, o.Namespace, o.EvidenceDir = "web", "shop", h.dir
 	return h.run().rollback(context.TODO(), o)
 }
 
-func (h *harness) deploy() (*Outcome, error) {
+func (h *harness) deploy() (*event.Outcome, error) {
 	return h.run().deploy(context.TODO(), DeployOptions{ReleaseFile: "testdata/kship.yaml", RunOptions: RunOptions{EvidenceDir: h.dir}})
 }
 

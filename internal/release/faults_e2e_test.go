@@ -14,7 +14,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/testenv"
 )
@@ -95,7 +97,7 @@ func TestE2EFinalSaveSurvivesAPIOutage(t *testing.T) {
 		t.Fatalf("deploy v2 across an 11 s outage: exit %d after %s:\n%s", code, took, out)
 	}
 	b := r.bundleOf(2)
-	if b.Outcome.Verdict != release.Verified || b.Outcome.ExitCode != 0 {
+	if b.Outcome.Verdict != event.Verified || b.Outcome.ExitCode != 0 {
 		t.Errorf("evidence.json says %s (exit %d), the run exit 0", b.Outcome.Verdict, b.Outcome.ExitCode)
 	}
 	retried := false
@@ -197,8 +199,8 @@ func TestE2ELockForcedAwayMidStabilize(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hist) != 3 || hist[0].Number != 3 || hist[0].Outcome != release.OutcomeDeployed ||
-		hist[1].Outcome != release.OutcomeInterrupted || !strings.Contains(hist[1].Message, "still held the lock") {
+	if len(hist) != 3 || hist[0].Number != 3 || hist[0].Outcome != record.OutcomeDeployed ||
+		hist[1].Outcome != record.OutcomeInterrupted || !strings.Contains(hist[1].Message, "still held the lock") {
 		t.Fatalf("history after the take-over: %+v", hist)
 	}
 	st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
@@ -209,7 +211,7 @@ func TestE2ELockForcedAwayMidStabilize(t *testing.T) {
 		t.Errorf("status %s: %s; image %s", st.State, st.Message, r.image())
 	}
 	b := r.bundleOf(2)
-	if b.Outcome.Verdict != release.Incomplete || b.Outcome.ExitCode != 4 || !strings.Contains(b.Outcome.Summary, "lost the lock") {
+	if b.Outcome.Verdict != event.Incomplete || b.Outcome.ExitCode != 4 || !strings.Contains(b.Outcome.Summary, "lost the lock") {
 		t.Errorf("the loser's evidence.json: %s (exit %d): %s", b.Outcome.Verdict, b.Outcome.ExitCode, b.Outcome.Summary)
 	}
 	r.noSecret("steal-secret-1111", "steal-secret-2222", "steal-secret-3333")
@@ -295,7 +297,7 @@ func TestE2EPrometheusCutMidVerify(t *testing.T) {
 	out := d.wait(t)
 	r.outputs.WriteString(d.out.String())
 	r.expect(out, 5)
-	if out.Verdict != release.Unverified || !strings.Contains(out.Summary, "NOT verified") || !strings.Contains(out.Summary, "error-rate") {
+	if out.Verdict != event.Unverified || !strings.Contains(out.Summary, "NOT verified") || !strings.Contains(out.Summary, "error-rate") {
 		t.Errorf("outcome %s: %s", out.Verdict, out.Summary)
 	}
 	st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
@@ -309,7 +311,7 @@ func TestE2EPrometheusCutMidVerify(t *testing.T) {
 		t.Errorf("the app runs %s, status names revision 2 (app:v2)", img)
 	}
 	b := r.bundleOf(2)
-	if b.Outcome.Verdict != release.Unverified || b.Outcome.ExitCode != 5 {
+	if b.Outcome.Verdict != event.Unverified || b.Outcome.ExitCode != 5 {
 		t.Errorf("evidence.json says %s (exit %d)", b.Outcome.Verdict, b.Outcome.ExitCode)
 	}
 	r.noSecret("promcut-secret-1111", "promcut-secret-2222")

@@ -31,7 +31,7 @@ type gateEvidence struct {
 	decisions    []string
 }
 
-func readGateEvidence(t testing.TB, out *release.Outcome) gateEvidence {
+func readGateEvidence(t testing.TB, out *event.Outcome) gateEvidence {
 	t.Helper()
 	data, err := os.ReadFile(filepath.Join(out.EvidenceDir, "evidence.json"))
 	if err != nil {

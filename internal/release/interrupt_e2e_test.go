@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -90,7 +91,7 @@ func TestE2ESIGKILLRecovery(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hist[0].Outcome != release.OutcomeDeployed || hist[1].Outcome != release.OutcomeInterrupted {
+	if hist[0].Outcome != record.OutcomeDeployed || hist[1].Outcome != record.OutcomeInterrupted {
 		t.Fatalf("history after recovery: %+v", hist[:2])
 	}
 	out, _ = r.kshipCmd(bin, "status", "app", "-n", r.ns)

@@ -99,7 +99,7 @@ func (r *run) lostLock(a *attempt, lost error) {
 	a.out.Summary = fmt.Sprintf("%v %s: this run stopped at once and wrote nothing more to the cluster; what runs is what the new holder's run leaves — see kship status", lost, what)
 	a.out.ManualSteps = "kship status " + a.out.Release + " -n " + a.out.Namespace
 	a.saved = false
-	a.out.Verdict = Incomplete
+	a.out.Verdict = event.Incomplete
 }
 
 // unlock releases the lock, even when ctx has ended.
@@ -124,7 +124,7 @@ func (r *run) unlock(ctx context.Context, lease *record.Lease) {
 func (r *run) markInterrupted(ctx context.Context, revs []record.Revision, lease *record.Lease) error {
 	for i := range revs {
 		rev := &revs[i]
-		if rev.Outcome != OutcomePending {
+		if rev.Outcome != record.OutcomePending {
 			continue
 		}
 		how := "left pending by a run that died"
@@ -132,7 +132,7 @@ func (r *run) markInterrupted(ctx context.Context, revs []record.Revision, lease
 			how = fmt.Sprintf("in progress by %s, which still held the lock (renewed %s) until this run forced it away with --force-unlock; that run stops when it sees the lock gone",
 				lease.Previous.Identity, lease.Previous.RenewedAt.UTC().Format(time.RFC3339))
 		}
-		rev.Outcome = OutcomeInterrupted
+		rev.Outcome = record.OutcomeInterrupted
 		rev.Message = fmt.Sprintf("interrupted: %s; %s; found by %s", rev.Message, how, r.holder)
 		if rev.FinishedAt.IsZero() {
 			rev.FinishedAt = r.now()

@@ -23,7 +23,7 @@ type ContinueOptions struct {
 // the steps after the pause and promotes, then Verify and Stabilize run as
 // for a deploy, and any failure rolls back to the previous revision. The
 // verdicts are a deploy's (a further pause is paused again).
-func Promote(ctx context.Context, o ContinueOptions) (*Outcome, error) {
+func Promote(ctx context.Context, o ContinueOptions) (*event.Outcome, error) {
 	r := newRun(o.RunOptions)
 	ctx, stop := r.watchInterrupts(ctx)
 	defer stop()
@@ -34,7 +34,7 @@ func Promote(ctx context.Context, o ContinueOptions) (*Outcome, error) {
 // what it ran beside the previous revision (the canary), then the previous
 // revision is restored and verified as after any failed rollout (exit 3
 // when the rollback is verified, 4 when it failed).
-func Abort(ctx context.Context, o ContinueOptions) (*Outcome, error) {
+func Abort(ctx context.Context, o ContinueOptions) (*event.Outcome, error) {
 	r := newRun(o.RunOptions)
 	r.intr.stage = event.StageRollback // an abort is a rollback from its start
 	ctx, stop := r.watchInterrupts(ctx)
@@ -42,7 +42,7 @@ func Abort(ctx context.Context, o ContinueOptions) (*Outcome, error) {
 	return r.continuePaused(ctx, o, true)
 }
 
-func (r *run) continuePaused(ctx context.Context, o ContinueOptions, abort bool) (*Outcome, error) {
+func (r *run) continuePaused(ctx context.Context, o ContinueOptions, abort bool) (*event.Outcome, error) {
 	a := r.newAttempt(o.Namespace, o.Name)
 	ctx, unlock, err := r.hold(ctx, a, r.lockAndRead)
 	if err != nil {
@@ -74,7 +74,7 @@ func (r *run) openPaused(a *attempt, verb string) (Resumer, error) {
 		return nil, &RefusedError{Reason: fmt.Sprintf("release %s/%s has no revisions: nothing to %s", ns, name, verb)}
 	}
 	rev := &a.revs[0]
-	if rev.Outcome != OutcomePaused || rev.Pause == nil {
+	if rev.Outcome != record.OutcomePaused || rev.Pause == nil {
 		return nil, &RefusedError{Reason: fmt.Sprintf("release %s/%s is not paused (its latest revision %d is %s): nothing to %s; kship %s continues only a revision a pause step stopped",
 			ns, name, rev.Number, rev.Outcome, verb, verb)}
 	}
@@ -107,21 +107,21 @@ func (r *run) openPaused(a *attempt, verb string) (Resumer, error) {
 // previous revision, then the rollback stage restores the previous
 // revision and verifies it. When the removal fails nothing else is
 // changed and the revision stays paused, so the abort can be run again.
-func (r *run) abandon(ctx context.Context, a *attempt, res Resumer) (*Outcome, error) {
+func (r *run) abandon(ctx context.Context, a *attempt, res Resumer) (*event.Outcome, error) {
 	p := *a.rev.Pause
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, a.rev, a.previous, record.Live(a.revs), a.rel)
 	a.out.Trigger = fmt.Sprintf("aborted by %s (kship abort) while paused at step %d of %d: %s", r.holder, p.Step, p.Steps, p.Message)
 	done := r.begin(event.StageRollout, fmt.Sprintf("abort revision %d, paused at step %d of %d", a.rev.Number, p.Step, p.Steps))
 	if err := res.Abandon(ctx, r.rolloutRun(a), p); err != nil {
 		done("abort failed")
-		a.out.Verdict = RollbackFailed
+		a.out.Verdict = event.RollbackFailed
 		a.out.Summary = fmt.Sprintf("revision %d stays paused: the abort could not remove what the strategy runs beside revision %s: %v; run kship abort again, or remove it by hand",
 			a.rev.Number, previousName(a.previous), err)
 		a.out.ManualSteps = rollback.ManualSteps(a.dir, a.steps)
 		return r.finish(ctx, a, evidence.KindAbort)
 	}
 	done("removed what the strategy ran beside the previous revision")
-	a.rev.Outcome, a.rev.Message, a.rev.By, a.rev.EvidenceDir = OutcomePending, "being aborted by "+r.holder, r.holder, a.dir
+	a.rev.Outcome, a.rev.Message, a.rev.By, a.rev.EvidenceDir = record.OutcomePending, "being aborted by "+r.holder, r.holder, a.dir
 	if err := r.hist.Save(ctx, a.rev); err != nil {
 		return nil, fmt.Errorf("record revision %d: %w", a.rev.Number, err)
 	}
@@ -144,7 +144,7 @@ func previousName(prev *record.Revision) string {
 // kship abort, which know what the strategy runs beside it ("" when not
 // paused).
 func pausedRefusal(revs []record.Revision, verb string) string {
-	if len(revs) == 0 || revs[0].Outcome != OutcomePaused {
+	if len(revs) == 0 || revs[0].Outcome != record.OutcomePaused {
 		return ""
 	}
 	rev := &revs[0]

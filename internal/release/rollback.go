@@ -31,7 +31,7 @@ type RollbackOptions struct {
 // Rollback restores an earlier revision of a release (or, with Drill, runs
 // a rollback drill). Exit classes: verified 0, refused 2, failed 4,
 // unverified 5.
-func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
+func Rollback(ctx context.Context, o RollbackOptions) (*event.Outcome, error) {
 	r := newRun(o.RunOptions)
 	r.intr.stage = event.StageRollback // a first interrupt lets it go on, a second stops it
 	ctx, stop := r.watchInterrupts(ctx)
@@ -39,7 +39,7 @@ func Rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
 	return r.rollback(ctx, o)
 }
 
-func (r *run) rollback(ctx context.Context, o RollbackOptions) (*Outcome, error) {
+func (r *run) rollback(ctx context.Context, o RollbackOptions) (*event.Outcome, error) {
 	a := r.newAttempt(o.Namespace, o.Name)
 	if o.Drill {
 		if err := r.refuseProduction(ctx, o.Namespace); err != nil {

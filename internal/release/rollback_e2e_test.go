@@ -16,7 +16,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kship/kship/internal/cli"
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 	"github.com/kship/kship/internal/view"
 )
@@ -176,7 +178,7 @@ func TestE2EManualRollbackToRevision(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if hist[0].Number != 4 || hist[0].Outcome != release.OutcomeDeployed || hist[0].RollbackOf != 3 || hist[1].Outcome != release.OutcomeRolledBack {
+	if hist[0].Number != 4 || hist[0].Outcome != record.OutcomeDeployed || hist[0].RollbackOf != 3 || hist[1].Outcome != record.OutcomeRolledBack {
 		t.Errorf("history after rollback: %+v", hist[:2])
 	}
 }
@@ -221,7 +223,7 @@ func TestE2EConcurrentDeployRefused(t *testing.T) {
 	r := newE2ERelease(t, "kship-lock-")
 	r.stabilize = "{window: 15s, interval: 5s}"
 	file := r.write(e2eApp{version: "v1", secret: "lock-secret-77cc"})
-	done := make(chan *release.Outcome, 1)
+	done := make(chan *event.Outcome, 1)
 	go func() {
 		done <- r.deploy(file, func(o *release.DeployOptions) { o.Holder = "alice@ci-runner-1 pid 4242" })
 	}()
@@ -240,7 +242,7 @@ func TestE2EConcurrentDeployRefused(t *testing.T) {
 }
 
 // rollback runs release.Rollback for the release.
-func (r *e2eRelease) rollback(o release.RollbackOptions) *release.Outcome {
+func (r *e2eRelease) rollback(o release.RollbackOptions) *event.Outcome {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()

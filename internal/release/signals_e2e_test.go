@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/kship/kship/internal/event"
+	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -44,14 +46,14 @@ func TestE2ESIGTERMMidStabilize(t *testing.T) {
 		t.Errorf("the interrupt and the verdict are not said under stabilize:\n%s", text)
 	}
 	b := r.bundleOf(2)
-	if b.Outcome.Verdict != release.Unverified || b.Outcome.ExitCode != 5 || !strings.Contains(b.Outcome.Summary, "interrupted by SIGTERM during stabilize") {
+	if b.Outcome.Verdict != event.Unverified || b.Outcome.ExitCode != 5 || !strings.Contains(b.Outcome.Summary, "interrupted by SIGTERM during stabilize") {
 		t.Errorf("evidence.json: %s (exit %d): %s", b.Outcome.Verdict, b.Outcome.ExitCode, b.Outcome.Summary)
 	}
 	hist, err := release.History(context.Background(), r.clients, r.ns, "app")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hist) != 2 || hist[0].Outcome != release.OutcomeDeployed || !hist[0].Unverified || hist[1].Outcome != release.OutcomeSuperseded {
+	if len(hist) != 2 || hist[0].Outcome != record.OutcomeDeployed || !hist[0].Unverified || hist[1].Outcome != record.OutcomeSuperseded {
 		t.Fatalf("history: %+v", hist)
 	}
 	st, err := release.Status(context.Background(), r.clients, r.ns, "app", time.Now())
@@ -89,7 +91,7 @@ func TestE2ESIGTERMMidRollout(t *testing.T) {
 		t.Errorf("the interrupt is not said under rollout:\n%s", text)
 	}
 	b := r.bundleOf(2)
-	if b.Outcome.Verdict != release.RolledBack || b.Outcome.ExitCode != 3 || !strings.Contains(b.Outcome.Trigger, "interrupted by SIGTERM during rollout") ||
+	if b.Outcome.Verdict != event.RolledBack || b.Outcome.ExitCode != 3 || !strings.Contains(b.Outcome.Trigger, "interrupted by SIGTERM during rollout") ||
 		!strings.Contains(b.Outcome.Summary, "revision 2 was interrupted and was rolled back to revision 1") {
 		t.Errorf("evidence.json: %s (exit %d): %s; trigger %s", b.Outcome.Verdict, b.Outcome.ExitCode, b.Outcome.Summary, b.Outcome.Trigger)
 	}
@@ -97,8 +99,8 @@ func TestE2ESIGTERMMidRollout(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hist) != 3 || hist[0].Outcome != release.OutcomeDeployed || hist[0].RollbackOf != 2 ||
-		hist[1].Outcome != release.OutcomeRolledBack || !strings.Contains(hist[1].Message, "was interrupted and rolled back to revision 1") {
+	if len(hist) != 3 || hist[0].Outcome != record.OutcomeDeployed || hist[0].RollbackOf != 2 ||
+		hist[1].Outcome != record.OutcomeRolledBack || !strings.Contains(hist[1].Message, "was interrupted and rolled back to revision 1") {
 		t.Fatalf("history: %+v", hist)
 	}
 	if img := r.image(); img != "app:v1" {
@@ -146,9 +148,9 @@ func TestE2ESecondSIGTERMStopsRollback(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(hist) != 3 || hist[0].Outcome != release.OutcomeInterrupted || hist[0].RollbackOf != 2 ||
+	if len(hist) != 3 || hist[0].Outcome != record.OutcomeInterrupted || hist[0].RollbackOf != 2 ||
 		!strings.Contains(hist[0].Message, "stopped by a second SIGTERM") || !strings.Contains(hist[0].Message, "revision 1's objects were applied and ready") ||
-		hist[1].Outcome != release.OutcomeFailed {
+		hist[1].Outcome != record.OutcomeFailed {
 		t.Fatalf("history: %+v", hist)
 	}
 	status, code := r.kshipCmd(bin, "status", "app", "-n", r.ns)
@@ -164,7 +166,7 @@ func TestE2ESecondSIGTERMStopsRollback(t *testing.T) {
 		t.Errorf("status %s: %s; deployed %+v; image %s", st.State, st.Message, st.Deployed, r.image())
 	}
 	b := r.bundleOf(2)
-	if b.Outcome.Verdict != release.RollbackFailed || b.Outcome.ExitCode != 4 || !strings.Contains(b.Outcome.Summary, "rollback was STOPPED") {
+	if b.Outcome.Verdict != event.RollbackFailed || b.Outcome.ExitCode != 4 || !strings.Contains(b.Outcome.Summary, "rollback was STOPPED") {
 		t.Errorf("evidence.json: %s (exit %d): %s", b.Outcome.Verdict, b.Outcome.ExitCode, b.Outcome.Summary)
 	}
 	r.noSecret("termrb-secret-1111", "termrb-secret-2222")

@@ -150,7 +150,7 @@ func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time
 	latest := &revs[0]
 	st.Latest, st.Deployed = Info(latest), Info(record.LastDeployed(revs))
 	st.State, st.Message = describeState(latest, lock, now)
-	if latest.Outcome == OutcomePaused && latest.Pause != nil {
+	if latest.Outcome == record.OutcomePaused && latest.Pause != nil {
 		st.Paused = pausedStatus(ctx, c, latest.Pause)
 	}
 	return evidence.Redacted(redactorOf(revs), st), nil
@@ -163,25 +163,25 @@ func describeState(latest *record.Revision, lock *record.Holder, now time.Time) 
 		doing = fmt.Sprintf("rolled back (revision %d rolls back revision %d)", latest.Number, latest.RollbackOf)
 	}
 	switch {
-	case latest.Outcome == OutcomePending && latest.RollbackOf > 0 && !record.Interrupted(latest, lock, now) && !record.HolderGone(lock.Identity):
+	case latest.Outcome == record.OutcomePending && latest.RollbackOf > 0 && !record.Interrupted(latest, lock, now) && !record.HolderGone(lock.Identity):
 		return "rolling-back", fmt.Sprintf("rolling back: revision %d (%s) is being recorded by %s since %s; lock renewed %s, expires %s",
 			latest.Number, latest.Message, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
-	case latest.Outcome == OutcomePending && !record.Interrupted(latest, lock, now) && !record.HolderGone(lock.Identity):
+	case latest.Outcome == record.OutcomePending && !record.Interrupted(latest, lock, now) && !record.HolderGone(lock.Identity):
 		return "deploying", fmt.Sprintf("deploying: revision %d is being deployed by %s since %s; lock renewed %s, expires %s",
 			latest.Number, latest.By, ts(latest.StartedAt), ts(lock.RenewedAt), ts(lock.ExpiresAt()))
-	case latest.Outcome == OutcomeInterrupted && latest.RollbackOf > 0:
+	case latest.Outcome == record.OutcomeInterrupted && latest.RollbackOf > 0:
 		return "interrupted", fmt.Sprintf("interrupted: revision %d, by %s since %s: %s; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
 			latest.Number, latest.By, ts(latest.StartedAt), latest.Message, lockWords(lock, now), latest.Release, latest.Namespace)
-	case latest.Outcome == OutcomePending || latest.Outcome == OutcomeInterrupted:
+	case latest.Outcome == record.OutcomePending || latest.Outcome == record.OutcomeInterrupted:
 		return "interrupted", fmt.Sprintf("interrupted: revision %d was being %s by %s since %s and its run died; %s. Recover with `kship rollback %s -n %s` or a new `kship deploy`",
 			latest.Number, doing, latest.By, ts(latest.StartedAt), lockWords(lock, now), latest.Release, latest.Namespace)
-	case latest.Outcome == OutcomePaused && latest.Pause != nil:
+	case latest.Outcome == record.OutcomePaused && latest.Pause != nil:
 		p := latest.Pause
 		return "paused", fmt.Sprintf("paused: revision %d at step %d of %d since %s: %s; continue with `kship promote %s -n %s`, or roll back with `kship abort %s -n %s`",
 			latest.Number, p.Step, p.Steps, ts(p.At), p.Message, latest.Release, latest.Namespace, latest.Release, latest.Namespace)
-	case latest.Outcome == OutcomeDeployed && latest.RollbackOf > 0:
+	case latest.Outcome == record.OutcomeDeployed && latest.RollbackOf > 0:
 		return "deployed", fmt.Sprintf("deployed: revision %d (a rollback of revision %d): %s", latest.Number, latest.RollbackOf, latest.Message)
-	case latest.Outcome == OutcomeDeployed:
+	case latest.Outcome == record.OutcomeDeployed:
 		return "deployed", fmt.Sprintf("deployed: revision %d: %s", latest.Number, latest.Message)
 	default:
 		return latest.Outcome, fmt.Sprintf("%s: revision %d: %s", latest.Outcome, latest.Number, latest.Message)

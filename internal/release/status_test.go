@@ -22,7 +22,7 @@ func TestStatusAndHistoryMaskStoredMessages(t *testing.T) {
 	c := &kube.Clients{Typed: fake.NewSimpleClientset()}
 	store := record.NewStore(c.Typed, time.Now, "")
 	secret := obj("Secret", "token", map[string]any{"stringData": map[string]any{"token": "Pl4ntStatusSecret"}})
-	rev := &record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: OutcomeRolledBack,
+	rev := &record.Revision{Release: "web", Namespace: "shop", Number: 1, Outcome: record.OutcomeRolledBack,
 		Objects:     []manifest.Object{secret, obj("Deployment", "web", nil)},
 		ReleaseFile: []byte("spec:\n  verify:\n    metrics: {prometheus: {address: 'http://u:Pl4ntStatusPromPw@prom:9090'}}\n"),
 		Message:     "rolled back: smoke answer was Pl4ntStatusSecret from http://u:Pl4ntStatusPromPw@prom:9090"}
