@@ -32,9 +32,13 @@ type Provenance struct {
 	// ObjectsDigest of the rendered objects (ObjectsDigest).
 	ReleaseFileDigest string `json:"releaseFileDigest,omitempty"`
 	ObjectsDigest     string `json:"objectsDigest,omitempty"`
-	// Source is the git commit of the release file's folder, when it is in
-	// a git work tree.
+	// Source is the git commit of the release's source (spec.source.path
+	// or the Helm chart), when it is in a git work tree.
 	Source *GitSource `json:"source,omitempty"`
+	// ReleaseFileSource is the git commit of the release file's folder
+	// when that is not Source's (the release file kept in another
+	// repository, or the source in none).
+	ReleaseFileSource *GitSource `json:"releaseFileSource,omitempty"`
 	// Images are the container images of each workload, before and after.
 	Images []ImageChange `json:"images,omitempty"`
 }

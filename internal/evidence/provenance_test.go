@@ -1,6 +1,7 @@
 package evidence
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -139,6 +140,31 @@ func TestReportGroupsEventsAndShowsProvenance(t *testing.T) {
 	}
 	for _, want := range []string{"50× until +49s", "ana@ci-7", "v0.3.0", "prod (https://10.0.0.1:6443)", "v1.37.2", "0123abc on main",
 		"<code>registry.example/web:1.0</code> (tag, not pinned)", "<code>registry.example/web:1.1</code>", "rollback trigger"} {
+		if !strings.Contains(html, want) {
+			t.Errorf("report lacks %q", want)
+		}
+	}
+}
+
+// TestReportGroupsKubernetesEventsByReason: Kubernetes Events of one
+// object and reason whose messages differ (each names other addresses)
+// are one row with their count; another reason is a row of its own.
+func TestReportGroupsKubernetesEventsByReason(t *testing.T) {
+	t0 := time.Date(2026, 12, 1, 12, 0, 0, 0, time.UTC)
+	b := &Bundle{Outcome: event.Outcome{Release: "web", StartedAt: t0, FinishedAt: t0.Add(time.Minute)}}
+	kube := func(at time.Duration, reason, msg string) event.Event {
+		return event.Event{Time: t0.Add(at), Stage: event.StageRollout, Type: event.TypeKubeEvent, Object: "Service shop/web",
+			Message: "Warning " + reason + " on Service web: " + msg, Data: event.KubeEvent{Involved: "Service web", Reason: reason, Message: msg}}
+	}
+	for i := 0; i < 12; i++ {
+		b.Events = append(b.Events, kube(time.Duration(i)*time.Second, "FailedToUpdateEndpointSlices", fmt.Sprintf("endpoints[%d].addresses[0]: Invalid value: \"127.10.0.%d\"", i, i)))
+	}
+	b.Events = append(b.Events, kube(20*time.Second, "FailedToCreateEndpoint", "quota exceeded"))
+	html := ReportHTML(b)
+	if n := strings.Count(html, "Warning FailedToUpdateEndpointSlices"); n != 1 {
+		t.Errorf("12 Events of one reason are in %d rows", n)
+	}
+	for _, want := range []string{"12× until +11s (the first message shown; each is in evidence.json)", "127.10.0.0", "Warning FailedToCreateEndpoint on Service web: quota exceeded"} {
 		if !strings.Contains(html, want) {
 			t.Errorf("report lacks %q", want)
 		}

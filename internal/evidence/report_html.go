@@ -55,6 +55,9 @@ func ReportHTML(b *Bundle) string {
 		times := ""
 		if g.count > 1 {
 			times = fmt.Sprintf("%d× until +%s", g.count, g.last.Sub(b.StartedAt).Round(time.Millisecond))
+			if g.varied {
+				times += " (the first message shown; each is in " + EvidenceFile + ")"
+			}
 		}
 		fmt.Fprintf(&s, "<tr%s><td>+%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>", cls,
 			e.Time.Sub(b.StartedAt).Round(time.Millisecond), esc(string(e.Stage)), esc(string(e.Type)), esc(e.Object), esc(e.Message), times)

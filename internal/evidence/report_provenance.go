@@ -31,16 +31,8 @@ func provenanceHTML(p *Provenance) string {
 	row("Kubernetes", p.KubernetesVersion)
 	row("release file", p.ReleaseFileDigest)
 	row("rendered objects", p.ObjectsDigest)
-	if src := p.Source; src != nil {
-		v := src.Commit
-		if src.Branch != "" {
-			v += " on " + src.Branch
-		}
-		if src.Dirty {
-			v += " with changes not committed"
-		}
-		row("source commit", v)
-	}
+	row("source commit", commitCell(p.Source))
+	row("release file commit", commitCell(p.ReleaseFileSource))
 	s.WriteString("</table>")
 	if len(p.Images) > 0 {
 		s.WriteString("<h2>Images</h2><table><tr><th>object</th><th>container</th><th>before</th><th>after</th></tr>")
@@ -57,6 +49,21 @@ func provenanceHTML(p *Provenance) string {
 	return s.String()
 }
 
+// commitCell is a commit as the report shows it ("" for none).
+func commitCell(src *GitSource) string {
+	if src == nil {
+		return ""
+	}
+	v := src.Commit
+	if src.Branch != "" {
+		v += " on " + src.Branch
+	}
+	if src.Dirty {
+		v += " with changes not committed"
+	}
+	return v
+}
+
 func imageCell(image, digest string) string {
 	switch {
 	case image == "":
@@ -67,17 +74,24 @@ func imageCell(image, digest string) string {
 	return "<code>" + esc(image) + "</code>"
 }
 
-// eventGroup is a run of the same event (stage, type, object, message),
-// shown once with its count and its last time.
+// eventGroup is a run of the same event (stage, type, object, message;
+// for a Kubernetes Event its object and reason), shown once with its count
+// and its last time.
 type eventGroup struct {
 	first event.Event
 	last  time.Time
 	count int
+	// varied is set when the group's messages differ (a Kubernetes Event
+	// of one reason naming other pods or addresses each time).
+	varied bool
 }
 
 // groupEvents folds repeated events into one row each, in the order of
 // their first occurrence: a watch that reports the same condition fifty
-// times is one row saying 50×.
+// times is one row saying 50×, and Kubernetes Events of one object and
+// reason are one row whatever their messages (FailedToUpdateEndpointSlices
+// lists other addresses each time), as the terminal shows the first of
+// each; evidence.json keeps every one.
 func groupEvents(events []event.Event) []eventGroup {
 	type key struct {
 		stage           event.Stage
@@ -88,9 +102,13 @@ func groupEvents(events []event.Event) []eventGroup {
 	var out []eventGroup
 	for _, e := range events {
 		k := key{e.Stage, e.Type, e.Object, e.Message}
+		if ke, ok := e.Data.(event.KubeEvent); ok && ke.Reason != "" {
+			k.message = "reason " + ke.Reason
+		}
 		if i, ok := index[k]; ok {
 			out[i].count++
 			out[i].last = e.Time
+			out[i].varied = out[i].varied || e.Message != out[i].first.Message
 			continue
 		}
 		index[k] = len(out)

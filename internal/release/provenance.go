@@ -3,7 +3,9 @@ package release
 import (
 	"os"
 	"os/user"
+	"path/filepath"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/record"
 )
@@ -31,15 +33,41 @@ func (r *run) provenance(a *attempt) *evidence.Provenance {
 	}
 	if a.rel != nil {
 		p.ReleaseFileDigest = evidence.BytesDigest(a.rel.Raw)
-		if a.rel.Dir != "" {
-			p.Source, _ = evidence.SourceCommit(a.rel.Dir)
-		}
+		p.Source, p.ReleaseFileSource = sourceCommits(a.rel)
 	}
 	if to != nil {
 		p.ObjectsDigest = evidence.ObjectsDigest(to)
 	}
 	p.Images = evidence.ImageChanges(from, to)
 	return p
+}
+
+// sourceCommits are the git commits of the release's source (the folder
+// or file of spec.source.path, or the Helm chart) and, when it is another
+// one (the release file kept in another repository, or the source in
+// none), of the release file's folder.
+func sourceCommits(rel *config.Release) (source, releaseFile *evidence.GitSource) {
+	if rel.Dir != "" {
+		releaseFile, _ = evidence.SourceCommit(rel.Dir)
+	}
+	path := rel.Spec.Source.Path
+	if h := rel.Spec.Source.Helm; h != nil {
+		path = h.Chart
+	}
+	if path == "" {
+		return releaseFile, nil
+	}
+	if !filepath.IsAbs(path) {
+		path = filepath.Join(rel.Dir, path)
+	}
+	if st, err := os.Stat(path); err == nil && !st.IsDir() {
+		path = filepath.Dir(path)
+	}
+	source, _ = evidence.SourceCommit(path)
+	if releaseFile != nil && source != nil && *releaseFile == *source {
+		return source, nil
+	}
+	return source, releaseFile
 }
 
 // userName is the user running kship: the account's name, else $USER.
