@@ -27,13 +27,34 @@ var Version = "dev"
 // version is the stamped Version, else the module version `go install
 // ...@v1.2.3` records, else "dev".
 func version() string {
-	if Version != "dev" {
-		return Version
+	bi, _ := debug.ReadBuildInfo()
+	return versionFrom(Version, bi)
+}
+
+// versionFrom is the stamped version v, else the module version of a
+// go install, else for a plain go build in a git work tree "dev+" the
+// commit it was built from (12 digits, "-dirty" with changes not
+// committed), so evidence names the code even of an unstamped binary.
+func versionFrom(v string, bi *debug.BuildInfo) string {
+	if v != "dev" || bi == nil {
+		return v
 	}
-	if bi, ok := debug.ReadBuildInfo(); ok && bi.Main.Version != "" && bi.Main.Version != "(devel)" {
+	if bi.Main.Version != "" && bi.Main.Version != "(devel)" {
 		return bi.Main.Version
 	}
-	return Version
+	var rev, dirty string
+	for _, s := range bi.Settings {
+		switch {
+		case s.Key == "vcs.revision":
+			rev = s.Value
+		case s.Key == "vcs.modified" && s.Value == "true":
+			dirty = "-dirty"
+		}
+	}
+	if len(rev) >= 12 {
+		return v + "+" + rev[:12] + dirty
+	}
+	return v
 }
 
 // Main runs kship with os.Args and returns the process exit code.

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"testing"
@@ -139,5 +140,27 @@ func TestRefusalIsPrintedOnce(t *testing.T) {
 	root.SetArgs([]string{"deploy"})
 	if code := runRoot(root, &stderr); code != exitcode.RollbackFailed || !strings.Contains(stderr.String(), "error: evidence: disk full") {
 		t.Errorf("an attempt that could not finish: exit %d, stderr %q", code, stderr.String())
+	}
+}
+
+// TestVersionOfAnUnstampedBuild: a plain go build in a git work tree names
+// its commit; a stamped version and a go install's module version win.
+func TestVersionOfAnUnstampedBuild(t *testing.T) {
+	vcs := &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+		{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "31612e4c0ffee0123456789abcdef0123456789a"}, {Key: "vcs.modified", Value: "true"}}}
+	for _, tt := range []struct {
+		v    string
+		bi   *debug.BuildInfo
+		want string
+	}{
+		{"dev", vcs, "dev+31612e4c0ffe-dirty"},
+		{"v0.4.0-3-g31612e4", vcs, "v0.4.0-3-g31612e4"},
+		{"dev", &debug.BuildInfo{Main: debug.Module{Version: "v0.4.0"}}, "v0.4.0"},
+		{"dev", &debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "dev"},
+		{"dev", nil, "dev"},
+	} {
+		if got := versionFrom(tt.v, tt.bi); got != tt.want {
+			t.Errorf("versionFrom(%q) = %q, want %q", tt.v, got, tt.want)
+		}
 	}
 }
