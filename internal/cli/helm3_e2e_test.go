@@ -464,3 +464,97 @@ func TestHelm3InstallDrilledToItsHelmRevision(t *testing.T) {
 		t.Errorf("kship status after the drill: %s, %+v; want revision 3 running demo:v2", st.State, st.Deployed)
 	}
 }
+
+// evidenceOf reads evidence.json of the release's revision n from the
+// test's evidence folder, as JSON (what a user's tool reads).
+func (r *helmRelease) evidenceOf(n int) (map[string]any, string) {
+	r.t.Helper()
+	dirs, _ := filepath.Glob(filepath.Join(r.dir, "evidence", "web", fmt.Sprintf("%d-*", n)))
+	if len(dirs) != 1 {
+		r.t.Fatalf("evidence folders of revision %d: %v", n, dirs)
+	}
+	var b map[string]any
+	data, err := os.ReadFile(filepath.Join(dirs[0], "evidence.json"))
+	if err == nil {
+		err = json.Unmarshal(data, &b)
+	}
+	if err != nil {
+		r.t.Fatalf("evidence.json of revision %d: %v", n, err)
+	}
+	return b, dirs[0]
+}
+
+// originOf is the Helm revision a JSON object's restoredOrigin (or, with
+// key, that field) names: its revision and name ("0 <none>" without one).
+func originOf(m map[string]any, key string) string {
+	o, ok := m[key].(map[string]any)
+	if !ok {
+		return "0 <none>"
+	}
+	n, _ := o["revision"].(float64)
+	name, _ := o["name"].(string)
+	return fmt.Sprintf("%d %s", int(n), name)
+}
+
+// A failed first kship deploy of a release the Helm 3 CLI installed says
+// in its evidence what happened: rollback.md restores Helm revision 1 with
+// `helm rollback web 1` and deletes nothing by hand, and the Helm
+// revision restored is recorded as restoredOrigin, the same in the failed
+// deploy's evidence.json, the rollback revision's and in the rollback
+// revision's record (its revision Secret and kship history -o json). On
+// the old code rollback.md listed kubectl delete of every object and
+// restoredRevision was 0 with nothing naming Helm revision 1.
+func TestHelm3FirstKshipDeployFailureEvidenceNamesTheHelmRevision(t *testing.T) {
+	r := newHelmRelease(t, "cli-helm3-ev-")
+	r.helm3("install", "web", filepath.Join(r.root, "chart"), "-f", filepath.Join(r.root, "v1.yaml"))
+	r.runsImage("after helm3 install", "demo:v1")
+	out, code, _ := r.deploy(r.file("v3-crashloop.yaml", nil))
+	if code != exitcode.RolledBack {
+		t.Fatalf("first kship deploy (v3, crash loop): exit %d, want %d\n%s", code, exitcode.RolledBack, out)
+	}
+	if !strings.Contains(out, "rollback:  restored Helm revision 1 (installed by another client") {
+		t.Errorf("the summary does not say it restored Helm revision 1:\n%s", out)
+	}
+	deploy, dir := r.evidenceOf(1)
+	md, err := os.ReadFile(filepath.Join(dir, "rollback.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	helmCmd := "helm rollback web 1 -n " + r.ns
+	if !strings.Contains(string(md), helmCmd) || !strings.Contains(string(md), "restores Helm revision 1") || strings.Contains(string(md), "delete ") {
+		t.Errorf("rollback.md of revision 1 does not restore Helm revision 1 with %q (or deletes by hand):\n%s", helmCmd, md)
+	}
+	steps, _ := deploy["rollback"].(map[string]any)
+	if got := originOf(steps, "origin"); got != "1 Helm revision 1" || steps["originCommand"] != helmCmd || steps["delete"] != nil {
+		t.Errorf("evidence.json rollback steps of revision 1: origin %s, %v", got, steps)
+	}
+	if got := originOf(deploy, "restoredOrigin"); got != "1 Helm revision 1" || deploy["rollbackRevision"] != 2.0 {
+		t.Errorf("evidence.json of revision 1: restoredOrigin %s, rollbackRevision %v; want Helm revision 1, 2", got, deploy["rollbackRevision"])
+	}
+	rb, _ := r.evidenceOf(2)
+	if got := originOf(rb, "restoredOrigin"); got != "1 Helm revision 1" {
+		t.Errorf("evidence.json of rollback revision 2: restoredOrigin %s, want Helm revision 1", got)
+	}
+
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	sec, err := r.cs.CoreV1().Secrets(r.ns).Get(ctx, "kship.web.v2", metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var rec map[string]any
+	if err := json.Unmarshal(sec.Data["record.json"], &rec); err != nil {
+		t.Fatal(err)
+	}
+	if got := originOf(rec, "restoredOrigin"); got != "1 Helm revision 1" || rec["rollbackOf"] != 1.0 {
+		t.Errorf("record of revision 2: restoredOrigin %s, rollbackOf %v; want Helm revision 1, 1", got, rec["rollbackOf"])
+	}
+	hist, code := run(t, "history", "web", "-n", r.ns, "--kubeconfig", r.env.Kubeconfig, "-o", "json")
+	var revs []map[string]any
+	if code != exitcode.OK || json.Unmarshal([]byte(hist), &revs) != nil || len(revs) != 2 {
+		t.Fatalf("kship history: exit %d\n%s", code, hist)
+	}
+	if got := originOf(revs[0], "restoredOrigin"); got != "1 Helm revision 1" {
+		t.Errorf("kship history: revision %v restoredOrigin %s, want Helm revision 1", revs[0]["revision"], got)
+	}
+}

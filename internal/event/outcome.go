@@ -72,6 +72,10 @@ type Outcome struct {
 	Revision int `json:"revision"`
 	// RollbackRevision is the revision recorded by the rollback, if any.
 	RollbackRevision int `json:"rollbackRevision,omitempty"`
+	// RestoredOrigin is what the rollback restored when it was no kship
+	// revision (RestoredRevision is then 0): what ran before kship's first
+	// revision, as the mechanism's history keeps it.
+	RestoredOrigin *Origin `json:"restoredOrigin,omitempty"`
 	// RestoredRevision is the revision the rollback restored (0: the first
 	// release was removed).
 	RestoredRevision int    `json:"restoredRevision,omitempty"`
@@ -91,3 +95,22 @@ type Outcome struct {
 
 // Duration is how long the attempt took.
 func (o *Outcome) Duration() time.Duration { return o.FinishedAt.Sub(o.StartedAt) }
+
+// Origin names what a release ran before kship's first revision of it, in
+// the mechanism's own history: another client's Helm revision, which a
+// rollback of kship's first revision restores.
+type Origin struct {
+	// Revision is its number in the mechanism's history (Helm's).
+	Revision int `json:"revision"`
+	// Name names it ("Helm revision 1"); By says who wrote it.
+	Name string `json:"name"`
+	By   string `json:"by,omitempty"`
+}
+
+// String is o's name with who wrote it.
+func (o *Origin) String() string {
+	if o.By == "" {
+		return o.Name
+	}
+	return o.Name + " (" + o.By + ")"
+}

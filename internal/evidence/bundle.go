@@ -53,10 +53,13 @@ type Drill struct {
 	Verdict string `json:"verdict"`
 	// FromRevision is the drilled release revision; ToRevision the one the
 	// drill rolled back to (0: the release was removed).
-	FromRevision int    `json:"fromRevision"`
-	ToRevision   int    `json:"toRevision"`
-	Rollback     string `json:"rollback"`
-	RollForward  string `json:"rollForward"`
+	FromRevision int `json:"fromRevision"`
+	ToRevision   int `json:"toRevision"`
+	// ToOrigin is what the drill rolled back to when it was no kship
+	// revision but what ran before kship's first one (ToRevision 0).
+	ToOrigin    *event.Origin `json:"toOrigin,omitempty"`
+	Rollback    string        `json:"rollback"`
+	RollForward string        `json:"rollForward"`
 	// Migrations are the migration Jobs whose down step the drill ran.
 	Migrations []string `json:"migrations,omitempty"`
 }

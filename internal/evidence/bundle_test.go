@@ -159,6 +159,10 @@ func TestRollbackMarkdownGolden(t *testing.T) {
 	first := sampleBundle()
 	first.Rollback = RollbackSteps{Command: "kship rollback web -n shop", Delete: []manifest.Ref{{Kind: "Deployment", Group: "apps", Namespace: "shop", Name: "web"}}}
 	golden(t, "rollback-first.golden.md", []byte(RollbackMarkdown(first)))
+	origin := sampleBundle()
+	origin.Rollback = RollbackSteps{Command: "kship rollback web -n shop", Origin: &event.Origin{Revision: 1, Name: "Helm revision 1", By: "installed by another client: Install complete"},
+		OriginCommand: "helm rollback web 1 -n shop"}
+	golden(t, "rollback-origin.golden.md", []byte(RollbackMarkdown(origin)))
 }
 
 func TestFolderName(t *testing.T) {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -27,6 +28,13 @@ type RollbackSteps struct {
 	// OwnManifests is a shell command printing this revision's manifests
 	// (where the down Jobs are).
 	OwnManifests string `json:"ownManifests,omitempty"`
+	// Origin is what a rollback restores when kship has no earlier
+	// revision but the mechanism keeps what ran before kship's first one
+	// (another client's Helm revision; TargetRevision is 0); OriginCommand
+	// restores it by hand with the mechanism's own rollback, which also
+	// deletes what this revision added (Delete is empty).
+	Origin        *event.Origin `json:"origin,omitempty"`
+	OriginCommand string        `json:"originCommand,omitempty"`
 }
 
 // RollbackMarkdown renders rollback.md: how to roll this attempt back with
@@ -35,20 +43,31 @@ func RollbackMarkdown(b *Bundle) string {
 	var s strings.Builder
 	st := b.Rollback
 	fmt.Fprintf(&s, "# Rollback of %s revision %d (namespace %s)\n\n", b.Release, b.Revision, b.Namespace)
-	if st.TargetRevision > 0 {
+	switch {
+	case st.TargetRevision > 0:
 		fmt.Fprintf(&s, "Rolling back restores revision %d exactly: every object it had, ConfigMaps and Secrets included; objects this revision pruned are recreated, objects it added are deleted.\n\n", st.TargetRevision)
-	} else {
+	case st.Origin != nil:
+		fmt.Fprintf(&s, "This is kship's first revision of a release another client wrote: rolling it back restores %s, what ran before kship, with the mechanism's own rollback (`%s`), which puts back every object that revision had, ConfigMaps and Secrets included, and deletes the objects this revision added. Nothing is removed that ran before kship.\n\n", st.Origin, st.OriginCommand)
+	default:
 		s.WriteString("This is the first revision of the release: rolling it back deletes every object it created.\n\n")
 	}
 	s.WriteString("## With kship\n\n```sh\n" + st.Command + "\n```\n\n")
 	s.WriteString("kship waits for readiness with the failure detector, re-runs the smoke checks and gates, and records the rollback as a new revision with its own evidence.\n\n")
-	s.WriteString("## By hand with kubectl\n\n```sh\n")
+	if st.Origin != nil {
+		s.WriteString("## By hand with helm and kubectl\n\n```sh\n")
+	} else {
+		s.WriteString("## By hand with kubectl\n\n```sh\n")
+	}
 	step := 1
 	for _, j := range st.DownJobs {
 		fmt.Fprintf(&s, "# %d. run the down step of the reversible migration: create Job %s/%s from this revision's manifests\n", step, b.Namespace, j)
 		fmt.Fprintf(&s, "#    (print them with: %s)\n", st.OwnManifests)
 		fmt.Fprintf(&s, "kubectl -n %s create -f job-%s.yaml   # the Job document saved from those manifests\n", b.Namespace, j)
 		fmt.Fprintf(&s, "kubectl -n %s wait --for=condition=complete job/%s --timeout=5m\n", b.Namespace, j)
+		step++
+	}
+	if st.Origin != nil {
+		fmt.Fprintf(&s, "# %d. restore %s, what ran before kship (it also deletes what this revision added)\n%s\n", step, st.Origin, st.OriginCommand)
 		step++
 	}
 	if st.TargetRevision > 0 {

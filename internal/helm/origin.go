@@ -40,7 +40,8 @@ func (m *Mechanism) Origin(ctx context.Context, r rollout.Restore) (*rollout.Ori
 			o.Obj.SetNamespace(r.Namespace) // as Helm applied it
 		}
 	}
-	return &rollout.Origin{Number: p.Number, Name: fmt.Sprintf("Helm revision %d", p.Number), By: writer(*p), Objects: objs}, nil
+	return &rollout.Origin{Number: p.Number, Name: fmt.Sprintf("Helm revision %d", p.Number), By: writer(*p), Objects: objs,
+		Command: fmt.Sprintf("helm rollback %s %d -n %s", c.Name, p.Number, r.Namespace)}, nil
 }
 
 // writer says who wrote Helm revision p, for the records.

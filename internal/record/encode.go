@@ -9,6 +9,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -34,6 +35,7 @@ type recordJSON struct {
 	Objects        int            `json:"objects"`
 	Adopted        []manifest.Ref `json:"adopted,omitempty"`
 	Pause          *Pause         `json:"pause,omitempty"`
+	RestoredOrigin *event.Origin  `json:"restoredOrigin,omitempty"`
 }
 
 // encodeObjects writes objects as multi-document YAML (manifest.Encode).
@@ -129,7 +131,7 @@ func toRecord(rev *Revision) recordJSON {
 		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest,
 		StartedAt: rev.StartedAt.UTC(), FinishedAt: rev.FinishedAt.UTC(),
 		RollbackOf: rev.RollbackOf, By: rev.By, Unverified: rev.Unverified, KshipVersion: rev.KshipVersion,
-		Objects: len(rev.Objects), Adopted: rev.Adopted, Pause: rev.Pause,
+		Objects: len(rev.Objects), Adopted: rev.Adopted, Pause: rev.Pause, RestoredOrigin: rev.RestoredOrigin,
 	}
 }
 
@@ -164,6 +166,6 @@ func recordOnly(data map[string][]byte) (*Revision, error) {
 		EvidenceDir: rec.EvidenceDir, EvidenceDigest: rec.EvidenceDigest,
 		StartedAt: rec.StartedAt, FinishedAt: rec.FinishedAt,
 		RollbackOf: rec.RollbackOf, By: rec.By, Unverified: rec.Unverified, KshipVersion: rec.KshipVersion,
-		Adopted: rec.Adopted, ConfigKey: data[keyConfigKey], Pause: rec.Pause,
+		Adopted: rec.Adopted, ConfigKey: data[keyConfigKey], Pause: rec.Pause, RestoredOrigin: rec.RestoredOrigin,
 	}, nil
 }

@@ -25,6 +25,7 @@ import (
 
 	"k8s.io/client-go/kubernetes"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
 )
 
@@ -112,6 +113,10 @@ type Revision struct {
 	// release digests unchanged Secrets alike. Secret material: stored
 	// only in the revision Secret, never printed.
 	ConfigKey []byte
+	// RestoredOrigin is what a rollback revision restored when it is no
+	// kship revision (what ran before kship's first one: another client's
+	// Helm revision), nil otherwise.
+	RestoredOrigin *event.Origin
 	// Pause is where a paused revision stopped (OutcomePaused; kept while
 	// kship promote continues it, for the evidence), nil otherwise.
 	Pause *Pause

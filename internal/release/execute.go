@@ -51,6 +51,9 @@ func (r *run) execute(ctx context.Context, a *attempt) (*event.Outcome, error) {
 	a.saved = true
 	a.out.Revision = a.rev.Number
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, a.rev, a.previous, record.Live(a.revs), a.rel)
+	if a.previous == nil {
+		r.originSteps(ctx, a, a.mechanism, a.rev, a.rel, event.StageRollout)
+	}
 	// The stages up to Stabilize run in a context the first interrupt
 	// ends; the rollback, the settling and the records in ctx, which only
 	// a second one (or the caller) ends.

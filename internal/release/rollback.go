@@ -11,6 +11,7 @@ import (
 	"github.com/kship/kship/internal/gate"
 	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/rollback"
+	"github.com/kship/kship/internal/rollout"
 	"github.com/kship/kship/internal/validate"
 )
 
@@ -72,6 +73,9 @@ func (r *run) rollback(ctx context.Context, o RollbackOptions) (*event.Outcome, 
 		return r.refusedOrErr(ctx, a, err)
 	}
 	number := r.openRollback(a, from, target)
+	if target == nil {
+		r.originSteps(ctx, a, mech, from, rollback.ReleaseOf(from, nil), event.StageRollback)
+	}
 	x := r.rollbacks(mech, nil, nil)
 	if o.Drill {
 		a.to = from.Objects // a drill ends where it started
@@ -104,6 +108,21 @@ func (r *run) openRollback(a *attempt, from, target *record.Revision) int {
 	a.steps = rollback.Steps(a.out.Namespace, a.out.Release, from, target, record.Live(a.revs), rollback.ReleaseOf(from, nil))
 	a.from, a.to = from.Objects, record.ObjectsOf(target)
 	return number
+}
+
+// originSteps completes the steps of an attempt whose revision from
+// (deployed with rel) has no earlier kship revision with what ran before
+// kship, when the mechanism keeps it (another client's Helm revision):
+// rollback.md then says that the rollback restores it, as the rollback
+// stage does, instead of listing every object to delete. A history that
+// cannot be read is said under stage; the steps are left as they are.
+func (r *run) originSteps(ctx context.Context, a *attempt, mech rollback.Restorer, from *record.Revision, rel *config.Release, stage event.Stage) {
+	o, err := rollback.OriginOf(ctx, mech, rollout.Restore{Namespace: a.out.Namespace, From: from, FromRelease: rel, Live: record.Live(a.revs)})
+	if err != nil {
+		r.decide(stage, "rollback.md: %v; it lists the objects the rollback of revision %d would delete", err, from.Number)
+		return
+	}
+	a.steps = rollback.OriginSteps(a.steps, o)
 }
 
 // refuseProduction refuses a drill in a namespace labelled production.

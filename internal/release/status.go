@@ -8,6 +8,7 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
@@ -71,6 +72,9 @@ type RevisionInfo struct {
 	By         string `json:"by,omitempty"`
 	Objects    int    `json:"objects"`
 	RollbackOf int    `json:"rollbackOf,omitempty"`
+	// RestoredOrigin is what a rollback revision restored when it was no
+	// kship revision: another client's revision of the mechanism's history.
+	RestoredOrigin *event.Origin `json:"restoredOrigin,omitempty"`
 	// Unverified marks a deployed revision that runs but was not verified.
 	Unverified     bool      `json:"unverified,omitempty"`
 	StartedAt      time.Time `json:"startedAt"`
@@ -88,7 +92,7 @@ func Info(rev *record.Revision) *RevisionInfo {
 		return nil
 	}
 	return &RevisionInfo{Number: rev.Number, Outcome: rev.Outcome, Message: rev.Message, By: rev.By,
-		Objects: len(rev.Objects), RollbackOf: rev.RollbackOf, Unverified: rev.Unverified, StartedAt: rev.StartedAt, FinishedAt: rev.FinishedAt,
+		Objects: len(rev.Objects), RollbackOf: rev.RollbackOf, RestoredOrigin: rev.RestoredOrigin, Unverified: rev.Unverified, StartedAt: rev.StartedAt, FinishedAt: rev.FinishedAt,
 		EvidenceDir: rev.EvidenceDir, EvidenceDigest: rev.EvidenceDigest, Images: imagesOf(rev.Objects)}
 }
 

@@ -108,7 +108,7 @@ func recordFailure(a Attempt, in Input, res Result, ended string) {
 		out.Summary = fmt.Sprintf("revision %d %s; it was the first revision, so its objects were deleted", rev.Number, ended)
 		return
 	}
-	out.RollbackRevision, out.RestoredRevision = res.Revision.Number, in.Target.Number // 0 for an origin: no kship revision
+	out.RollbackRevision, out.RestoredRevision, out.RestoredOrigin = res.Revision.Number, in.Target.Number, in.Origin.Ref() // revision 0 for an origin
 	if res.Unverified != "" {
 		// Exit 4: the release failed and nothing proves the rollback
 		// worked; the restored revision is recorded as deployed (it is
@@ -140,7 +140,7 @@ func (x *Runner) writeBundle(ctx context.Context, a Attempt, in Input, res Resul
 	}
 	b := &evidence.Bundle{Kind: evidence.KindRollback, Outcome: event.Outcome{Release: a.Out.Release, Namespace: a.Out.Namespace,
 		Revision: res.Revision.Number, StartedAt: start, FinishedAt: x.Env.Now(), Verdict: verdict, ExitCode: verdict.ExitCode(),
-		Summary: summary, Trigger: a.Out.Trigger, Checked: res.Checked, RestoredRevision: in.Target.Number, EvidenceDir: in.Dir},
+		Summary: summary, Trigger: a.Out.Trigger, Checked: res.Checked, RestoredRevision: in.Target.Number, RestoredOrigin: in.Origin.Ref(), EvidenceDir: in.Dir},
 		Rollback: a.Steps, Events: events}
 	digest, err := evidence.Write(in.Dir, b, x.Redactor)
 	if err != nil {
@@ -188,12 +188,12 @@ func (x *Runner) Manual(ctx context.Context, a Attempt, from, target *record.Rev
 		out.Summary = fmt.Sprintf("revision %d had no earlier revision: its objects were deleted", from.Number)
 		from.Outcome, from.Message = record.OutcomeRolledBack, "rolled back: the release was removed"
 	case res.Unverified != "":
-		out.Verdict, out.RestoredRevision, out.RollbackRevision = event.Unverified, target.Number, number
+		out.Verdict, out.RestoredRevision, out.RestoredOrigin, out.RollbackRevision = event.Unverified, target.Number, in.Origin.Ref(), number
 		out.Summary = fmt.Sprintf("rolled back from revision %d to %s (recorded as revision %d), applied and ready but NOT verified: %s",
 			from.Number, in.target(), number, res.Unverified)
 		from.Outcome, from.Message = record.OutcomeRolledBack, fmt.Sprintf("rolled back to %s by revision %d (not verified)", in.target(), number)
 	default:
-		out.Verdict, out.RestoredRevision, out.RollbackRevision = event.Verified, target.Number, number
+		out.Verdict, out.RestoredRevision, out.RestoredOrigin, out.RollbackRevision = event.Verified, target.Number, in.Origin.Ref(), number
 		out.Summary = fmt.Sprintf("rolled back from revision %d to %s (recorded as revision %d), verified", from.Number, in.target(), number)
 		from.Outcome, from.Message = record.OutcomeRolledBack, fmt.Sprintf("rolled back to %s by revision %d", in.target(), number)
 	}

@@ -38,6 +38,7 @@ func (x *Runner) Drill(ctx context.Context, a Attempt, from, target *record.Revi
 	if back.In.Target != nil {
 		to = back.In.target()
 	}
+	d.ToOrigin = back.In.Origin.Ref()
 	if back.Err != nil {
 		d.Rollback = "failed: " + back.Err.Error()
 		x.finishDrill(a, d, fmt.Sprintf("drill FAILED: the rollback of revision %d failed: %v", from.Number, back.Err))
@@ -64,7 +65,7 @@ func (x *Runner) Drill(ctx context.Context, a Attempt, from, target *record.Revi
 	}
 	d.RollForward = "verified: " + strings.Join(fwd.Checked, "; ")
 	d.Verdict = evidence.DrillPassed
-	a.Out.RollbackRevision, a.Out.RestoredRevision = number, d.ToRevision
+	a.Out.RollbackRevision, a.Out.RestoredRevision, a.Out.RestoredOrigin = number, d.ToRevision, d.ToOrigin
 	x.finishDrill(a, d, fmt.Sprintf("drill passed: revision %d was rolled back to %s and forward again (revision %d), both verified",
 		from.Number, to, fwdNumber))
 	return d, fwd.Revision, nil

@@ -67,6 +67,9 @@ func TestAfterFailureRestoresOrigin(t *testing.T) {
 			!strings.Contains(rb.Message, "Helm revision 1 (installed by another client") || string(rb.ReleaseFile) != "kind: Release" {
 			t.Errorf("%s: rollback revision %+v", tc.name, rb)
 		}
+		if o := out.RestoredOrigin; o == nil || o.Revision != 1 || rb.RestoredOrigin == nil || *rb.RestoredOrigin != *o || out.RestoredRevision != 0 {
+			t.Errorf("%s: outcome restored origin %+v (revision %d), recorded %+v; want Helm revision 1 in both", tc.name, o, out.RestoredRevision, rb.RestoredOrigin)
+		}
 	}
 }
 

@@ -127,13 +127,12 @@ func (in Input) restored() int {
 // file, so the rollback restores it instead of removing the release. The
 // Input is unchanged when there is none, or for a drill's roll-forward.
 func (x *Runner) withOrigin(ctx context.Context, in Input) (Input, error) {
-	or, ok := x.Mechanism.(OriginReader)
-	if in.Target != nil || in.Forward || !ok {
+	if in.Target != nil || in.Forward {
 		return in, nil
 	}
-	o, err := or.Origin(ctx, rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease, Live: in.Live, Number: in.Number, Trigger: in.Trigger})
+	o, err := OriginOf(ctx, x.Mechanism, rollout.Restore{Namespace: in.Namespace, From: in.From, FromRelease: in.FromRelease, Live: in.Live, Number: in.Number, Trigger: in.Trigger})
 	if err != nil {
-		return in, fmt.Errorf("find what ran before revision %d: %w (nothing was changed)", in.From.Number, err)
+		return in, err
 	}
 	if o == nil {
 		return in, nil
@@ -144,6 +143,21 @@ func (x *Runner) withOrigin(ctx context.Context, in Input) (Input, error) {
 		in.Target.ReleaseFile = in.FromRelease.Raw // the checks it is verified with
 	}
 	return in, nil
+}
+
+// OriginOf is what mech says ran before kship revision r.From, when
+// kship has no earlier revision (OriginReader): nil when nothing did, or
+// when mech keeps no history of its own.
+func OriginOf(ctx context.Context, mech Restorer, r rollout.Restore) (*rollout.Origin, error) {
+	or, ok := mech.(OriginReader)
+	if !ok {
+		return nil, nil
+	}
+	o, err := or.Origin(ctx, r)
+	if err != nil {
+		return nil, fmt.Errorf("find what ran before revision %d: %w (nothing was changed)", r.From.Number, err)
+	}
+	return o, nil
 }
 
 // Result is what a rollback did.
@@ -248,6 +262,7 @@ func (x *Runner) open(ctx context.Context, in Input, started time.Time) (*record
 		ReleaseFile: in.Target.ReleaseFile, Outcome: record.OutcomePending, RollbackOf: in.From.Number, By: x.Holder,
 		Message:     fmt.Sprintf("rolling back revision %d to %s", in.From.Number, in.target()),
 		EvidenceDir: in.Dir, StartedAt: started, ConfigKey: in.Target.ConfigKey, // the key Target's config digests were made with
+		RestoredOrigin: in.Origin.Ref(),
 	}
 	if err := x.History.Save(ctx, rev); err != nil {
 		return nil, fmt.Errorf("record rollback revision %d before its first write: %w (nothing was changed)", in.Number, err)

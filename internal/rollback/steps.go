@@ -8,6 +8,7 @@ import (
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rollout"
 )
 
 // Steps are the steps to roll rev (deployed with rel) back to target (nil:
@@ -32,6 +33,18 @@ func Steps(ns, name string, rev, target *record.Revision, live []manifest.Object
 	st.ShowManifests = record.ShowManifestsCommand(ns, name, target.Number)
 	st.Delete = manifest.Refs(manifest.Missing(all, target.Objects))
 	st.Recreate = manifest.Refs(manifest.Missing(target.Objects, rev.Objects))
+	return st
+}
+
+// OriginSteps are st (Steps without a target) for a rollback that
+// restores o, what ran before kship's first revision, instead of removing
+// the release: the mechanism's own rollback restores it and deletes what
+// the revision added, so nothing is listed to delete.
+func OriginSteps(st evidence.RollbackSteps, o *rollout.Origin) evidence.RollbackSteps {
+	if o == nil {
+		return st
+	}
+	st.Origin, st.OriginCommand, st.Delete = o.Ref(), o.Command, nil
 	return st
 }
 

@@ -106,6 +106,18 @@ type Origin struct {
 	By string
 	// Objects are its objects, as the mechanism recorded them.
 	Objects []manifest.Object
+	// Command restores it by hand with the mechanism's own tool
+	// ("helm rollback web 1 -n shop"), for rollback.md.
+	Command string
+}
+
+// Ref is o without its objects, as records and evidence name it (nil for
+// no origin).
+func (o *Origin) Ref() *event.Origin {
+	if o == nil {
+		return nil
+	}
+	return &event.Origin{Revision: o.Number, Name: o.Name, By: o.By}
 }
 
 // NameOr is o's name with who wrote it, or "revision N" of rev when o is

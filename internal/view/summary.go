@@ -35,7 +35,10 @@ func summary(kind string, o *event.Outcome, withSummary bool) string {
 	if o.Revision > 0 {
 		fmt.Fprintf(&s, "  revision:  %d\n", o.Revision)
 	}
-	if o.RollbackRevision > 0 {
+	switch {
+	case o.RollbackRevision > 0 && o.RestoredOrigin != nil:
+		fmt.Fprintf(&s, "  rollback:  restored %s, recorded as revision %d\n", o.RestoredOrigin, o.RollbackRevision)
+	case o.RollbackRevision > 0:
 		fmt.Fprintf(&s, "  rollback:  restored revision %d, recorded as revision %d\n", o.RestoredRevision, o.RollbackRevision)
 	}
 	fmt.Fprintf(&s, "  duration:  %s\n", o.Duration().Round(100*time.Millisecond))
