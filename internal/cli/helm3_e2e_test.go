@@ -558,3 +558,45 @@ func TestHelm3FirstKshipDeployFailureEvidenceNamesTheHelmRevision(t *testing.T) 
 		t.Errorf("kship history: revision %v restoredOrigin %s, want Helm revision 1", revs[0]["revision"], got)
 	}
 }
+
+// Between a `helm3 rollback` a human runs and the next kship deploy,
+// kship status says that Helm's deployed revision is not the one kship's
+// record names (human and JSON output, naming the Helm revision and who
+// wrote it); once kship deploys again, they agree and it says nothing.
+// On the old code status named kship's revision 2 as running, silently.
+func TestHelm3RollbackByHandShownByStatus(t *testing.T) {
+	r := newHelmRelease(t, "cli-helm3-drift-")
+	for _, v := range []string{"v1.yaml", "v2.yaml"} {
+		if out, code, _ := r.deploy(r.file(v, nil)); code != exitcode.OK {
+			t.Fatalf("deploy %s: exit %d\n%s", v, code, out)
+		}
+	}
+	drift := func() (string, string) {
+		t.Helper()
+		human, code := run(t, "status", "web", "-n", r.ns, "--kubeconfig", r.env.Kubeconfig)
+		js, code2 := run(t, "status", "web", "-n", r.ns, "--kubeconfig", r.env.Kubeconfig, "-o", "json")
+		var st map[string]any
+		if code != exitcode.OK || code2 != exitcode.OK || json.Unmarshal([]byte(js), &st) != nil {
+			t.Fatalf("kship status: exit %d, %d\n%s\n%s", code, code2, human, js)
+		}
+		d, _ := st["drift"].(string)
+		return human, d
+	}
+	if human, d := drift(); d != "" || strings.Contains(human, "NOT what runs") {
+		t.Errorf("status after kship's own deploys says drift %q:\n%s", d, human)
+	}
+	r.helm3("rollback", "web", "1")
+	r.runsImage("after helm3 rollback web 1", "demo:v1")
+	human, d := drift()
+	for _, want := range []string{"Helm revision 3", "another client: Rollback to 1", "not kship revision 2"} {
+		if !strings.Contains(d, want) || !strings.Contains(human, "NOT what runs") || !strings.Contains(human, want) {
+			t.Errorf("status after helm3 rollback does not say %q (drift %q):\n%s", want, d, human)
+		}
+	}
+	if out, code, _ := r.deploy(r.file("v2.yaml", nil)); code != exitcode.OK {
+		t.Fatalf("deploy v2 after helm3 rollback: exit %d\n%s", code, out)
+	}
+	if human, d := drift(); d != "" || strings.Contains(human, "NOT what runs") {
+		t.Errorf("status after kship deployed again says drift %q:\n%s", d, human)
+	}
+}

@@ -29,7 +29,7 @@ func NewCmdStatus(f *Factory, runF func(*StatusOptions) error) *cobra.Command {
 // in its namespace is an error (exit 1) naming where kship looked.
 func (o *StatusOptions) Run(ctx context.Context) error {
 	return readRelease(ctx, (*ReadOptions)(o), func(ctx context.Context, c *kube.Clients, t target) (*release.StatusReport, bool, error) {
-		st, err := release.Status(ctx, c, t.Namespace, t.Name, o.Factory.Now())
+		st, err := release.StatusWith(ctx, c, Catalog(), t.Namespace, t.Name, o.Factory.Now())
 		return st, err == nil && (st.Latest != nil || st.Lock != nil), err
 	}, printStatus)
 }
@@ -42,6 +42,9 @@ func printStatus(w io.Writer, st *release.StatusReport) {
 		fmt.Fprintf(w, "  deployed revision: %d (since %s)\n", d.Number, d.FinishedAt.UTC().Format(time.RFC3339))
 	} else if st.Latest != nil {
 		fmt.Fprintln(w, "  deployed revision: none")
+	}
+	if st.Drift != "" {
+		fmt.Fprintf(w, "  NOT what runs:     %s\n", st.Drift)
 	}
 	if l := st.Latest; l != nil {
 		fmt.Fprintf(w, "  latest revision:   %d %s, by %s, started %s\n", l.Number, l.Outcome, l.By, l.StartedAt.UTC().Format(time.RFC3339))

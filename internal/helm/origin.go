@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/rollout"
@@ -81,4 +82,39 @@ func Prior(hist []Revision, from int) *Revision {
 		}
 	}
 	return nil
+}
+
+// Running says what Helm runs of the release when it is not kship
+// revision rev (what kship's record names as deployed): Helm's deployed
+// revision was written by another client (a `helm rollback` by hand) or
+// by another kship revision; "" when it is rev's own (or Helm keeps no
+// deployed revision to compare). For kship status.
+func (m *Mechanism) Running(ctx context.Context, rel *config.Release, ns string, rev int) (string, error) {
+	if rel == nil || rel.Spec.Source.Helm == nil {
+		return "", nil
+	}
+	c := m.client(rel, ns, event.StageRollout)
+	hist, err := c.History(ctx)
+	if err != nil {
+		return "", err
+	}
+	for i := len(hist) - 1; i >= 0; i-- {
+		h := hist[i]
+		if h.Status != StatusDeployed {
+			continue
+		}
+		if h.KshipRevision == rev {
+			return "", nil
+		}
+		by := "another client"
+		if h.KshipRevision > 0 {
+			by = fmt.Sprintf("kship revision %d", h.KshipRevision)
+		}
+		if h.Description != "" {
+			by += ": " + h.Description
+		}
+		return fmt.Sprintf("Helm's deployed revision is Helm revision %d, written by %s, not kship revision %d's: the cluster runs what `helm history %s -n %s` shows, not kship's record; the next kship deploy continues from Helm revision %d",
+			h.Number, by, rev, c.Name, ns, h.Number), nil
+	}
+	return "", nil
 }

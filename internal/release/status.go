@@ -8,11 +8,14 @@ import (
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
+	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/evidence"
 	"github.com/kship/kship/internal/kube"
 	"github.com/kship/kship/internal/manifest"
 	"github.com/kship/kship/internal/record"
+	"github.com/kship/kship/internal/rollback"
+	"github.com/kship/kship/internal/rollout"
 )
 
 // StatusReport is what `kship status NAME` reports: the release's state
@@ -34,6 +37,18 @@ type StatusReport struct {
 	// Paused is where a paused revision stopped and what its workloads
 	// run now (state paused).
 	Paused *PausedStatus `json:"paused,omitempty"`
+	// Drift says that what the mechanism's own history has deployed is
+	// not the revision kship's record names (a `helm rollback` run by
+	// hand since kship's last revision), "" when they agree or the
+	// mechanism keeps no history (RunningReader).
+	Drift string `json:"drift,omitempty"`
+}
+
+// RunningReader is the optional part of a mechanism that keeps a history
+// of its own (Helm's), for kship status: it says what runs when that is
+// not kship revision rev ("" when it is).
+type RunningReader interface {
+	Running(ctx context.Context, rel *config.Release, ns string, rev int) (string, error)
 }
 
 // PausedStatus is a paused revision's step, weight and pods.
@@ -135,8 +150,16 @@ func redactorOf(revs []record.Revision) *evidence.Redactor {
 	return red
 }
 
-// Status reads a release's state from the cluster; it writes nothing.
+// Status reads a release's state from kship's record in the cluster; it
+// writes nothing.
 func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time) (*StatusReport, error) {
+	return StatusWith(ctx, c, Catalog{}, ns, name, now)
+}
+
+// StatusWith is Status that also asks the deployed revision's mechanism
+// of cat whether its own history runs that revision (RunningReader): a
+// Helm release rolled back by hand since says so in Drift and Message.
+func StatusWith(ctx context.Context, c *kube.Clients, cat Catalog, ns, name string, now time.Time) (*StatusReport, error) {
 	store := record.NewReader(c.Typed)
 	revs, err := store.List(ctx, ns, name)
 	if err != nil {
@@ -157,7 +180,33 @@ func Status(ctx context.Context, c *kube.Clients, ns, name string, now time.Time
 	if latest.Outcome == record.OutcomePaused && latest.Pause != nil {
 		st.Paused = pausedStatus(ctx, c, latest.Pause)
 	}
+	if dep := record.LastDeployed(revs); dep != nil {
+		st.Drift = cat.drift(ctx, c, dep, now)
+	}
+	if st.Drift != "" {
+		st.Message += "; NOT what runs: " + st.Drift
+	}
 	return evidence.Redacted(redactorOf(revs), st), nil
+}
+
+// drift asks dep's mechanism whether its own history runs dep (""
+// when it does, or keeps no history of its own).
+func (cat Catalog) drift(ctx context.Context, c *kube.Clients, dep *record.Revision, now time.Time) string {
+	rel := rollback.ReleaseOf(dep, nil)
+	name, _ := seamNames(rel)
+	build, ok := cat.Mechanisms[name]
+	if !ok {
+		return ""
+	}
+	rr, ok := build(rollout.Env{Clients: c, Sink: event.Discard, Now: func() time.Time { return now }}).(RunningReader)
+	if !ok {
+		return ""
+	}
+	msg, err := rr.Running(ctx, rel, dep.Namespace, dep.Number)
+	if err != nil {
+		return fmt.Sprintf("could not compare revision %d with the %s mechanism's own history: %v", dep.Number, name, err)
+	}
+	return msg
 }
 
 // describeState says in words what the newest revision's state is.
