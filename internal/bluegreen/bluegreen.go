@@ -59,7 +59,7 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 		if err := b.handOver(ctx); err != nil {
 			return err
 		}
-		return writeAndWait(ctx, r, r.Target)
+		return r.WriteReady(ctx, r.Target)
 	}
 	if err := b.prepare(); err != nil {
 		return err
@@ -105,14 +105,6 @@ func (b *run) modeWords() string {
 		return "first release (nothing runs yet)"
 	}
 	return "the pod template is unchanged (the live color is written again)"
-}
-
-func writeAndWait(ctx context.Context, r rollout.Run, t rollout.Target) error {
-	objs, err := r.Writer.Write(ctx, t)
-	if err != nil {
-		return err
-	}
-	return r.Waiter.Ready(ctx, objs)
 }
 
 // run is one blue-green rollout.

@@ -107,7 +107,7 @@ func (b *run) removeOld(ctx context.Context) error {
 	started := b.s.Env.Now()
 	t := b.r.Target
 	t.Live = manifest.Union(b.r.Live, []manifest.Object{b.oldD})
-	if err := writeAndWait(ctx, b.r, t); err != nil {
+	if err := b.r.WriteReady(ctx, t); err != nil {
 		return fmt.Errorf("blue-green: remove %s after the delay: %w", b.oldD.Ref(), err)
 	}
 	b.emitPhase(Phase{Phase: PhaseOldRemoved, Pods: replicasOf(b.newD), Started: started,

@@ -66,13 +66,13 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 	switch {
 	case !ok:
 		s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: %s has no stable version yet (first release): written at once, no canary", d.Ref()))
-		return writeAndWait(ctx, r, r.Target)
+		return r.WriteReady(ctx, r.Target)
 	case equality.Semantic.DeepEqual(templateOf(prev), templateOf(d)):
 		s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: the pod template of %s is unchanged: nothing to run a canary of, written at once", d.Ref()))
 		if err := s.handOver(ctx, d); err != nil {
 			return err
 		}
-		return writeAndWait(ctx, r, r.Target)
+		return r.WriteReady(ctx, r.Target)
 	}
 	// An autoscaler that scales stable now owns its replicas: stable is
 	// written without them during the steps too.
@@ -112,14 +112,6 @@ func (s *Strategy) stableReplicas(ctx context.Context, stable manifest.Object) i
 		}
 	}
 	return replicasOf(stable)
-}
-
-func writeAndWait(ctx context.Context, r rollout.Run, t rollout.Target) error {
-	objs, err := r.Writer.Write(ctx, t)
-	if err != nil {
-		return err
-	}
-	return r.Waiter.Ready(ctx, objs)
 }
 
 // run is one canary rollout.
@@ -217,7 +209,7 @@ func (c *run) setWeight(ctx context.Context, i, weight int) error {
 	c.canary = &obj
 	t := c.r.Target
 	t.Objects = c.stepObjects(c.stable, obj)
-	if err := writeAndWait(ctx, c.r, t); err != nil {
+	if err := c.r.WriteReady(ctx, t); err != nil {
 		return err
 	}
 	if c.hash, err = c.canaryHash(ctx); err != nil {
@@ -283,7 +275,7 @@ func (c *run) promote(ctx context.Context) error {
 	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: promoting: %s gets the new template (its own rolling update), the canary keeps serving until it is Available", c.next.Ref()))
 	err := c.s.handOver(ctx, c.next)
 	if err == nil {
-		err = writeAndWait(ctx, c.r, t)
+		err = c.r.WriteReady(ctx, t)
 	}
 	if err != nil {
 		c.abort(ctx, err)

@@ -98,11 +98,11 @@ func (c *run) keepPrevious(ctx context.Context) error {
 	t := c.r.Target
 	t.Objects = append(objs, prev)
 	t.Live = manifest.Union(c.r.Live, []manifest.Object{*c.canary})
-	if err := writeAndWait(ctx, c.r, t); err != nil {
+	if err := c.r.WriteReady(ctx, t); err != nil {
 		c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: could not keep the previous pods in %s (%v): going on without an instant way back", prev.Ref(), err))
 		t = c.r.Target
 		t.Live = manifest.Union(c.r.Live, []manifest.Object{*c.canary, prev})
-		return writeAndWait(ctx, c.r, t)
+		return c.r.WriteReady(ctx, t)
 	}
 	c.s.kept = &kept{c: c, previous: prev, services: svcs, ready: c.s.Env.Now()}
 	c.s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: %s keeps %d pods of the previous template out of traffic (%s select only %s: %s) until Stabilize is over: a failure switches back to them at once",
@@ -169,7 +169,7 @@ func (s *Strategy) Revert(ctx context.Context, r rollout.Run, why string) error 
 		fmt.Sprintf("canary: switched back: %s select only %s (%d pods of the previous template, Available since the promotion), %s after the failure (%s)",
 			refList(k.services), k.previous.Ref(), len(pods), s.Env.Now().Sub(start).Round(time.Millisecond), why))
 	t.Objects = append(replace(onPrev, k.c.next.Ref(), k.c.stable), k.previous)
-	if err := writeAndWait(ctx, r, t); err != nil {
+	if err := r.WriteReady(ctx, t); err != nil {
 		return fmt.Errorf("canary: %s back to the previous template: %w; %s still serve the previous pods", k.c.next.Ref(), err, refList(k.services))
 	}
 	s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: %s runs the previous template again (Available): %s select as before, %s is removed",

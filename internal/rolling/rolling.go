@@ -21,9 +21,5 @@ func New(rollout.Env) Strategy { return Strategy{} }
 // Rollout writes the new revision and waits for it; an error is a rollback
 // trigger.
 func (Strategy) Rollout(ctx context.Context, r rollout.Run) error {
-	objs, err := r.Writer.Write(ctx, r.Target)
-	if err != nil {
-		return err
-	}
-	return r.Waiter.Ready(ctx, objs)
+	return r.WriteReady(ctx, r.Target)
 }

@@ -157,6 +157,17 @@ type Run struct {
 	Env    Env
 }
 
+// WriteReady writes t through the run's mechanism and waits until the
+// objects the write returns are ready; an error of either is a rollback
+// trigger.
+func (r Run) WriteReady(ctx context.Context, t Target) error {
+	objs, err := r.Writer.Write(ctx, t)
+	if err != nil {
+		return err
+	}
+	return r.Waiter.Ready(ctx, objs)
+}
+
 // Finding is a blocking problem a strategy finds in a release's objects
 // before the first write, with the change that fixes it (release turns it
 // into a check item of kship check and kship deploy).
