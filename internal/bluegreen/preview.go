@@ -3,7 +3,6 @@ package bluegreen
 import (
 	"context"
 	"fmt"
-	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -125,14 +124,14 @@ func (b *run) learn(ctx context.Context) error {
 // at the end fails it too (kship does not switch to, or keep, what it
 // could not judge).
 func (b *run) analyze(ctx context.Context, what string, a *config.CanaryAnalysis, since time.Time, hold time.Duration) (failed time.Time, err error) {
-	gates := analysisGates(b.r.Release, a)
+	gates := a.GatesOf(b.r.Release.Spec.Verify.Metrics)
 	if len(gates) == 0 || b.q == nil {
 		return time.Time{}, sleep(ctx, since.Add(hold).Sub(b.s.Env.Now()))
 	}
 	phase := Phase{Phase: analysisPhase(what), Pods: replicasOf(b.newD), Started: b.s.Env.Now(), Verdict: gate.Fail}
 	latest := map[string]gate.Measurement{}
 	defer func() {
-		phase.Gates = stepGates(latest)
+		phase.Gates = gate.StepGates(latest)
 		msg := fmt.Sprintf("blue-green: %s: %d gates passed on the new color's pods", what, len(gates))
 		if err != nil {
 			phase.Message = err.Error()
@@ -177,38 +176,11 @@ func (b *run) analyze(ctx context.Context, what string, a *config.CanaryAnalysis
 			return time.Time{}, err
 		}
 	}
-	if why := notPassed(latest); why != "" {
+	if why := gate.NotPassed(latest); why != "" {
 		phase.Verdict = gate.Inconclusive
 		return b.s.Env.Now(), fmt.Errorf("%s: gates inconclusive on the new color's pods: %s; kship does not switch to or keep what it could not judge", what, why)
 	}
 	return time.Time{}, nil
-}
-
-// analysisGates are the gates an analysis names (all when it names none).
-func analysisGates(rel *config.Release, a *config.CanaryAnalysis) []config.Gate {
-	m := rel.Spec.Verify.Metrics
-	if m == nil {
-		return nil
-	}
-	var out []config.Gate
-	for _, g := range m.Gates {
-		if len(a.Gates) == 0 || slices.Contains(a.Gates, g.Name) {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-// notPassed names the gates whose latest evaluation did not pass, and why.
-func notPassed(latest map[string]gate.Measurement) string {
-	var parts []string
-	for n, m := range latest {
-		if m.Verdict != gate.Pass {
-			parts = append(parts, fmt.Sprintf("gate %s: %s", n, m.Message))
-		}
-	}
-	sort.Strings(parts)
-	return strings.Join(parts, "; ")
 }
 
 // describe writes a selector as k: v, sorted.

@@ -2,8 +2,6 @@ package bluegreen
 
 import (
 	"fmt"
-	"maps"
-	"slices"
 	"strings"
 	"time"
 
@@ -96,14 +94,4 @@ func analysisPhase(what string) string {
 		return PhasePreviewAnalysis
 	}
 	return PhasePostSwitch
-}
-
-// stepGates are the latest evaluations, by gate name.
-func stepGates(latest map[string]gate.Measurement) []event.StepGate {
-	var out []event.StepGate
-	for _, n := range slices.Sorted(maps.Keys(latest)) {
-		m := latest[n]
-		out = append(out, event.StepGate{Gate: n, Value: m.Value, Verdict: string(m.Verdict)})
-	}
-	return out
 }

@@ -3,8 +3,6 @@ package canary
 import (
 	"context"
 	"fmt"
-	"slices"
-	"sort"
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -37,7 +35,7 @@ func (c *run) analyze(ctx context.Context, i int, a *config.CanaryAnalysis) (err
 		}
 		c.emitAnalysis(result, latest, verdict, err)
 	}()
-	gates := analysisGates(c.r.Release, a)
+	gates := a.GatesOf(c.r.Release.Spec.Verify.Metrics)
 	scrape, err := c.scrapeInterval(ctx)
 	if err != nil {
 		return fmt.Errorf("analysis: %w", err)
@@ -59,7 +57,7 @@ func (c *run) analyze(ctx context.Context, i int, a *config.CanaryAnalysis) (err
 	if err != nil {
 		return err
 	}
-	if why := notPassed(latest); why != "" {
+	if why := gate.NotPassed(latest); why != "" {
 		verdict = gate.Inconclusive
 		return fmt.Errorf("analysis inconclusive on the canary's pods: %s; a canary kship could not judge is not promoted", why)
 	}
@@ -109,40 +107,6 @@ func gateNamed(gates []config.Gate, name string) config.Gate {
 		}
 	}
 	return config.Gate{Name: name}
-}
-
-// analysisGates are the gates an analysis names (all when it names none).
-func analysisGates(rel *config.Release, a *config.CanaryAnalysis) []config.Gate {
-	m := rel.Spec.Verify.Metrics
-	if m == nil {
-		return nil
-	}
-	var out []config.Gate
-	for _, g := range m.Gates {
-		if len(a.Gates) == 0 || slices.Contains(a.Gates, g.Name) {
-			out = append(out, g)
-		}
-	}
-	return out
-}
-
-// notPassed names the gates whose latest evaluation did not pass, and why.
-func notPassed(latest map[string]gate.Measurement) string {
-	var names []string
-	for n, m := range latest {
-		if m.Verdict != gate.Pass {
-			names = append(names, n)
-		}
-	}
-	sort.Strings(names)
-	s := ""
-	for _, n := range names {
-		if s != "" {
-			s += "; "
-		}
-		s += fmt.Sprintf("gate %s: %s", n, latest[n].Message)
-	}
-	return s
 }
 
 // scrapeInterval learns how often the canary's pods are scraped, waiting

@@ -2,7 +2,6 @@ package canary
 
 import (
 	"fmt"
-	"sort"
 	"time"
 
 	"github.com/kship/kship/internal/config"
@@ -89,19 +88,9 @@ func (rv Revert) StepReading() event.StepReading {
 		Detail: fmt.Sprintf("%s: %s after the failure: %s", rv.Previous, rv.Switched.Sub(rv.Failed).Round(time.Millisecond), rv.Reason)}
 }
 
-// stepGates are the latest evaluations, by gate name.
-func stepGates(latest map[string]gate.Measurement) []event.StepGate {
-	var out []event.StepGate
-	for n, m := range latest {
-		out = append(out, event.StepGate{Gate: n, Value: m.Value, Verdict: string(m.Verdict)})
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Gate < out[j].Gate })
-	return out
-}
-
 // emitAnalysis records an analysis' result in the stream.
 func (c *run) emitAnalysis(a Analysis, latest map[string]gate.Measurement, verdict gate.Verdict, err error) {
-	a.Finished, a.Gates, a.Verdict = c.s.Env.Now(), stepGates(latest), verdict
+	a.Finished, a.Gates, a.Verdict = c.s.Env.Now(), gate.StepGates(latest), verdict
 	word := map[gate.Verdict]string{gate.Pass: "passed", gate.Fail: "failed"}[verdict]
 	if word == "" {
 		word = string(verdict)
