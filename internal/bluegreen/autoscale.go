@@ -30,9 +30,9 @@ func autoscale(objs []manifest.Object, name string, colored manifest.Object) ([]
 	if len(as) == 0 {
 		return objs, nil
 	}
-	objs = replace(objs, colored.Ref(), rollout.WithoutReplicas(colored))
+	objs = manifest.Replace(objs, colored.Ref(), rollout.WithoutReplicas(colored))
 	for _, a := range as {
-		objs = replace(objs, a.Ref, rollout.Retarget(*a.Object, colored.Obj.GetName()))
+		objs = manifest.Replace(objs, a.Ref, rollout.Retarget(*a.Object, colored.Obj.GetName()))
 	}
 	return objs, as
 }
@@ -47,7 +47,7 @@ func autoscalerFindings(objs []manifest.Object, live []rollout.Autoscaler, name 
 			a.Target, a.Ref, name, a.Object.Source)})
 	}
 	for _, a := range live {
-		if _, ok := find(objs, a.Ref); !ok {
+		if _, ok := manifest.Find(objs, a.Ref); !ok {
 			out = append(out, rollout.Finding{Object: a.Ref, Message: fmt.Sprintf("it scales Deployment %s/%s and is not in the release: kship retargets the autoscaler at the live color at each switch, so it must be the release's: add %s to the bundle (scaleTargetRef.name %s), or use strategy RollingUpdate",
 				a.Ref.Namespace, a.Target, a.Ref, name)})
 		}
@@ -100,14 +100,14 @@ func (b *run) autoscaledObjects(sel map[string]string, objs []manifest.Object) [
 		return objs
 	}
 	for _, a := range b.autoscalers {
-		if prev, ok := find(b.r.Live, a.Ref); ok {
-			objs = replace(objs, a.Ref, prev)
+		if prev, ok := manifest.Find(b.r.Live, a.Ref); ok {
+			objs = manifest.Replace(objs, a.Ref, prev)
 		} else {
-			objs = replace(objs, a.Ref)
+			objs = manifest.Replace(objs, a.Ref)
 		}
 	}
 	if b.switched.IsZero() {
-		objs = replace(objs, b.newD.Ref(), rollout.WithReplicas(b.newD, b.oldReplicas))
+		objs = manifest.Replace(objs, b.newD.Ref(), rollout.WithReplicas(b.newD, b.oldReplicas))
 	}
 	return objs
 }

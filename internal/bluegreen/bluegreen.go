@@ -147,7 +147,7 @@ func (s *Strategy) newRun(ctx context.Context, r rollout.Run) (*run, error) {
 	for _, o := range r.Objects {
 		ann := o.Obj.GetAnnotations()
 		switch {
-		case isDeployment(o) && ann[ColorOfAnnotation] != "":
+		case rollout.IsDeployment(o) && ann[ColorOfAnnotation] != "":
 			b.newD, b.name, b.newColor = o, ann[ColorOfAnnotation], colorOf(o)
 		case isService(o) && ann[ActiveOfAnnotation] != "":
 			b.active = o
@@ -159,17 +159,17 @@ func (s *Strategy) newRun(ctx context.Context, r rollout.Run) (*run, error) {
 		return nil, fmt.Errorf("blue-green: the revision has no color Deployment, active and preview Service (was it prepared by kship check?)")
 	}
 	ns := b.newD.Obj.GetNamespace()
-	prevActive, hadActive := find(r.Live, b.active.Ref())
+	prevActive, hadActive := manifest.Find(r.Live, b.active.Ref())
 	for _, o := range r.Live {
 		switch {
-		case !isDeployment(o) || o.Obj.GetNamespace() != ns:
+		case !rollout.IsDeployment(o) || o.Obj.GetNamespace() != ns:
 		case o.Obj.GetAnnotations()[ColorOfAnnotation] == b.name && colorOf(o) != b.newColor && colorOf(o) != "":
 			b.oldD, b.oldColor = o, colorOf(o)
 		case o.Obj.GetName() == b.name && b.oldD.Obj == nil:
 			b.oldD = o
 		}
 	}
-	_, liveSame := find(r.Live, b.newD.Ref())
+	_, liveSame := manifest.Find(r.Live, b.newD.Ref())
 	switch {
 	case b.oldColor != "" && hadActive && stringMap(prevActive.Obj, "spec", "selector")[ColorLabel] == b.oldColor:
 		b.mode, b.oldSelector = ModeSwitch, stringMap(prevActive.Obj, "spec", "selector")
@@ -252,7 +252,7 @@ func (b *run) prepare() error {
 func (b *run) target(sel map[string]string, objs []manifest.Object) rollout.Target {
 	t := b.r.Target
 	objs = b.autoscaledObjects(sel, objs)
-	t.Objects = replace(objs, b.active.Ref(), WithSelector(b.active, sel, ActiveOfAnnotation, b.name))
+	t.Objects = manifest.Replace(objs, b.active.Ref(), WithSelector(b.active, sel, ActiveOfAnnotation, b.name))
 	t.Objects = append(t.Objects, b.oldD)
 	t.Live = manifest.Union(b.r.Live, []manifest.Object{b.oldD})
 	return t
@@ -273,7 +273,7 @@ func (b *run) migrate(ctx context.Context) error {
 
 func without(objs []manifest.Object, refs ...manifest.Ref) []manifest.Object {
 	for _, r := range refs {
-		objs = replace(objs, r)
+		objs = manifest.Replace(objs, r)
 	}
 	return objs
 }

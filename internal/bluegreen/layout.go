@@ -128,8 +128,8 @@ func Compute(in Input) (*Layout, []rollout.Finding) {
 	l.Deployment = colored.Ref()
 	sel := with(stringMap(active.Obj, "spec", "selector"), ColorLabel, l.Color)
 	l.ActiveSelector = sel
-	objs := replace(in.Objects, d.Ref(), colored)
-	objs = replace(objs, active.Ref(), WithSelector(active, sel, ActiveOfAnnotation, l.Name), PreviewObject(active, preview, l.Name, sel))
+	objs := manifest.Replace(in.Objects, d.Ref(), colored)
+	objs = manifest.Replace(objs, active.Ref(), WithSelector(active, sel, ActiveOfAnnotation, l.Name), PreviewObject(active, preview, l.Name, sel))
 	l.Objects, l.Autoscalers = autoscale(objs, l.Name, colored)
 	l.PreviewSmoke, l.SmokeAfterSwitch = Aim(in.Smoke, active.Obj.GetName(), preview)
 	return l, nil
@@ -138,24 +138,10 @@ func Compute(in Input) (*Layout, []rollout.Finding) {
 // theDeployment is the bundle's one Deployment, which must not carry the
 // color label kship sets.
 func theDeployment(objs []manifest.Object) (manifest.Object, []rollout.Finding) {
-	var ds []manifest.Object
-	for _, o := range objs {
-		if isDeployment(o) {
-			ds = append(ds, o)
-		}
+	d, fs := rollout.OneDeployment(objs, "a blue-green release has exactly one Deployment (the one that gets colors)")
+	if len(fs) > 0 {
+		return d, fs
 	}
-	if len(ds) != 1 {
-		var names []string
-		for _, d := range ds {
-			names = append(names, d.Ref().String())
-		}
-		msg := "a blue-green release has exactly one Deployment (the one that gets colors); this release has none"
-		if len(ds) > 1 {
-			msg = fmt.Sprintf("a blue-green release has exactly one Deployment (the one that gets colors); this release has %d: %s; release the others separately, or use RollingUpdate", len(ds), strings.Join(names, ", "))
-		}
-		return manifest.Object{}, []rollout.Finding{{Message: msg}}
-	}
-	d := ds[0]
 	for _, path := range [][]string{{"spec", "selector", "matchLabels"}, {"spec", "template", "metadata", "labels"}} {
 		if _, ok := stringMap(d.Obj, path...)[ColorLabel]; ok {
 			return d, []rollout.Finding{{Object: d.Ref(), Source: d.Source, Message: fmt.Sprintf("kship sets %s on each color itself: remove it from %s of %s (%s)", ColorLabel, strings.Join(path, "."), d.Ref(), d.Source)}}
@@ -208,7 +194,7 @@ func previousColor(in Input, name, ns string) (manifest.Object, string) {
 	colors := map[string]manifest.Object{}
 	var rolling manifest.Object
 	for _, o := range in.Previous {
-		if !isDeployment(o) || o.Obj.GetNamespace() != ns {
+		if !rollout.IsDeployment(o) || o.Obj.GetNamespace() != ns {
 			continue
 		}
 		switch {

@@ -8,6 +8,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	"github.com/kship/kship/internal/manifest"
+	"github.com/kship/kship/internal/rollout"
 )
 
 // ColorLabel keeps the two colors' pods apart: each color Deployment's
@@ -130,7 +131,7 @@ func setAnnotation(u *unstructured.Unstructured, k, v string) {
 
 // colorOf is a color Deployment's color ("" for another object).
 func colorOf(o manifest.Object) string {
-	if !isDeployment(o) || o.Obj.GetAnnotations()[ColorOfAnnotation] == "" {
+	if !rollout.IsDeployment(o) || o.Obj.GetAnnotations()[ColorOfAnnotation] == "" {
 		return ""
 	}
 	return stringMap(o.Obj, "spec", "selector", "matchLabels")[ColorLabel]
@@ -150,38 +151,9 @@ func templateWithoutColor(o manifest.Object) map[string]any {
 	return t
 }
 
-func isDeployment(o manifest.Object) bool {
-	gvk := o.GVK()
-	return gvk.Group == "apps" && gvk.Kind == "Deployment"
-}
-
 func isService(o manifest.Object) bool {
 	gvk := o.GVK()
 	return gvk.Group == "" && gvk.Kind == "Service"
-}
-
-// find returns the object of objs with ref, if any.
-func find(objs []manifest.Object, ref manifest.Ref) (manifest.Object, bool) {
-	for _, o := range objs {
-		if o.Ref() == ref {
-			return o, true
-		}
-	}
-	return manifest.Object{}, false
-}
-
-// replace returns objs with the object of ref replaced by with (several
-// objects, or none).
-func replace(objs []manifest.Object, ref manifest.Ref, with ...manifest.Object) []manifest.Object {
-	out := make([]manifest.Object, 0, len(objs)+len(with))
-	for _, o := range objs {
-		if o.Ref() == ref {
-			out = append(out, with...)
-			continue
-		}
-		out = append(out, o)
-	}
-	return out
 }
 
 // selects says whether a selector (non-empty) matches labels.

@@ -25,13 +25,13 @@ func (s *Strategy) PrepareStrategy(ctx context.Context, t rollout.Target) (*roll
 			l, fs = Compute(in)
 		}
 		if len(fs) == 0 && len(l.Autoscalers) > 0 {
-			if old, ok := find(t.Live, l.Old); ok {
+			if old, ok := manifest.Find(t.Live, l.Old); ok {
 				in.LiveReplicas = s.liveReplicas(ctx, old)
 				l, fs = Compute(in)
 			}
 		}
 		if len(fs) == 0 && l.Mode == ModeMigrate {
-			if old, ok := find(t.Live, l.Old); ok {
+			if old, ok := manifest.Find(t.Live, l.Old); ok {
 				hash, err := s.currentHash(ctx, old)
 				if err != nil {
 					fs = append(fs, rollout.Finding{Object: l.Old, Message: err.Error()})

@@ -80,7 +80,7 @@ func (s *Strategy) resumed(ctx context.Context, r rollout.Run, p rollout.Pause) 
 	// the Deployment the pause named and the selector the cluster has.
 	var old manifest.Object
 	if len(p.Workloads) == 1 {
-		old, _ = find(r.Live, p.Workloads[0])
+		old, _ = manifest.Find(r.Live, p.Workloads[0])
 	}
 	sel := s.liveSelector(ctx, b.active.Ref(), nil)
 	if old.Obj == nil || len(sel) == 0 {

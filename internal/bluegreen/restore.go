@@ -41,21 +41,21 @@ func planRestore(r rollout.Restore) *restorePlan {
 			}
 		}
 	}
-	ta, ok := find(r.Target.Objects, p.active)
+	ta, ok := manifest.Find(r.Target.Objects, p.active)
 	if p.active.Name == "" || !ok {
 		return nil
 	}
 	p.targetActive, p.target = ta, stringMap(ta.Obj, "spec", "selector")
-	if fa, ok := find(r.From.Objects, p.active); ok {
+	if fa, ok := manifest.Find(r.From.Objects, p.active); ok {
 		p.from = stringMap(fa.Obj, "spec", "selector")
 	}
 	for _, o := range r.Target.Objects {
-		if isDeployment(o) {
+		if rollout.IsDeployment(o) {
 			p.start = append(p.start, o)
 		}
 	}
 	for _, o := range r.From.Objects {
-		if _, ok := find(r.Target.Objects, o.Ref()); isDeployment(o) && !ok {
+		if _, ok := manifest.Find(r.Target.Objects, o.Ref()); rollout.IsDeployment(o) && !ok {
 			p.keep = append(p.keep, o)
 		}
 	}
@@ -88,7 +88,7 @@ func (s *Strategy) BeforeRestore(ctx context.Context, r rollout.Restore, w rollo
 	base := manifest.WithoutJobs(r.Target.Objects, r.TargetRelease.MigrationJobs())
 	t := rollout.Target{Release: &rel, Namespace: r.Namespace, Revision: r.Number}
 	objsWith := func(sel map[string]string, extra []manifest.Object) []manifest.Object {
-		return append(replace(base, p.active, WithSelector(p.targetActive, sel, "", "")), extra...)
+		return append(manifest.Replace(base, p.active, WithSelector(p.targetActive, sel, "", "")), extra...)
 	}
 	t.Objects = objsWith(live, keep)
 	if _, err := w.Write(ctx, t); err != nil {

@@ -35,7 +35,7 @@ func unscaled(objs []manifest.Object, d manifest.Object, scaled bool) []manifest
 	if _, ok := rollout.Replicas(d); !scaled || !ok {
 		return objs
 	}
-	return replace(objs, d.Ref(), rollout.WithoutReplicas(d))
+	return manifest.Replace(objs, d.Ref(), rollout.WithoutReplicas(d))
 }
 
 // stepObjects are the release's objects during the steps: the stable
@@ -43,12 +43,12 @@ func unscaled(objs []manifest.Object, d manifest.Object, scaled bool) []manifest
 // and the canary), and the autoscalers of the Deployment as the previous
 // revision had them (one it did not have is not written yet).
 func (c *run) stepObjects(with ...manifest.Object) []manifest.Object {
-	objs := replace(c.r.Objects, c.next.Ref(), with...)
+	objs := manifest.Replace(c.r.Objects, c.next.Ref(), with...)
 	for _, a := range rollout.AutoscalersOf(c.r.Objects, c.next.Obj.GetName()) {
-		if prev, ok := find(c.r.Live, a.Ref); ok {
-			objs = replace(objs, a.Ref, prev)
+		if prev, ok := manifest.Find(c.r.Live, a.Ref); ok {
+			objs = manifest.Replace(objs, a.Ref, prev)
 		} else {
-			objs = replace(objs, a.Ref)
+			objs = manifest.Replace(objs, a.Ref)
 		}
 	}
 	return objs

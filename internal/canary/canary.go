@@ -52,7 +52,7 @@ func New(env rollout.Env) *Strategy { return &Strategy{Env: env} }
 // Rollout runs the canary's steps, then promotes; an error (the canary
 // aborted, already removed) is a rollback trigger.
 func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
-	ds := deployments(r.Objects)
+	ds := rollout.Deployments(r.Objects)
 	if len(ds) != 1 {
 		return fmt.Errorf("canary: the release has %d Deployments; a canary release has exactly one", len(ds))
 	}
@@ -62,7 +62,7 @@ func (s *Strategy) Rollout(ctx context.Context, r rollout.Run) error {
 	if err := s.removeLeftovers(ctx, event.StageRollout, ds); err != nil {
 		return err
 	}
-	prev, ok := find(r.Live, d.Ref())
+	prev, ok := manifest.Find(r.Live, d.Ref())
 	switch {
 	case !ok:
 		s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: %s has no stable version yet (first release): written at once, no canary", d.Ref()))

@@ -3,7 +3,6 @@ package canary
 import (
 	"context"
 	"fmt"
-	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -28,19 +27,10 @@ type Finding = rollout.Finding
 // replicas it owns). typed, when not nil, adds what the cluster shows: a
 // live Deployment whose selector lacks the track label.
 func Check(ctx context.Context, typed kubernetes.Interface, objs []manifest.Object) []Finding {
-	ds := deployments(objs)
-	if len(ds) != 1 {
-		var names []string
-		for _, d := range ds {
-			names = append(names, d.Ref().String())
-		}
-		msg := "a canary release has exactly one Deployment (the one that gets a canary); this release has none"
-		if len(ds) > 1 {
-			msg = fmt.Sprintf("a canary release has exactly one Deployment (the one that gets a canary); this release has %d: %s; release the others separately, or use RollingUpdate", len(ds), strings.Join(names, ", "))
-		}
-		return []Finding{{Message: msg}}
+	d, fs := rollout.OneDeployment(objs, "a canary release has exactly one Deployment (the one that gets a canary)")
+	if len(fs) > 0 {
+		return fs
 	}
-	d := ds[0]
 	out := checkTrack(d)
 	labels := stringMap(d.Obj, "spec", "template", "metadata", "labels")
 	for _, o := range objs {

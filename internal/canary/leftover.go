@@ -47,7 +47,7 @@ func (s *Strategy) removeLeftovers(ctx context.Context, stage event.Stage, objs 
 	if s.Env.Clients == nil {
 		return nil
 	}
-	for _, o := range deployments(objs) {
+	for _, o := range rollout.Deployments(objs) {
 		if err := s.removeLeftover(ctx, stage, o.Obj.GetNamespace(), o.Obj.GetName()); err != nil {
 			return err
 		}

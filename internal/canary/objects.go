@@ -60,33 +60,6 @@ func Share(stable, canary int) float64 {
 // Name is the canary Deployment's name for a Deployment.
 func Name(deployment string) string { return deployment + "-canary" }
 
-// isDeployment says whether o is an apps Deployment.
-func isDeployment(o manifest.Object) bool {
-	gvk := o.GVK()
-	return gvk.Group == "apps" && gvk.Kind == "Deployment"
-}
-
-// deployments are the Deployments among objs.
-func deployments(objs []manifest.Object) []manifest.Object {
-	var out []manifest.Object
-	for _, o := range objs {
-		if isDeployment(o) {
-			out = append(out, o)
-		}
-	}
-	return out
-}
-
-// find returns the object of objs with ref, if any.
-func find(objs []manifest.Object, ref manifest.Ref) (manifest.Object, bool) {
-	for _, o := range objs {
-		if o.Ref() == ref {
-			return o, true
-		}
-	}
-	return manifest.Object{}, false
-}
-
 // CanaryObject is the canary Deployment of the new Deployment d: the same
 // template under the canary's name, its track label canary in the selector
 // and the template, with replicas pods.
@@ -108,20 +81,6 @@ func CanaryObject(d manifest.Object, replicas int) (manifest.Object, error) {
 		}
 	}
 	return manifest.Object{Obj: u, Source: d.Source}, nil
-}
-
-// replace returns objs with the object of ref replaced by with (several
-// objects, or none).
-func replace(objs []manifest.Object, ref manifest.Ref, with ...manifest.Object) []manifest.Object {
-	out := make([]manifest.Object, 0, len(objs)+len(with))
-	for _, o := range objs {
-		if o.Ref() == ref {
-			out = append(out, with...)
-			continue
-		}
-		out = append(out, o)
-	}
-	return out
 }
 
 // templateOf is a Deployment's pod template, nil when it has none.

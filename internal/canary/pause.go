@@ -88,7 +88,7 @@ func (s *Strategy) resumed(r rollout.Run, p rollout.Pause) (*run, error) {
 	if err := stable.UnmarshalJSON(st.Stable); err != nil {
 		return nil, fmt.Errorf("canary: the paused revision's stable Deployment: %w", err)
 	}
-	ds := deployments(r.Objects)
+	ds := rollout.Deployments(r.Objects)
 	if len(ds) != 1 {
 		return nil, fmt.Errorf("canary: the paused revision has %d Deployments; a canary release has exactly one", len(ds))
 	}

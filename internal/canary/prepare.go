@@ -22,7 +22,7 @@ import (
 // Check's (Catalog.Checks), not repeated here.
 func (s *Strategy) PrepareStrategy(ctx context.Context, t rollout.Target) (*rollout.StrategyPreparation, error) {
 	p := &rollout.StrategyPreparation{Objects: t.Objects}
-	ds := deployments(t.Objects)
+	ds := rollout.Deployments(t.Objects)
 	cfg := t.Release.Spec.Strategy.Canary
 	if len(ds) != 1 || cfg == nil {
 		return p, nil
@@ -31,7 +31,7 @@ func (s *Strategy) PrepareStrategy(ctx context.Context, t rollout.Target) (*roll
 	bundle, live := s.autoscalers(ctx, t.Objects, d)
 	as := append(bundle, live...)
 	p.Objects = unscaled(t.Objects, d, len(as) > 0)
-	prev, ok := find(t.Live, d.Ref())
+	prev, ok := manifest.Find(t.Live, d.Ref())
 	switch {
 	case !ok:
 		p.Steps = []string{fmt.Sprintf("%s has no stable version yet (first release): written at once, no canary", d.Ref())}

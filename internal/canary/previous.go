@@ -168,13 +168,13 @@ func (s *Strategy) Revert(ctx context.Context, r rollout.Run, why string) error 
 		Failed: start, Switched: s.Env.Now(), Reason: why},
 		fmt.Sprintf("canary: switched back: %s select only %s (%d pods of the previous template, Available since the promotion), %s after the failure (%s)",
 			refList(k.services), k.previous.Ref(), len(pods), s.Env.Now().Sub(start).Round(time.Millisecond), why))
-	t.Objects = append(replace(onPrev, k.c.next.Ref(), k.c.stable), k.previous)
+	t.Objects = append(manifest.Replace(onPrev, k.c.next.Ref(), k.c.stable), k.previous)
 	if err := r.WriteReady(ctx, t); err != nil {
 		return fmt.Errorf("canary: %s back to the previous template: %w; %s still serve the previous pods", k.c.next.Ref(), err, refList(k.services))
 	}
 	s.Env.Decide(event.StageRollout, fmt.Sprintf("canary: %s runs the previous template again (Available): %s select as before, %s is removed",
 		k.c.next.Ref(), refList(k.services), k.previous.Ref()))
-	t.Objects = replace(r.Objects, k.c.next.Ref(), k.c.stable)
+	t.Objects = manifest.Replace(r.Objects, k.c.next.Ref(), k.c.stable)
 	t.Live = manifest.Union(r.Live, []manifest.Object{k.previous})
 	if _, err := r.Writer.Write(ctx, t); err != nil {
 		return fmt.Errorf("canary: removing %s after the switch back: %w", k.previous.Ref(), err)

@@ -72,3 +72,27 @@ func WithoutJobs(objs []Object, names map[string]bool) []Object {
 	}
 	return out
 }
+
+// Find returns the object of objs with ref, if any.
+func Find(objs []Object, ref Ref) (Object, bool) {
+	for _, o := range objs {
+		if o.Ref() == ref {
+			return o, true
+		}
+	}
+	return Object{}, false
+}
+
+// Replace returns objs with the object of ref replaced by with (several
+// objects, or none).
+func Replace(objs []Object, ref Ref, with ...Object) []Object {
+	out := make([]Object, 0, len(objs)+len(with))
+	for _, o := range objs {
+		if o.Ref() == ref {
+			out = append(out, with...)
+			continue
+		}
+		out = append(out, o)
+	}
+	return out
+}
