@@ -52,17 +52,9 @@ func (v *validator) colorAnalysis(p string, a *CanaryAnalysis, vf *Verify, unsco
 		}
 		return
 	}
-	var names []string
-	for _, g := range vf.Metrics.Gates {
-		names = append(names, g.Name)
-	}
-	for j, name := range a.Gates {
-		if !slices.Contains(names, name) {
-			v.fail(fmt.Sprintf("%s.gates[%d]", p, j), "names no gate of spec.verify.metrics.gates (%s)", joinOr(names))
-		}
-	}
+	v.namedGates(p, a, vf.Metrics.Gates)
 	for i, g := range vf.Metrics.Gates {
-		if len(a.Gates) > 0 && !slices.Contains(a.Gates, g.Name) {
+		if !a.Evaluates(g.Name) {
 			continue
 		}
 		used, err := UsedVariables(g.Query)

@@ -83,17 +83,9 @@ func (v *validator) analysis(p string, a *CanaryAnalysis, vf *Verify) {
 		v.fail(p, "needs gates: define them under spec.verify.metrics.gates, scoped with pod_template_hash=~\"{{.PodTemplateHash}}\"")
 		return
 	}
-	var names []string
-	for _, g := range vf.Metrics.Gates {
-		names = append(names, g.Name)
-	}
-	for j, name := range a.Gates {
-		if !slices.Contains(names, name) {
-			v.fail(fmt.Sprintf("%s.gates[%d]", p, j), "names no gate of spec.verify.metrics.gates (%s)", joinOr(names))
-		}
-	}
+	names := v.namedGates(p, a, vf.Metrics.Gates)
 	for i, g := range vf.Metrics.Gates {
-		if len(a.Gates) == 0 || slices.Contains(a.Gates, g.Name) {
+		if a.Evaluates(g.Name) {
 			v.scopedToCanary(fmt.Sprintf("spec.verify.metrics.gates[%d].query", i), g.Query)
 		}
 	}
@@ -105,6 +97,21 @@ func (v *validator) analysis(p string, a *CanaryAnalysis, vf *Verify) {
 			v.fail(p+".maxAboveStable."+name, "must not be negative: how far the canary's value may be above stable's")
 		}
 	}
+}
+
+// namedGates checks that each gate the analysis at p names is one of
+// gates (spec.verify.metrics.gates) and returns the names of gates.
+func (v *validator) namedGates(p string, a *CanaryAnalysis, gates []Gate) []string {
+	var names []string
+	for _, g := range gates {
+		names = append(names, g.Name)
+	}
+	for j, name := range a.Gates {
+		if !slices.Contains(names, name) {
+			v.fail(fmt.Sprintf("%s.gates[%d]", p, j), "names no gate of spec.verify.metrics.gates (%s)", joinOr(names))
+		}
+	}
+	return names
 }
 
 // analysisNames are the gates an analysis evaluates: those it names, or
