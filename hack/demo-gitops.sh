@@ -39,21 +39,15 @@ declare -a summary
 head_() { git_ ls-remote "$repo" refs/heads/main | cut -f1; }
 applied() { "$kubectl" -n demo-gitops get kustomization shop -o jsonpath='{.status.lastAppliedRevision}' | sed 's/.*sha1://'; }
 deploy() { # version expected-exit description
-	local file code
+	local file code dir h a
 	file="$(render "$1")"
 	say "kship deploy $1 ($3): expecting exit $2"
-	set +e
-	"$kship" deploy -f "$file" --evidence-dir "$evidence" 2>&1 | tee "$work/out.$1"
-	code=${PIPESTATUS[0]}
-	set -e
-	local dir h a
-	dir="$(sed -n 's/^  evidence:  //p' "$work/out.$1" | tail -1)"
+	kship_deploy "$file" "$1"
 	h="$(head_)" a="$(applied)"
-	if [[ "$code" == "$2" && "$h" == "$a" ]]; then
-		summary+=("$1: exit $code as expected ($3); branch main at ${h:0:12}, applied by Flux; evidence: $dir")
+	if [[ "$h" == "$a" ]]; then
+		expect_exit "$1" "$code" "$2" "$3" "branch main at ${h:0:12}, applied by Flux"
 	else
-		summary+=("$1: exit $code, EXPECTED $2 ($3); branch at ${h:0:12}, Flux applied ${a:0:12}; evidence: $dir")
-		failures=$((failures + 1))
+		expect_exit "$1" "$code" "$2 with Flux at the branch head" "$3" "branch at ${h:0:12}, Flux applied ${a:0:12}"
 	fi
 	if [[ -n "$dir" ]] && ! grep -q "$h" "$dir/evidence.json"; then
 		summary+=("$1: evidence.json does not name commit ${h:0:12}")

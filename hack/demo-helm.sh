@@ -47,20 +47,11 @@ YAML
 failures=0
 declare -a summary
 deploy() { # values-file expected-exit description
-	local code
+	local file code dir
 	say "kship deploy $1 ($3): expecting exit $2"
-	set +e
-	"$kship" deploy -f "$(render "$1")" --evidence-dir "$evidence" 2>&1 | tee "$work/out"
-	code=${PIPESTATUS[0]}
-	set -e
-	local dir
-	dir="$(sed -n 's/^  evidence:  //p' "$work/out" | tail -1)"
-	if [[ "$code" == "$2" ]]; then
-		summary+=("$1: exit $code as expected ($3); evidence: $dir")
-	else
-		summary+=("$1: exit $code, EXPECTED $2 ($3); evidence: $dir")
-		failures=$((failures + 1))
-	fi
+	file="$(render "$1")"
+	kship_deploy "$file" "$1"
+	expect_exit "$1" "$code" "$2" "$3"
 }
 
 deploy v1.yaml 0 "first release: a Helm install"

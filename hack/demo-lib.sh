@@ -3,7 +3,9 @@
 # `demo_init NAME` finds the repository root, reads the local environment
 # (make cluster-up) and the binaries, and sets kship, kubectl, evidence and
 # a work folder removed on exit; `demo_need` names a missing requirement;
-# `say` prints a heading; `reset_namespace NS` starts a demo from nothing.
+# `say` prints a heading; `reset_namespace NS` starts a demo from nothing;
+# `kship_deploy FILE LABEL` runs one deploy and `expect_exit` adds its line
+# to the summary.
 
 demo_init() { # name of the demo, as its messages start
 	demo_name="$1"
@@ -38,4 +40,27 @@ say() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 reset_namespace() { # namespace
 	"$kubectl" delete namespace "$1" --ignore-not-found --wait=true --timeout=120s >/dev/null
 	"$kubectl" create namespace "$1" >/dev/null
+}
+
+# kship_deploy runs kship deploy on a release file, its output shown and
+# kept in $work/out.LABEL; it sets code (kship's exit code) and dir (the
+# evidence folder kship printed).
+kship_deploy() { # release-file label
+	set +e
+	"$kship" deploy -f "$1" --evidence-dir "$evidence" 2>&1 | tee "$work/out.$2"
+	code=${PIPESTATUS[0]}
+	set -e
+	dir="$(sed -n 's/^  evidence:  //p' "$work/out.$2" | tail -1)"
+}
+
+# expect_exit adds a line to summary: what ran, the exit code it gave and
+# the one wanted (counted in failures when they differ), what more there is
+# to say, and where its evidence is.
+expect_exit() { # what code wanted description [more]
+	if [[ "$2" == "$3" ]]; then
+		summary+=("$1: exit $2 as expected ($4)${5:+; $5}; evidence: $dir")
+	else
+		summary+=("$1: exit $2, EXPECTED $3 ($4)${5:+; $5}; evidence: $dir")
+		failures=$((failures + 1))
+	fi
 }

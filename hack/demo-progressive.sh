@@ -49,17 +49,8 @@ deploy() { # ns version errors strategy track expected-exit description
 	local file code dir
 	file="$(render "$1" "$2" "$3" "$4" "$5")"
 	say "$1: kship deploy $2 ($7): expecting exit $6"
-	set +e
-	"$kship" deploy -f "$file" --evidence-dir "$evidence" 2>&1 | tee "$work/out"
-	code=${PIPESTATUS[0]}
-	set -e
-	dir="$(sed -n 's/^  evidence:  //p' "$work/out" | tail -1)"
-	if [[ "$code" == "$6" ]]; then
-		summary+=("$1 $2: exit $code as expected ($7); evidence: $dir")
-	else
-		summary+=("$1 $2: exit $code, EXPECTED $6 ($7); evidence: $dir")
-		failures=$((failures + 1))
-	fi
+	kship_deploy "$file" "$1-$2"
+	expect_exit "$1 $2" "$code" "$6" "$7"
 }
 expect() { # description actual wanted
 	if [[ "$2" == "$3" ]]; then

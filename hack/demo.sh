@@ -28,21 +28,11 @@ render() { # version -> path of the rendered release file
 failures=0
 declare -a summary
 deploy() { # version expected-exit description
-	local file code
+	local file code dir
 	file="$(render "$1")"
 	say "kship deploy $1 ($3): expecting exit $2"
-	set +e
-	"$kship" deploy -f "$file" --evidence-dir "$evidence" 2>&1 | tee "$work/out.$1"
-	code=${PIPESTATUS[0]}
-	set -e
-	local dir
-	dir="$(sed -n 's/^  evidence:  //p' "$work/out.$1" | tail -1)"
-	if [[ "$code" == "$2" ]]; then
-		summary+=("$1: exit $code as expected ($3); evidence: $dir")
-	else
-		summary+=("$1: exit $code, EXPECTED $2 ($3); evidence: $dir")
-		failures=$((failures + 1))
-	fi
+	kship_deploy "$file" "$1"
+	expect_exit "$1" "$code" "$2" "$3"
 }
 
 check_v2_restored() {
