@@ -13,6 +13,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/apimachinery/pkg/util/rand"
+	"k8s.io/client-go/discovery"
 
 	"github.com/kship/kship/internal/config"
 	"github.com/kship/kship/internal/kube"
@@ -71,7 +72,10 @@ func TestLoadScopeFromCluster(t *testing.T) {
 }
 
 // createClusterCRD creates a cluster-scoped Gadget kind in group and waits,
-// with a watch, until it is established.
+// with a watch, until it is established, then until the API server's
+// discovery lists it: Established comes first, and discovery can lag it on
+// a loaded machine (a mapper asked in between finds no such kind, which
+// failed this test once with the Gadget taken as namespaced).
 func createClusterCRD(ctx context.Context, t *testing.T, env *testenv.Env, group string) {
 	t.Helper()
 	c, err := kube.NewForConfig(env.RESTConfig)
@@ -104,10 +108,35 @@ func createClusterCRD(ctx context.Context, t *testing.T, env *testenv.Env, group
 	for ev := range w.ResultChan() {
 		u, ok := ev.Object.(*unstructured.Unstructured)
 		if ok && established(u) {
+			waitDiscovered(ctx, t, env, group+"/v1", "gadgets")
 			return
 		}
 	}
 	t.Fatalf("CRD %s not established: %v", name, ctx.Err())
+}
+
+// waitDiscovered waits until the API server's discovery of groupVersion
+// lists resource, asking every 200 ms until ctx ends.
+func waitDiscovered(ctx context.Context, t *testing.T, env *testenv.Env, groupVersion, resource string) {
+	t.Helper()
+	d, err := discovery.NewDiscoveryClientForConfig(env.RESTConfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		if list, err := d.ServerResourcesForGroupVersion(groupVersion); err == nil {
+			for _, r := range list.APIResources {
+				if r.Name == resource {
+					return
+				}
+			}
+		}
+		select {
+		case <-ctx.Done():
+			t.Fatalf("discovery does not list %s in %s: %v", resource, groupVersion, ctx.Err())
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
 }
 
 func established(u *unstructured.Unstructured) bool {
