@@ -7,7 +7,6 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 
 	"github.com/kship/kship/internal/canary"
+	"github.com/kship/kship/internal/testenv"
 )
 
 // TestE2ECanaryKilledInStabilizeLeavesNoPrevious: a canary run killed
@@ -28,7 +28,7 @@ import (
 // code the previous pods, carrying the Service's labels, served again).
 func TestE2ECanaryKilledInStabilizeLeavesNoPrevious(t *testing.T) {
 	c := newE2ECanary(t, "canary-kill-")
-	bin := buildKship(t, c.env.RepoRoot)
+	bin := testenv.BuildKship(t, c.env.RepoRoot)
 	out, ev := c.deploy(c.write("v1", "0", promoteStraight))
 	c.expect(out, ev, 0)
 
@@ -58,7 +58,7 @@ func (c *e2eCanary) killInStabilize(bin, version string) {
 	c.stabilize = "10m"
 	file := c.write(version, "0", promoteStraight)
 	c.stabilize = ""
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd := exec.Command(bin, "--kubeconfig", c.env.Kubeconfig, "deploy", "-f", file, "--evidence-dir", filepath.Join(c.dir, "evidence"))
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -198,33 +198,4 @@ func waitUntil(t *testing.T, d time.Duration, cond func() bool, what func() stri
 	if !poll(t.Context(), d, cond) {
 		t.Fatalf("not reached within %s:\n%s", d, what())
 	}
-}
-
-// buildKship builds the real kship binary.
-func buildKship(t *testing.T, root string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "kship")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kship")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

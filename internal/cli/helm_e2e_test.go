@@ -354,7 +354,7 @@ func TestHelmAdoptPendingAndRecover(t *testing.T) {
 
 	// kship killed while Helm runs its pre-upgrade hook: pending-upgrade,
 	// kship's own; the next deploy recovers it and deploys.
-	kship := buildKshipBin(t, r.env.RepoRoot)
+	kship := testenv.BuildKship(t, r.env.RepoRoot)
 	stuck := r.file("v1.yaml", map[string]string{"migrateBehavior": "unready"})
 	k := start(t, &kshipOut, kship, "deploy", "-f", stuck, "--kubeconfig", r.env.Kubeconfig, "--evidence-dir", filepath.Join(r.dir, "evidence"))
 	p := r.waitPending(&kshipOut)
@@ -377,16 +377,4 @@ func TestHelmAdoptPendingAndRecover(t *testing.T) {
 	if got := r.data("ConfigMap", "web-config", "DEMO_VERSION"); got != "v1" {
 		t.Errorf("ConfigMap after the recovered deploy = %q, want v1", got)
 	}
-}
-
-// buildKshipBin builds cmd/kship, for a run the test kills.
-func buildKshipBin(t *testing.T, root string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "kship")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kship")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
 }

@@ -233,7 +233,7 @@ func TestNoPlantedSecretInAnyOutput(t *testing.T) {
 	ns := testenv.Namespace(t, env, "cli-leak-")
 	dir := t.TempDir()
 	files, planted := secretRelease(t, env, dir, ns)
-	bin := buildKshipBin(t, env.RepoRoot)
+	bin := testenv.BuildKship(t, env.RepoRoot)
 	evidenceDir := filepath.Join(dir, "evidence")
 	var runs []kshipRun
 	kship := func(want int, args ...string) kshipRun {

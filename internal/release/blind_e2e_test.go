@@ -24,7 +24,7 @@ import (
 
 // blindDeploy is a deploy running through the proxy, its plain view in out.
 type blindDeploy struct {
-	out  *syncBuffer
+	out  *testenv.SyncBuffer
 	done chan *event.Outcome
 }
 
@@ -41,7 +41,7 @@ func (r *e2eRelease) deployVia(p *testenv.APIProxy, file string) *blindDeploy {
 // startDeploy starts release.Deploy of file with clients.
 func (r *e2eRelease) startDeploy(clients *kube.Clients, file string) *blindDeploy {
 	r.t.Helper()
-	d := &blindDeploy{out: &syncBuffer{}, done: make(chan *event.Outcome, 1)}
+	d := &blindDeploy{out: &testenv.SyncBuffer{}, done: make(chan *event.Outcome, 1)}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	r.t.Cleanup(cancel)
 	go func() {

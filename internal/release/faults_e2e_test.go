@@ -84,7 +84,7 @@ func TestE2EFinalSaveSurvivesAPIOutage(t *testing.T) {
 	r := newE2ERelease(t, "kship-save-")
 	proxy := r.env.Proxy(t)
 	kubeconfig := proxy.Kubeconfig(r.env)
-	bin := buildKship(t, r.env.RepoRoot)
+	bin := testenv.BuildKship(t, r.env.RepoRoot)
 	out, code := r.kshipVia(bin, kubeconfig, "deploy", "-f", r.write(e2eApp{version: "v1", secret: "save-secret-1111"}), "--evidence-dir", r.evidence)
 	if code != 0 {
 		t.Fatalf("deploy v1: exit %d:\n%s", code, out)
@@ -117,29 +117,10 @@ func TestE2EFinalSaveSurvivesAPIOutage(t *testing.T) {
 	r.noSecret("save-secret-1111", "save-secret-2222")
 }
 
-// syncBuffer is an output buffer a running process writes while the test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // startKship starts the binary and returns its running command and output.
-func (r *e2eRelease) startKship(bin string, args ...string) (*exec.Cmd, *syncBuffer) {
+func (r *e2eRelease) startKship(bin string, args ...string) (*exec.Cmd, *testenv.SyncBuffer) {
 	r.t.Helper()
-	out := &syncBuffer{}
+	out := &testenv.SyncBuffer{}
 	cmd := exec.Command(bin, append([]string{"--kubeconfig", r.env.Kubeconfig}, args...)...)
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
@@ -150,7 +131,7 @@ func (r *e2eRelease) startKship(bin string, args ...string) (*exec.Cmd, *syncBuf
 }
 
 // exitOf waits for cmd for up to d and returns its exit code.
-func exitOf(t *testing.T, cmd *exec.Cmd, d time.Duration, out *syncBuffer) int {
+func exitOf(t *testing.T, cmd *exec.Cmd, d time.Duration, out *testenv.SyncBuffer) int {
 	t.Helper()
 	done := make(chan error, 1)
 	go func() { done <- cmd.Wait() }()
@@ -178,7 +159,7 @@ func exitOf(t *testing.T, cmd *exec.Cmd, d time.Duration, out *syncBuffer) int {
 // revision no longer running).
 func TestE2ELockForcedAwayMidStabilize(t *testing.T) {
 	r := newE2ERelease(t, "kship-steal-")
-	bin := buildKship(t, r.env.RepoRoot)
+	bin := testenv.BuildKship(t, r.env.RepoRoot)
 	r.expect(r.deploy(r.write(e2eApp{version: "v1", secret: "steal-secret-1111"})), 0)
 	r.stabilize = "{window: 90s, interval: 5s}"
 	loser, out := r.startKship(bin, "deploy", "-f", r.write(e2eApp{version: "v2", secret: "steal-secret-2222"}), "--evidence-dir", r.evidence)
@@ -230,7 +211,7 @@ func TestE2ELockForcedAwayMidStabilize(t *testing.T) {
 // load can miss).
 func TestE2ESIGKILLMidRollback(t *testing.T) {
 	r := newE2ERelease(t, "kship-killrb-")
-	bin := buildKship(t, r.env.RepoRoot)
+	bin := testenv.BuildKship(t, r.env.RepoRoot)
 	r.gates = fmt.Sprintf(`
     metrics:
       prometheus: {address: %q}

@@ -5,26 +5,14 @@ import (
 	"errors"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/testenv"
 )
-
-// buildKship builds the real kship binary into a temp folder.
-func buildKship(t *testing.T, root string) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "kship")
-	cmd := exec.Command("go", "build", "-o", bin, "./cmd/kship")
-	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
 
 // kshipCmd runs the binary to completion and returns its output and exit code.
 func (r *e2eRelease) kshipCmd(bin string, args ...string) (string, int) {
@@ -68,7 +56,7 @@ func (r *e2eRelease) startAndKill(bin, file string) {
 // from it without hand cleanup.
 func TestE2ESIGKILLRecovery(t *testing.T) {
 	r := newE2ERelease(t, "kship-kill-")
-	bin := buildKship(t, r.env.RepoRoot)
+	bin := testenv.BuildKship(t, r.env.RepoRoot)
 	stuck := r.write(e2eApp{version: "v1", behavior: "unready", secret: "kill-secret-1111"})
 
 	r.startAndKill(bin, stuck)

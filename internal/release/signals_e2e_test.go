@@ -12,6 +12,7 @@ import (
 	"github.com/kship/kship/internal/event"
 	"github.com/kship/kship/internal/record"
 	"github.com/kship/kship/internal/release"
+	"github.com/kship/kship/internal/testenv"
 )
 
 // Interrupts per stage, through the real binary and real signals. Each
@@ -27,7 +28,7 @@ import (
 // "rollout", though nothing was rolled back).
 func TestE2ESIGTERMMidStabilize(t *testing.T) {
 	r := newE2ERelease(t, "kship-termstab-")
-	bin := buildKship(t, r.env.RepoRoot)
+	bin := testenv.BuildKship(t, r.env.RepoRoot)
 	r.expect(r.deploy(r.write(e2eApp{version: "v1", secret: "termstab-secret-1111"})), 0)
 	r.stabilize = "{window: 10m, interval: 5s}"
 	cmd, out := r.startKship(bin, "deploy", "-f", r.write(e2eApp{version: "v2", secret: "termstab-secret-2222"}), "--evidence-dir", r.evidence)
@@ -72,7 +73,7 @@ func TestE2ESIGTERMMidStabilize(t *testing.T) {
 // (before: exit 4, nothing rolled back, revision 2's pods left running).
 func TestE2ESIGTERMMidRollout(t *testing.T) {
 	r := newE2ERelease(t, "kship-termroll-")
-	bin := buildKship(t, r.env.RepoRoot)
+	bin := testenv.BuildKship(t, r.env.RepoRoot)
 	r.expect(r.deploy(r.write(e2eApp{version: "v1", secret: "termroll-secret-1111"})), 0)
 	cmd, out := r.startKship(bin, "deploy", "-f", r.write(e2eApp{version: "v2", behavior: "unready", secret: "termroll-secret-2222"}), "--evidence-dir", r.evidence)
 	waitFor(t, 3*time.Minute, func() bool {
@@ -118,7 +119,7 @@ func TestE2ESIGTERMMidRollout(t *testing.T) {
 // ended the run without any rollback, so there was none to stop).
 func TestE2ESecondSIGTERMStopsRollback(t *testing.T) {
 	r := newE2ERelease(t, "kship-termrb-")
-	bin := buildKship(t, r.env.RepoRoot)
+	bin := testenv.BuildKship(t, r.env.RepoRoot)
 	r.gates = fmt.Sprintf(`
     metrics:
       prometheus: {address: %q}
