@@ -15,7 +15,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/kship/kship/internal/exitcode"
-	"github.com/kship/kship/internal/helm"
 	"github.com/kship/kship/internal/release"
 )
 
@@ -156,12 +155,7 @@ func (r *helmRelease) kshipRevisions() string {
 // Helm's storage), 0 for another client's: "helm:kship" pairs.
 func (r *helmRelease) kshipOf() string {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := helm.Open(r.kc, r.ns, "web").History(ctx)
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	h := r.helmHistory()
 	var s []string
 	for _, rev := range h {
 		s = append(s, fmt.Sprintf("%d:%d", rev.Number, rev.KshipRevision))
@@ -413,12 +407,7 @@ func TestHelm3InstallKeptWhenFirstKshipDeployFails(t *testing.T) {
 // Helm's storage records it.
 func (r *helmRelease) rollbackTo(n int) int {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := helm.Open(r.kc, r.ns, "web").History(ctx)
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	h := r.helmHistory()
 	for _, rev := range h {
 		if rev.Number == n {
 			return rev.RollbackTo

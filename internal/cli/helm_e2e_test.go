@@ -90,9 +90,9 @@ func (r *helmRelease) deploy(file string) (string, int, time.Duration) {
 	return out, code, time.Since(start)
 }
 
-// history is the Helm history as Helm's SDK reads it (the helm CLI's
-// `helm history` reads the same storage through the same action).
-func (r *helmRelease) history() string {
+// helmHistory is release web's Helm revisions, as Helm's SDK reads its
+// storage.
+func (r *helmRelease) helmHistory() []helm.Revision {
 	r.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -100,6 +100,14 @@ func (r *helmRelease) history() string {
 	if err != nil {
 		r.t.Fatal(err)
 	}
+	return h
+}
+
+// history is the Helm history as Helm's SDK reads it (the helm CLI's
+// `helm history` reads the same storage through the same action).
+func (r *helmRelease) history() string {
+	r.t.Helper()
+	h := r.helmHistory()
 	var s []string
 	for _, rev := range h {
 		s = append(s, rev.Status)
@@ -110,12 +118,7 @@ func (r *helmRelease) history() string {
 // description is Helm revision n's description, as `helm history` shows it.
 func (r *helmRelease) description(n int) string {
 	r.t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	h, err := helm.Open(r.kc, r.ns, "web").History(ctx)
-	if err != nil {
-		r.t.Fatal(err)
-	}
+	h := r.helmHistory()
 	for _, rev := range h {
 		if rev.Number == n {
 			return rev.Description
