@@ -36,7 +36,7 @@ func (s *Server) status(ctx context.Context, _ *sdk.CallToolRequest, in ReleaseI
 	if err != nil {
 		return nil, nil, err
 	}
-	st, err := release.Status(ctx, c, in.Namespace, in.Release, s.o.Now())
+	st, err := release.StatusWith(ctx, c, s.o.Catalog, in.Namespace, in.Release, s.o.Now())
 	if err != nil {
 		return nil, nil, err
 	}
